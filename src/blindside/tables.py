@@ -1,0 +1,137 @@
+"""SQLModel tables: the schema of the design, under Alembic migrations.
+
+Display names of models live in ``model``; raters only ever see response ids
+through the vote page's server-side state, never model rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> datetime:
+    """Aware UTC timestamp (sqlmodel stores datetimes as UTC on both backends)."""
+    return datetime.now(UTC)
+
+
+class Suite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    description: str = ""
+    source_path: str = ""
+    content_hash: str = ""
+    loaded_at: datetime = Field(default_factory=utc_now)
+
+
+class Prompt(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("suite_id", "external_id", name="uq_prompt_suite_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    suite_id: int = Field(foreign_key="suite.id", index=True)
+    external_id: str
+    tier: int = Field(index=True)
+    category: str
+    system: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # What a rater reads: the text, or the conversation rendered as lines.
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # Exactly what is sent to chat.completions (system + turns).
+    messages: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    reference: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    scorer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    tools: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Model(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    endpoint: str
+    model_id: str
+    simulated: bool = False
+    active: bool = True
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # USD per million tokens: {"input": .., "cached_input": .., "output": ..}.
+    pricing: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    fallbacks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    registered_at: datetime = Field(default_factory=utc_now)
+
+
+class Run(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    suite_id: int = Field(foreign_key="suite.id", index=True)
+    started_at: datetime = Field(default_factory=utc_now)
+    finished_at: datetime | None = None
+    status: str = "running"  # running | finished | stopped
+    samples_per_prompt: int = 1
+    config_hash: str = Field(index=True)
+    model_names: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Response(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("run_id", "prompt_id", "model_id", "sample", name="uq_response_key"),
+        Index("ix_response_prompt_model", "prompt_id", "model_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    prompt_id: int = Field(foreign_key="prompt.id")
+    model_id: int = Field(foreign_key="model.id", index=True)
+    sample: int = 0
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    finish_reason: str | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    input_tokens: int | None = None
+    cached_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    attempts: int = 0
+    served_by: str | None = None
+    # None when the answer succeeded; otherwise a short class + message (never a key).
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Pair(SQLModel, table=True):
+    """Two successful responses to the same prompt by different models (a < b by id)."""
+
+    __table_args__ = (UniqueConstraint("response_a_id", "response_b_id", name="uq_pair_responses"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id", index=True)
+    response_a_id: int = Field(foreign_key="response.id")
+    response_b_id: int = Field(foreign_key="response.id")
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Rater(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    role: str = "rater"
+    token_hash: str | None = None
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Vote(SQLModel, table=True):
+    """One rater's verdict on one pair; unique per (pair, rater) so a vote never counts twice."""
+
+    __table_args__ = (UniqueConstraint("pair_id", "rater_id", name="uq_vote_pair_rater"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: int = Field(foreign_key="pair.id", index=True)
+    rater_id: int = Field(foreign_key="rater.id", index=True)
+    # Which response was shown on the left: sides are randomised per impression.
+    left_response_id: int = Field(foreign_key="response.id")
+    choice: str  # left | right | tie | both_bad
+    dwell_ms: int | None = None
+    flagged: bool = False
+    comment: str | None = None
+    created_at: datetime = Field(default_factory=utc_now, index=True)
+
+
+VOTE_CHOICES = ("left", "right", "tie", "both_bad")
