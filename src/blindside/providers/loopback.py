@@ -1,0 +1,169 @@
+"""Run an ASGI app with uvicorn on a real 127.0.0.1 socket, in a daemon thread.
+
+``httpx2.ASGITransport`` buffers whole responses, so time to first token can only
+be measured over a real socket. :class:`LoopbackServer` binds the socket itself
+(the port is known before start), serves it from a background thread and stops
+gracefully.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+_HOST = "127.0.0.1"
+
+
+class LoopbackServer:
+    """An ASGI app served by uvicorn on ``127.0.0.1`` in a daemon thread.
+
+    Parameters
+    ----------
+    app : ASGI application
+        What to serve (e.g. :func:`blindside.providers.demo.create_demo_app`).
+    port : int
+        Port to bind; 0 picks a free ephemeral port.
+    startup_timeout : float
+        Seconds :meth:`start` waits for the server to accept connections.
+    shutdown_timeout : float
+        Seconds in-flight requests get to finish on :meth:`stop` before they
+        are cancelled.
+
+    Examples
+    --------
+    >>> with LoopbackServer(create_demo_app()) as server:  # doctest: +SKIP
+    ...     client = AsyncOpenAI(base_url=server.base_url, api_key="unused")
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        port: int = 0,
+        startup_timeout: float = 10.0,
+        shutdown_timeout: float = 5.0,
+    ) -> None:
+        self._startup_timeout = startup_timeout
+        self._shutdown_timeout = shutdown_timeout
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Lets a fixed port be reused right after a previous server released it.
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._sock.bind((_HOST, port))
+        except OSError:
+            self._sock.close()
+            raise
+        self._port: int = self._sock.getsockname()[1]
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                # The openai client pools connections; don't drop them between calls.
+                timeout_keep_alive=300,
+                timeout_graceful_shutdown=max(1, round(shutdown_timeout)),
+            )
+        )
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._stopped = False
+
+    @property
+    def port(self) -> int:
+        """The bound port (known before :meth:`start`)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Root URL, ``http://127.0.0.1:{port}``."""
+        return f"http://{_HOST}:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        """OpenAI-style base URL, ``http://127.0.0.1:{port}/v1``."""
+        return f"{self.url}/v1"
+
+    @property
+    def running(self) -> bool:
+        """Whether the serving thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._sock])
+        except BaseException as exc:  # SystemExit from uvicorn on startup failure, too
+            self._error = exc
+
+    def start(self) -> LoopbackServer:
+        """Start serving; return once the server accepts connections.
+
+        Calling it again while running does nothing. A stopped server cannot be
+        restarted.
+
+        Returns
+        -------
+        LoopbackServer
+            ``self``, for chaining.
+
+        Raises
+        ------
+        RuntimeError
+            If the server was stopped, failed to start, or did not start within
+            ``startup_timeout`` seconds.
+        """
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError("LoopbackServer cannot be restarted after stop()")
+            if self._thread is not None:
+                return self
+            self._thread = threading.Thread(
+                target=self._run, name=f"loopback-{self._port}", daemon=True
+            )
+            self._thread.start()
+            deadline = time.monotonic() + self._startup_timeout
+            while not self._server.started:
+                if not self._thread.is_alive():
+                    raise RuntimeError(f"loopback server failed to start: {self._error!r}")
+                if time.monotonic() > deadline:
+                    self._server.should_exit = True
+                    raise RuntimeError(
+                        f"loopback server did not start within {self._startup_timeout} s"
+                    )
+                time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop gracefully (in-flight requests get ``shutdown_timeout``) and join the thread.
+
+        Safe to call more than once, or without :meth:`start`.
+        """
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+            self._server.should_exit = True
+            if thread is not None:
+                thread.join(self._shutdown_timeout + 2.0)
+                if thread.is_alive():
+                    # Graceful shutdown overran: stop waiting on open connections.
+                    self._server.force_exit = True
+                    thread.join(5.0)
+            # uvicorn closes the socket on shutdown; close it here when it never ran.
+            self._sock.close()
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
