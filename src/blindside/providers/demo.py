@@ -79,8 +79,6 @@ class DemoProfile:
     supports_caching : bool
         Whether ``usage.prompt_tokens_details.cached_tokens`` reports cached
         system-prompt tokens.
-    input_usd_per_mtok, output_usd_per_mtok : float
-        Suggested list prices (USD per million tokens) for ``models.toml``.
     tokens_per_chunk : int
         Token-like pieces (up to 4 characters each) per streamed content chunk.
     """
@@ -95,8 +93,6 @@ class DemoProfile:
     failure_rate: float
     style: Style
     supports_caching: bool
-    input_usd_per_mtok: float
-    output_usd_per_mtok: float
     tokens_per_chunk: int = 3
 
 
@@ -114,8 +110,6 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             failure_rate=0.0,
             style="reasoned",
             supports_caching=True,
-            input_usd_per_mtok=3.00,
-            output_usd_per_mtok=15.00,
             tokens_per_chunk=3,
         ),
         DemoProfile(
@@ -129,8 +123,6 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             failure_rate=0.0,
             style="terse",
             supports_caching=True,
-            input_usd_per_mtok=0.15,
-            output_usd_per_mtok=0.60,
             tokens_per_chunk=4,
         ),
         DemoProfile(
@@ -144,8 +136,6 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             failure_rate=0.0,
             style="padded",
             supports_caching=False,
-            input_usd_per_mtok=1.00,
-            output_usd_per_mtok=4.00,
             tokens_per_chunk=3,
         ),
         DemoProfile(
@@ -161,8 +151,6 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             failure_rate=0.03,
             style="chatty",
             supports_caching=False,
-            input_usd_per_mtok=0.50,
-            output_usd_per_mtok=1.50,
             tokens_per_chunk=2,
         ),
     )
