@@ -1,0 +1,330 @@
+"""Unit tests for blindside.ranking (Bradley-Terry fit, bootstrap, display helpers)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import choix
+import numpy as np
+import pytest
+
+from blindside.ranking import (
+    ELO_SCALE,
+    Ranking,
+    bootstrap_ratings,
+    comparison_components,
+    fit_bradley_terry,
+    percentile_intervals,
+    rank_models,
+    rank_order,
+    to_elo,
+    win_matrix,
+    win_probabilities,
+)
+
+LN2 = math.log(2)
+
+
+def _rows(pairs: dict[tuple[int, int], tuple[int, int, int]]):
+    """(a, b, a_wins, b_wins, ties) arrays from {(a, b): (a_wins, b_wins, ties)}."""
+    a, b = zip(*pairs, strict=True)
+    aw, bw, t = zip(*pairs.values(), strict=True)
+    return np.array(a), np.array(b), np.array(aw), np.array(bw), np.array(t)
+
+
+def _simulate(theta: np.ndarray, games_per_pair: int, rng: np.random.Generator):
+    """All-pairs counts drawn from the Bradley-Terry model, with ties.
+
+    A tie scores half a win, so to stay inside the model the tie probability
+    is taken out of both sides such that the expected score of a is still
+    p = P(a beats b): P(tie) = 0.4 min(p, 1 - p), P(a wins) = p - P(tie) / 2.
+    """
+    a, b = np.triu_indices(theta.size, 1)
+    p = 1 / (1 + np.exp(theta[b] - theta[a]))
+    tie = 0.4 * np.minimum(p, 1 - p)
+    probs = np.stack([p - tie / 2, 1 - p - tie / 2, tie], axis=1)
+    counts = np.array([rng.multinomial(games_per_pair, q) for q in probs])
+    return a, b, counts[:, 0], counts[:, 1], counts[:, 2]
+
+
+# ---------------------------------------------------------------- win_matrix
+
+
+def test_win_matrix_orientation_ties_and_repeats():
+    # Row 0: 0 beat 1 three times, lost once, one tie. Row 1 is the same pair
+    # flipped: 1 beat 0 twice, 0 beat 1 never, two ties.
+    w = win_matrix(3, [0, 1, 2], [1, 0, 0], [3, 2, 1], [1, 0, 0], [1, 2, 0])
+    assert w[0, 1] == 3 + 0 + 0.5 * (1 + 2)
+    assert w[1, 0] == 1 + 2 + 0.5 * (1 + 2)
+    assert w[2, 0] == 1 and w[0, 2] == 0
+    assert np.all(np.diag(w) == 0)
+    assert w.sum() == 3 + 1 + 1 + 2 + 0 + 2 + 1  # every vote counted once
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((2, [0], [0], [1], [0], [0]), "itself"),
+        ((2, [0], [2], [1], [0], [0]), "indices"),
+        ((2, [0], [1], [-1], [0], [0]), "non-negative"),
+        ((2, [0, 1], [1], [1], [0], [0]), "same length"),
+    ],
+)
+def test_win_matrix_rejects_bad_rows(args, match):
+    with pytest.raises(ValueError, match=match):
+        win_matrix(*args)
+
+
+# ---------------------------------------------------------------- fit
+
+
+def test_hand_computed_three_models():
+    # Strengths proportional to (4, 2, 1): P(A>B) = 4/6 = 2/3, P(B>C) = 2/3,
+    # P(A>C) = 4/5. The counts below have exactly these empirical rates. The
+    # score equation for model i is sum_j W[i, j] = sum_j N[i, j] * P(i > j);
+    # since every pair's observed wins equal N * P, each term cancels, so
+    # theta = log(4, 2, 1) solves it, and the likelihood is strictly concave
+    # (connected graph, mean-0 gauge), so that solution is the unique MLE.
+    w = win_matrix(3, [0, 1, 0], [1, 2, 2], [2, 2, 4], [1, 1, 1], [0, 0, 0])
+    theta = fit_bradley_terry(w)
+    assert theta[0] - theta[1] == pytest.approx(LN2, abs=1e-9)
+    assert theta[1] - theta[2] == pytest.approx(LN2, abs=1e-9)
+    assert theta.sum() == pytest.approx(0, abs=1e-12)
+    expected = np.log([4, 2, 1]) - np.log([4, 2, 1]).mean()
+    np.testing.assert_allclose(theta, expected, atol=1e-9)
+
+
+def test_matches_choix_on_random_matrix():
+    rng = np.random.default_rng(7)
+    w = rng.integers(1, 15, (7, 7)).astype(float)  # every pair met both ways: finite MLE
+    ties = np.triu(rng.integers(0, 4, (7, 7)), 1)
+    w += 0.5 * (ties + ties.T)  # tie halves, as win_matrix makes them
+    np.fill_diagonal(w, 0)
+    ours = fit_bradley_terry(w)
+    ref = choix.ilsr_pairwise_dense(w, tol=1e-13, max_iter=10_000)
+    np.testing.assert_allclose(ours, ref - ref.mean(), atol=1e-6)
+
+
+def test_matches_choix_with_prior():
+    # choix.opt_pairwise penalises alpha * ||theta||^2, ours prior / 2 * ||theta||^2.
+    rng = np.random.default_rng(3)
+    data = [tuple(rng.choice(5, 2, replace=False)) for _ in range(40)]
+    w = np.zeros((5, 5))
+    for winner, loser in data:
+        w[winner, loser] += 1
+    ours = fit_bradley_terry(w, prior=0.2)
+    ref = choix.opt_pairwise(5, data, alpha=0.1, method="Newton-CG", tol=1e-12)
+    np.testing.assert_allclose(ours, ref - ref.mean(), atol=1e-6)
+
+
+def test_symmetric_results_give_equal_ratings():
+    # Every pair split 5-5 (rock-paper-scissors would also do).
+    a, b = np.triu_indices(4, 1)
+    w = win_matrix(4, a, b, np.full(6, 5), np.full(6, 5), np.zeros(6))
+    np.testing.assert_allclose(fit_bradley_terry(w), 0, atol=1e-12)
+    cyc = win_matrix(3, [0, 1, 2], [1, 2, 0], [3, 3, 3], [1, 1, 1], [0, 0, 0])
+    np.testing.assert_allclose(fit_bradley_terry(cyc), 0, atol=1e-12)
+
+
+def test_all_ties_give_equal_ratings():
+    ranking = rank_models(3, [0, 1, 0], [1, 2, 2], [0, 0, 0], [0, 0, 0], [4, 7, 1], n_bootstrap=50)
+    np.testing.assert_allclose(ranking.theta, 0, atol=1e-12)
+    np.testing.assert_array_equal(ranking.rank, [1, 1, 1])
+    np.testing.assert_allclose(ranking.win_rate, 0.5)
+    assert ranking.prior == 0.0  # ties link both ways: the plain MLE exists
+
+
+def test_unbeaten_model_is_finite_and_on_top():
+    w = win_matrix(3, [0, 0, 1], [1, 2, 2], [10, 10, 5], [0, 0, 5], [0, 0, 0])
+    with pytest.warns(RuntimeWarning, match="prior"):
+        theta = fit_bradley_terry(w)  # no finite MLE: fallback prior
+    assert np.all(np.isfinite(theta))
+    assert theta[0] > theta[1] + 3
+    assert theta[1] == pytest.approx(theta[2], abs=1e-9)
+    # An explicit prior is used as given, silently, and shrinks harder.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        shrunk = fit_bradley_terry(w, prior=1.0)
+    assert 0 < shrunk[0] < theta[0]
+    ranking = rank_models(3, [0, 0, 1], [1, 2, 2], [10, 10, 5], [0, 0, 5], [0, 0, 0])
+    assert ranking.prior > 0
+    assert ranking.rank.tolist() == [1, 2, 2]
+    assert np.all(np.isfinite(ranking.elo_low)) and np.all(np.isfinite(ranking.elo_high))
+
+
+def test_disconnected_graph():
+    # {0, 1} and {2, 3} never met.
+    rows = _rows({(0, 1): (6, 2, 1), (2, 3): (3, 3, 0)})
+    w = win_matrix(4, *rows)
+    assert comparison_components(w) == [[0, 1], [2, 3]]
+    ranking = rank_models(4, *rows, n_bootstrap=100)
+    assert len(ranking.components) == 2
+    assert ranking.prior > 0
+    assert np.all(np.isfinite(ranking.theta)) and np.all(np.isfinite(ranking.elo_high))
+    # The weak prior centres each component and barely moves the in-component gap.
+    assert ranking.theta[0] + ranking.theta[1] == pytest.approx(0, abs=1e-9)
+    assert ranking.theta[0] - ranking.theta[1] == pytest.approx(math.log(6.5 / 2.5), rel=0.01)
+    assert ranking.theta[2] == pytest.approx(ranking.theta[3], abs=1e-9)
+
+
+def test_comparison_components_connected_and_isolated():
+    w = win_matrix(4, [0, 1, 2], [1, 2, 0], [1, 0, 2], [0, 1, 0], [0, 0, 0])
+    assert comparison_components(w) == [[0, 1, 2], [3]]  # 3 has no games
+    w = win_matrix(3, [0, 1], [1, 2], [1, 0], [0, 0], [0, 1])
+    assert comparison_components(w) == [[0, 1, 2]]
+
+
+def test_one_model():
+    ranking = rank_models(1, [], [], [], [], [], n_bootstrap=20)
+    assert ranking.elo.tolist() == [1000.0]
+    assert ranking.elo_low.tolist() == [1000.0] and ranking.elo_high.tolist() == [1000.0]
+    assert ranking.rank.tolist() == [1]
+    assert ranking.games.tolist() == [0]
+    assert np.isnan(ranking.win_rate[0])
+    assert ranking.components == [[0]]
+
+
+def test_no_votes_is_a_clear_error():
+    with pytest.raises(ValueError, match="no comparisons"):
+        rank_models(3, [], [], [], [], [])
+    with pytest.raises(ValueError, match="no comparisons"):
+        rank_models(2, [0], [1], [0], [0], [0])  # a row with zero counts
+    with pytest.raises(ValueError, match="no comparisons"):
+        fit_bradley_terry(np.zeros((2, 2)))
+
+
+def test_warm_start_gives_same_answer():
+    rng = np.random.default_rng(1)
+    w = win_matrix(6, *_simulate(rng.normal(size=6), 30, rng))
+    cold = fit_bradley_terry(w)
+    np.testing.assert_allclose(fit_bradley_terry(w, initial=cold + 5), cold, atol=1e-10)
+    np.testing.assert_allclose(fit_bradley_terry(w, initial=rng.normal(size=6)), cold, atol=1e-10)
+
+
+# ---------------------------------------------------------------- bootstrap
+
+
+def test_bootstrap_contains_estimate_and_narrows_with_data():
+    rng = np.random.default_rng(5)
+    a, b, aw, bw, t = _simulate(np.array([0.8, 0.3, 0.0, -0.4, -0.7]), 12, rng)
+    small = rank_models(5, a, b, aw, bw, t, n_bootstrap=400, seed=1)
+    big = rank_models(5, a, b, 10 * aw, 10 * bw, 10 * t, n_bootstrap=400, seed=1)
+    for r in (small, big):
+        assert np.all(r.elo_low <= r.elo) and np.all(r.elo <= r.elo_high)
+    # Same point estimate (same rates), ~1/sqrt(10) the width.
+    np.testing.assert_allclose(big.theta, small.theta, atol=1e-9)
+    ratio = (big.elo_high - big.elo_low) / (small.elo_high - small.elo_low)
+    assert np.all(ratio < 0.5), ratio
+    assert np.all(ratio > 0.15), ratio
+
+
+def test_bootstrap_is_deterministic_with_seed():
+    rng = np.random.default_rng(2)
+    rows = _simulate(rng.normal(size=4), 10, rng)
+    s1 = bootstrap_ratings(4, *rows, n_rounds=200, seed=11)
+    s2 = bootstrap_ratings(4, *rows, n_rounds=200, seed=11)
+    s3 = bootstrap_ratings(4, *rows, n_rounds=200, seed=12)
+    assert s1.shape == (200, 4)
+    np.testing.assert_array_equal(s1, s2)
+    assert not np.array_equal(s1, s3)
+    np.testing.assert_allclose(s1.sum(axis=1), 0, atol=1e-9)  # each round mean-0
+
+
+def test_bootstrap_rounds_are_exact_refits():
+    # Row order and orientation of the input must not matter, and each round
+    # must be the MLE of its own resample: with one pair, the resample is one
+    # binomial and its MLE is the log-odds of the resampled rate.
+    s = bootstrap_ratings(2, [0], [1], [30], [10], [0], n_rounds=300, seed=4)
+    gap = s[:, 0] - s[:, 1]
+    # Resampled wins of model 0 are integers k, so exp(gap) = k / (40 - k).
+    k = 40 / (1 + np.exp(-gap))
+    np.testing.assert_allclose(k, np.round(k), atol=1e-6)
+    flipped = bootstrap_ratings(2, [1], [0], [10], [30], [0], n_rounds=300, seed=4)
+    assert np.mean(flipped[:, 0] - flipped[:, 1]) == pytest.approx(np.mean(gap), abs=0.05)
+
+
+def test_bootstrap_handles_rounds_without_finite_mle():
+    # Model 2 lost only once: many resamples make it winless; those rounds
+    # must use the fallback prior instead of diverging.
+    rows = _rows({(0, 1): (5, 5, 0), (0, 2): (7, 0, 0), (1, 2): (6, 1, 0)})
+    s = bootstrap_ratings(3, *rows, n_rounds=300, seed=0)
+    assert np.all(np.isfinite(s))
+    low, high = percentile_intervals(s)
+    assert high[2] - low[2] > 1.0  # honest: very uncertain
+
+
+def test_bootstrap_rejects_fractional_counts():
+    with pytest.raises(ValueError, match="whole numbers"):
+        bootstrap_ratings(2, [0], [1], [1.5], [1], [0], n_rounds=10)
+
+
+def test_bootstrap_coverage():
+    # Loose calibration check: the 95% percentile interval of each model's
+    # (centred) strength should contain the truth most of the time.
+    rng = np.random.default_rng(2024)
+    truth = np.array([1.0, 0.5, 0.0, -0.3, -1.2])
+    truth -= truth.mean()
+    hits = []
+    for sim in range(40):
+        rows = _simulate(truth, 25, rng)
+        samples = bootstrap_ratings(5, *rows, n_rounds=200, seed=sim)
+        low, high = percentile_intervals(samples, 0.95)
+        hits.append((low <= truth) & (truth <= high))
+    coverage = np.mean(hits)
+    assert 0.8 <= coverage <= 1.0, coverage
+
+
+# ---------------------------------------------------------------- display helpers
+
+
+def test_percentile_intervals():
+    samples = np.arange(1001, dtype=float)[:, None] * np.array([1.0, -1.0])
+    low, high = percentile_intervals(samples, 0.9)
+    np.testing.assert_allclose(low, [50, -950])
+    np.testing.assert_allclose(high, [950, -50])
+    with pytest.raises(ValueError, match="level"):
+        percentile_intervals(samples, 1.0)
+
+
+def test_to_elo_scale_and_anchor():
+    theta = np.array([LN2, 0.0, -LN2]) + 3.0  # offset must not matter
+    elo = to_elo(theta)
+    np.testing.assert_allclose(elo, 1000 + ELO_SCALE * LN2 * np.array([1, 0, -1]))
+    np.testing.assert_allclose(to_elo(np.array([math.log(10), 0.0]), base=0)[0], 200)
+    anchored = to_elo(theta, base=1500, anchor=2)
+    assert anchored[2] == 1500
+    np.testing.assert_allclose(anchored[0] - anchored[2], 2 * ELO_SCALE * LN2)
+    np.testing.assert_allclose(to_elo(theta, anchor=-1), to_elo(theta, anchor=2))
+    # Row-wise on bootstrap samples.
+    np.testing.assert_allclose(to_elo(np.stack([theta, theta - 1])), np.stack([elo, elo]))
+    with pytest.raises(ValueError, match="anchor"):
+        to_elo(theta, anchor=3)
+
+
+def test_win_probabilities():
+    p = win_probabilities(np.log([4.0, 2.0, 1.0]))
+    np.testing.assert_allclose(np.diag(p), 0.5)
+    np.testing.assert_allclose(p + p.T, 1.0)
+    assert p[0, 1] == pytest.approx(2 / 3) and p[0, 2] == pytest.approx(4 / 5)
+
+
+def test_rank_order_ties_share_better_rank():
+    assert rank_order(np.array([1.0, 3.0, 3.0, 2.0])).tolist() == [4, 1, 1, 3]
+    assert rank_order(np.array([5.0])).tolist() == [1]
+    assert rank_order(np.array([1.0, 1.0 + 1e-12, 0.5]), tol=1e-9).tolist() == [1, 1, 3]
+    assert rank_order(np.array([1.0, 1.0 + 1e-12, 0.5])).tolist() == [2, 1, 3]
+
+
+def test_rank_models_summary_fields():
+    rows = _rows({(0, 1): (8, 2, 2), (1, 2): (5, 3, 0), (2, 0): (1, 6, 1)})
+    r = rank_models(3, *rows, n_bootstrap=100, seed=0)
+    assert isinstance(r, Ranking)
+    np.testing.assert_allclose(r.games, [12 + 8, 12 + 8, 8 + 8])
+    # Model 0: 8 wins + 1 tie-half vs 1, 6 wins + 0.5 vs 2, over 20 games.
+    assert r.win_rate[0] == pytest.approx((8 + 1 + 6 + 0.5) / 20)
+    np.testing.assert_allclose(r.elo, to_elo(r.theta))
+    assert r.rank.tolist() == rank_order(r.theta).tolist() == [1, 2, 3]
+    assert r.components == [[0, 1, 2]] and r.prior == 0.0
+    no_ci = rank_models(3, *rows, n_bootstrap=0)
+    assert np.all(np.isnan(no_ci.elo_low)) and np.all(np.isnan(no_ci.elo_high))
