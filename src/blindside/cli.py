@@ -1,0 +1,275 @@
+"""The ``blindside`` command: a thin layer over the library.
+
+Exit codes: 0 success, 1 a run finished with failed answers or another
+runtime failure, 2 bad input (suite, models.toml, arguments), with one
+message naming file, line and field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from blindside.config import Settings, load_settings
+from blindside.errors import InputError
+from blindside.generate import GenerationError, Progress
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr: done/total, errors, spend, ETA."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self._last = ""
+        self._drawn_at = 0.0
+
+    def update(self, progress: Progress) -> None:
+        now = time.monotonic()
+        # Redraw at most ten times a second: a fast run must not flood the terminal.
+        if now - self._drawn_at < 0.1 and progress.done < progress.total:
+            return
+        self._drawn_at = now
+        done, total = progress.done, progress.total
+        filled = int(self.width * done / total) if total else self.width
+        eta = f"  ETA {progress.eta_s:.0f}s" if progress.eta_s is not None else ""
+        line = (
+            f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}"
+            f"  errors {progress.errors}  ${progress.cost_usd:.4f}{eta}"
+        )
+        if line != self._last:
+            self.stream.write(line)
+            self.stream.flush()
+            self._last = line
+
+    def close(self) -> None:
+        if self._last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(database_url=args.db, models_path=args.config, suites_dir=args.suites)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from blindside.project import generate_demo_answers, init_project
+
+    settings = _settings(args)
+    engine, report = init_project(settings)
+    print(
+        f"database ready: {engine.url.render_as_string(hide_password=True)}\n"
+        f"suites: {len(report.suites)} ({sum(len(s.prompts) for s in report.suites)} prompts; "
+        f"{report.prompts.created} new, {report.prompts.updated} updated)\n"
+        f"models: {len(report.config.models)} "
+        f"({report.models.created} new, {report.models.updated} updated)"
+    )
+    if args.demo:
+        bars: dict[str, ProgressBar] = {}
+
+        def on_progress(suite: str, progress: Progress) -> None:
+            bars.setdefault(suite, ProgressBar(f"demo answers {suite}")).update(progress)
+
+        results = generate_demo_answers(engine, report.config, settings, on_progress=on_progress)
+        for bar in bars.values():
+            bar.close()
+        for result in results:
+            print(
+                f"run {result.run_id}: {result.succeeded} answers, {result.failed} failed, "
+                f"{result.pairs_created} pairs, {result.wall_s:.1f}s"
+            )
+        if not results:
+            print("demo answers: already generated")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from blindside.project import load_inputs
+
+    suites, config = load_inputs(_settings(args))
+    print(
+        f"ok: {len(suites)} suites, {sum(len(s.prompts) for s in suites)} prompts, "
+        f"{len(config.models)} models"
+    )
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from blindside.db import create_db_engine
+    from blindside.generate import generate
+    from blindside.project import init_project
+
+    settings = _settings(args)
+    engine = create_db_engine(settings.database_url)
+    _, report = init_project(settings, engine)
+    bar = ProgressBar(f"generate {args.suite}")
+    try:
+        result = generate(
+            engine,
+            report.config,
+            settings,
+            suite_name=args.suite,
+            model_names=[m.strip() for m in args.models.split(",")] if args.models else None,
+            samples=args.samples,
+            concurrency=args.concurrency,
+            new_run=args.new_run,
+            on_progress=bar.update,
+        )
+    finally:
+        bar.close()
+    print(
+        f"run {result.run_id}: requested {result.requested}, succeeded {result.succeeded}, "
+        f"failed {result.failed}, already done {result.skipped}, "
+        f"cost ${result.cost_usd:.4f}, {result.pairs_created} new pairs, {result.wall_s:.1f}s"
+    )
+    return EXIT_OK if result.failed == 0 else EXIT_FAILED
+
+
+def cmd_serve_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from blindside.providers.demo import serve_demo
+
+    settings = _settings(args)
+    print(f"demo provider (simulated models) on http://{args.host}:{args.port}/v1", flush=True)
+    serve_demo(
+        args.host,
+        args.port,
+        seed=args.seed if args.seed is not None else settings.demo_seed,
+        latency_scale=args.latency_scale
+        if args.latency_scale is not None
+        else settings.demo_latency_scale,
+        knowledge_paths=sorted(Path(settings.suites_dir).glob("*.jsonl")),
+    )
+    return EXIT_OK
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from blindside.db import create_db_engine, upgrade_schema
+    from blindside.leaderboard import build_leaderboard
+
+    settings = _settings(args)
+    engine = create_db_engine(settings.database_url)
+    upgrade_schema(engine)
+    board = build_leaderboard(engine, tier=args.tier, n_bootstrap=args.bootstrap)
+    if board.total_votes == 0:
+        print("no votes yet: rate some pairs on the Vote page first", file=sys.stderr)
+        return EXIT_FAILED
+    records = [
+        {
+            "rank": r.rank,
+            "model": r.display_name,
+            "rating": None if r.rating is None else round(r.rating, 1),
+            "ci_low": None if r.rating_low is None else round(r.rating_low, 1),
+            "ci_high": None if r.rating_high is None else round(r.rating_high, 1),
+            "votes": r.votes,
+            "win_rate": None if r.win_rate is None else round(r.win_rate, 3),
+            "mean_latency_ms": r.stats.mean_latency_ms,
+            "mean_ttft_ms": r.stats.mean_ttft_ms,
+            "cost_per_task_usd": r.stats.cost_per_task_usd,
+            "error_rate": r.stats.error_rate,
+        }
+        for r in board.rows
+    ]
+    if args.format == "json":
+        print(
+            json.dumps(
+                {"tier": board.tier, "votes": board.total_votes, "models": records}, indent=2
+            )
+        )
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        print(f"{'rank':>4}  {'model':<32} {'rating':>7} {'95% CI':>15} {'votes':>6} {'win%':>6}")
+        for rec in records:
+            ci = f"{rec['ci_low']:.0f}..{rec['ci_high']:.0f}" if rec["ci_low"] is not None else "-"
+            rating = f"{rec['rating']:.0f}" if rec["rating"] is not None else "-"
+            win = f"{100 * rec['win_rate']:.0f}" if rec["win_rate"] is not None else "-"
+            print(
+                f"{rec['rank'] or '-':>4}  {rec['model']:<32} {rating:>7} {ci:>15} "
+                f"{rec['votes']:>6} {win:>6}"
+            )
+    for warning in board.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        help="database URL or SQLite file (default: $BLINDSIDE_DATABASE_URL or ./blindside.db)",
+    )
+    common.add_argument(
+        "--config", help="models.toml path (default: $BLINDSIDE_MODELS or ./models.toml)"
+    )
+    common.add_argument("--suites", help="directory of prompt suites (default: ./seed_prompts)")
+
+    parser = argparse.ArgumentParser(
+        prog="blindside", description="Blind side-by-side evaluation of LLMs on your own prompts."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "init", parents=[common], help="create/migrate the database, load suites and models"
+    )
+    p.add_argument(
+        "--demo", action="store_true", help="also generate the demo models' answers once"
+    )
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser(
+        "validate", parents=[common], help="check suites and models.toml, write nothing"
+    )
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("generate", parents=[common], help="run a suite through models (resumable)")
+    p.add_argument("--suite", required=True, help="suite name (file stem in the suites directory)")
+    p.add_argument("--models", help="comma-separated model names or ids (default: all active)")
+    p.add_argument("--samples", type=int, default=1, help="answers per prompt and model")
+    p.add_argument("--concurrency", type=int, default=16, help="requests in flight at most")
+    p.add_argument("--new-run", action="store_true", help="start a new run instead of resuming")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("serve-demo", parents=[common], help="serve the simulated demo provider")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8800)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--latency-scale", type=float, default=None)
+    p.set_defaults(func=cmd_serve_demo)
+
+    p = sub.add_parser("rank", parents=[common], help="print the Bradley-Terry leaderboard")
+    p.add_argument("--tier", type=int, choices=[1, 2, 3])
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds for the 95%% CI")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.set_defaults(func=cmd_rank)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (InputError, GenerationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

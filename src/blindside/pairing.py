@@ -1,0 +1,126 @@
+"""Which pair a rater sees next, and the pairs a run makes possible.
+
+A pair is two successful answers to the same prompt (same sample index) by
+different models. A rater sees each pair at most once; among the pairs left,
+the least-voted come first so votes spread evenly, ties broken at random.
+Sides are drawn per impression so position carries no information.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from itertools import combinations
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from blindside.db import session_scope
+from blindside.tables import Pair, Prompt, Response, Vote
+
+
+@dataclass(frozen=True)
+class Impression:
+    """One pair as shown to one rater: what the page draws, plus server-side ids.
+
+    Only ``prompt_text``, ``left_text`` and ``right_text`` are ever rendered;
+    the ids stay in server-side session state and identify no model.
+    """
+
+    pair_id: int
+    prompt_text: str
+    system: str | None
+    left_response_id: int
+    right_response_id: int
+    left_text: str
+    right_text: str
+
+
+def build_pairs(engine: Engine, run_id: int) -> int:
+    """Create the pairs of a run's successful answers (idempotent).
+
+    Returns
+    -------
+    int
+        Number of pairs created.
+    """
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Response.id, Response.prompt_id, Response.model_id, Response.sample).where(
+                Response.run_id == run_id, col(Response.error).is_(None)
+            )
+        ).all()
+        groups: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        for response_id, prompt_id, model_id, sample in rows:
+            groups[(prompt_id, sample)].append((response_id, model_id))
+        existing = set(
+            session.exec(
+                select(Pair.response_a_id, Pair.response_b_id).where(
+                    col(Pair.prompt_id).in_({p for p, _ in groups})
+                )
+            ).all()
+        )
+        created = 0
+        for (prompt_id, _sample), answers in groups.items():
+            for (id_1, model_1), (id_2, model_2) in combinations(sorted(answers), 2):
+                if model_1 == model_2 or (id_1, id_2) in existing:
+                    continue
+                session.add(Pair(prompt_id=prompt_id, response_a_id=id_1, response_b_id=id_2))
+                created += 1
+    return created
+
+
+def next_impression(
+    engine: Engine,
+    rater_id: int,
+    *,
+    exclude_pair_ids: Collection[int] = (),
+    rng: random.Random | None = None,
+) -> Impression | None:
+    """The next pair for a rater, or None when they have seen every pair.
+
+    Parameters
+    ----------
+    engine : Engine
+    rater_id : int
+    exclude_pair_ids : collection of int
+        Pairs skipped in this sitting, not offered again until a new sitting.
+    rng : random.Random, optional
+        Source of the side draw (tests pass a seeded one).
+    """
+    rng = rng or random.Random()
+    with session_scope(engine) as session:
+        voted_by_rater = select(Vote.pair_id).where(Vote.rater_id == rater_id)
+        votes_per_pair = func.count(col(Vote.id))
+        query = (
+            select(Pair.id, votes_per_pair)
+            .outerjoin(Vote, col(Vote.pair_id) == col(Pair.id))
+            .where(col(Pair.id).not_in(voted_by_rater))
+            .group_by(col(Pair.id))
+            .order_by(votes_per_pair, func.random())
+            .limit(1)
+        )
+        if exclude_pair_ids:
+            query = query.where(col(Pair.id).not_in(list(exclude_pair_ids)))
+        row = session.exec(query).first()
+        if row is None:
+            return None
+        pair = session.get(Pair, row[0])
+        assert pair is not None
+        prompt = session.get(Prompt, pair.prompt_id)
+        first = session.get(Response, pair.response_a_id)
+        second = session.get(Response, pair.response_b_id)
+        assert prompt is not None and first is not None and second is not None
+    left, right = (first, second) if rng.random() < 0.5 else (second, first)
+    return Impression(
+        pair_id=pair.id,  # type: ignore[arg-type]
+        prompt_text=prompt.text,
+        system=prompt.system,
+        left_response_id=left.id,  # type: ignore[arg-type]
+        right_response_id=right.id,  # type: ignore[arg-type]
+        left_text=left.text or "",
+        right_text=right.text or "",
+    )

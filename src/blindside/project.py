@@ -1,0 +1,109 @@
+"""Set a project up: validate inputs, migrate the database, register suites and models.
+
+Everything is validated before the first write, so a bad suite or a bad
+models.toml leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from blindside.catalog import SyncReport, sync_models, sync_suites
+from blindside.config import ProjectConfig, Settings, load_models_toml
+from blindside.db import create_db_engine, upgrade_schema
+from blindside.errors import InputError, Problem
+from blindside.generate import Progress, RunResult, generate
+from blindside.suites import SuiteSpec, load_suite_dir
+from blindside.tables import Model, Response, Run, Suite
+
+
+@dataclass(frozen=True)
+class InitReport:
+    suites: list[SuiteSpec]
+    config: ProjectConfig
+    prompts: SyncReport
+    models: SyncReport
+
+
+def load_inputs(settings: Settings) -> tuple[list[SuiteSpec], ProjectConfig]:
+    """Parse and validate the suites and models.toml; raises InputError, writes nothing."""
+    problems: list[Problem] = []
+    suites: list[SuiteSpec] = []
+    config: ProjectConfig | None = None
+    try:
+        suites = load_suite_dir(settings.suites_dir)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        config = load_models_toml(settings.models_path)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    assert config is not None
+    return suites, config
+
+
+def init_project(settings: Settings, engine: Engine | None = None) -> tuple[Engine, InitReport]:
+    """Validate inputs, create or migrate the schema, register suites and models (idempotent)."""
+    suites, config = load_inputs(settings)
+    engine = engine or create_db_engine(settings.database_url)
+    upgrade_schema(engine)
+    prompts = sync_suites(engine, suites)
+    models = sync_models(engine, config.models)
+    return engine, InitReport(suites=suites, config=config, prompts=prompts, models=models)
+
+
+def suites_missing_demo_answers(engine: Engine, config: ProjectConfig) -> list[str]:
+    """Names of suites with no successful answer from any active simulated model."""
+    demo_names = [m.name for m in config.active_models() if m.simulated]
+    if len(demo_names) < 2:
+        return []
+    with Session(engine) as session:
+        answered = set(
+            session.exec(
+                select(Suite.name)
+                .join(Run, col(Run.suite_id) == col(Suite.id))
+                .join(Response, col(Response.run_id) == col(Run.id))
+                .join(Model, col(Model.id) == col(Response.model_id))
+                .where(col(Model.name).in_(demo_names), col(Response.error).is_(None))
+                .group_by(Suite.name)
+                .having(func.count(col(Response.id)) > 0)
+            ).all()
+        )
+        names = session.exec(select(Suite.name).order_by(Suite.name)).all()
+    return [name for name in names if name not in answered]
+
+
+def generate_demo_answers(
+    engine: Engine,
+    config: ProjectConfig,
+    settings: Settings,
+    *,
+    on_progress: Callable[[str, Progress], None] | None = None,
+    concurrency: int = 32,
+) -> list[RunResult]:
+    """Generate the demo models' answers once, for every suite that has none."""
+    demo_names = [m.name for m in config.active_models() if m.simulated]
+    results = []
+    for suite_name in suites_missing_demo_answers(engine, config):
+        callback = None
+        if on_progress is not None:
+            callback = lambda progress, name=suite_name: on_progress(name, progress)  # noqa: E731
+        results.append(
+            generate(
+                engine,
+                config,
+                settings,
+                suite_name=suite_name,
+                model_names=demo_names,
+                concurrency=concurrency,
+                on_progress=callback,
+            )
+        )
+    return results

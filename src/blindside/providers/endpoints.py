@@ -1,0 +1,81 @@
+"""One ``AsyncOpenAI`` client per endpoint, and the demo server when needed.
+
+Every endpoint, the built-in demo included, is reached through the real
+``openai`` SDK over a real socket. The demo endpoint is served by an
+already running ``blindside serve-demo`` when ``BLINDSIDE_DEMO_URL`` is set,
+otherwise by a uvicorn server started here on an ephemeral loopback port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from openai import AsyncOpenAI
+
+from blindside.config import EndpointConfig, Settings
+from blindside.providers.demo import create_demo_app, load_demo_knowledge
+from blindside.providers.loopback import LoopbackServer
+
+
+def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
+    """Fail before any request when a needed key variable is missing.
+
+    Raises
+    ------
+    blindside.config.MissingApiKeyError
+        Naming the variable and the endpoint, never a key.
+    """
+    for endpoint in endpoints:
+        endpoint.api_key()
+
+
+@contextlib.contextmanager
+def demo_base_url(settings: Settings) -> Iterator[str]:
+    """Base URL of a demo provider: the configured one, or one served here for the block."""
+    if settings.demo_url:
+        yield settings.demo_url.rstrip("/")
+        return
+    knowledge = load_demo_knowledge(sorted(Path(settings.suites_dir).glob("*.jsonl")))
+    app = create_demo_app(
+        seed=settings.demo_seed,
+        latency_scale=settings.demo_latency_scale,
+        knowledge=knowledge,
+    )
+    with LoopbackServer(app) as server:
+        yield server.base_url
+
+
+def make_client(endpoint: EndpointConfig, base_url: str) -> AsyncOpenAI:
+    """An SDK client for one endpoint.
+
+    The SDK's own retries are off (``max_retries=0``): the generation engine
+    retries itself so that every attempt is counted and recorded.
+    """
+    return AsyncOpenAI(
+        base_url=base_url,
+        api_key=endpoint.api_key(),
+        timeout=endpoint.timeout_s,
+        max_retries=0,
+    )
+
+
+@contextlib.contextmanager
+def endpoint_base_urls(
+    endpoints: Iterable[EndpointConfig], settings: Settings
+) -> Iterator[dict[str, str]]:
+    """Map endpoint name to base URL, starting the demo server only if a demo endpoint is used."""
+    endpoints = list(endpoints)
+    with contextlib.ExitStack() as stack:
+        urls: dict[str, str] = {}
+        demo_url: str | None = None
+        for endpoint in endpoints:
+            if endpoint.simulated:
+                if demo_url is None:
+                    demo_url = stack.enter_context(demo_base_url(settings))
+                urls[endpoint.name] = demo_url
+            else:
+                assert endpoint.base_url is not None  # validated by config
+                urls[endpoint.name] = endpoint.base_url
+        yield urls

@@ -1,0 +1,85 @@
+"""Pairing, voting and the leaderboard on real databases with real demo answers."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from blindside.config import Settings
+from blindside.db import create_db_engine
+from blindside.generate import generate
+from blindside.leaderboard import build_leaderboard
+from blindside.pairing import next_impression
+from blindside.project import init_project
+from blindside.tables import Model, Pair, Response
+from blindside.votes import aggregate_outcomes, count_votes, record_vote, sign_in
+
+PREFERENCE = ["Demo careful", "Demo verbose", "Demo fast-cheap", "Demo erratic"]
+
+
+@pytest.fixture
+def voted_engine(settings: Settings) -> Engine:
+    engine, report = init_project(settings, create_db_engine(settings.database_url))
+    generate(engine, report.config, settings, suite_name="high_volume", model_names=PREFERENCE)
+    return engine
+
+
+def _model_of(engine: Engine) -> dict[int, str]:
+    with Session(engine) as s:
+        names = {m.id: m.name for m in s.exec(select(Model))}
+        return {r.id: names[r.model_id] for r in s.exec(select(Response))}
+
+
+def test_rater_sees_every_pair_once_then_none(voted_engine: Engine) -> None:
+    rater = sign_in(voted_engine, "  Ada   Lovelace ")
+    assert rater.name == "Ada Lovelace"
+    assert sign_in(voted_engine, "Ada Lovelace").id == rater.id
+    with Session(voted_engine) as s:
+        n_pairs = len(s.exec(select(Pair.id)).all())
+    seen: set[int] = set()
+    lefts = 0
+    rng = random.Random(1)
+    while (imp := next_impression(voted_engine, rater.id, rng=rng)) is not None:
+        assert imp.pair_id not in seen
+        seen.add(imp.pair_id)
+        lefts += imp.left_response_id < imp.right_response_id
+        assert record_vote(voted_engine, rater.id, imp, "tie")
+        assert not record_vote(voted_engine, rater.id, imp, "left")  # counted once
+    assert len(seen) == n_pairs == count_votes(voted_engine, rater.id)
+    # Sides are drawn per impression, not fixed by id order.
+    assert 0.25 * n_pairs < lefts < 0.75 * n_pairs
+
+
+def test_skipped_pairs_are_not_offered_again_in_the_sitting(voted_engine: Engine) -> None:
+    rater = sign_in(voted_engine, "Grace")
+    first = next_impression(voted_engine, rater.id)
+    assert first is not None
+    for _ in range(10):
+        again = next_impression(voted_engine, rater.id, exclude_pair_ids={first.pair_id})
+        assert again is not None and again.pair_id != first.pair_id
+
+
+def test_leaderboard_recovers_the_raters_preference(voted_engine: Engine) -> None:
+    model_of = _model_of(voted_engine)
+    for name in ("r1", "r2", "r3"):
+        rater = sign_in(voted_engine, name)
+        while (imp := next_impression(voted_engine, rater.id)) is not None:
+            left, right = model_of[imp.left_response_id], model_of[imp.right_response_id]
+            better = min(left, right, key=PREFERENCE.index)
+            record_vote(voted_engine, rater.id, imp, "left" if better == left else "right")
+    outcomes = aggregate_outcomes(voted_engine)
+    assert outcomes.ties.sum() == 0 and outcomes.total == count_votes(voted_engine)
+    board = build_leaderboard(voted_engine, n_bootstrap=200)
+    ranked = [r.name for r in board.rows if r.rank is not None]
+    assert ranked == PREFERENCE
+    assert [r.rank for r in board.rows] == [1, 2, 3, 4]
+    for row in board.rows:
+        assert row.simulated and row.display_name.endswith("(simulated)")
+        assert row.rating_low <= row.rating <= row.rating_high
+        assert row.stats.mean_latency_ms and row.stats.cost_per_task_usd
+    # Per tier: every vote here is on tier 3 prompts.
+    assert build_leaderboard(voted_engine, tier=3, n_bootstrap=50).total_votes == outcomes.total
+    assert build_leaderboard(voted_engine, tier=1, n_bootstrap=50).total_votes == 0
