@@ -1,0 +1,30 @@
+"""blindside: Streamlit entry point (sign-in gate, then navigation over pages/)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from blindside.ui.signin import render_sign_in, sign_out
+from blindside.ui.state import signed_in_rater
+
+st.set_page_config(page_title="blindside", page_icon="⚖️", layout="wide")
+
+rater = signed_in_rater()
+if rater is None:
+    render_sign_in()
+    st.stop()
+
+with st.sidebar:
+    st.caption(f"Signed in as **{rater[1]}**")
+    st.button("Sign out", key="sign_out", on_click=sign_out)
+
+navigation = st.navigation(
+    {
+        "Rate": [st.Page("pages/vote.py", title="Vote", icon="🗳️", default=True)],
+        "Results": [
+            st.Page("pages/leaderboard.py", title="Leaderboard", icon="🏆"),
+            st.Page("pages/runs.py", title="Runs", icon="⚙️"),
+        ],
+    }
+)
+navigation.run()

@@ -1,0 +1,105 @@
+"""Runs page components: the generate form (with st.progress) and the run table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session, select
+
+from blindside.config import load_models_toml
+from blindside.errors import InputError
+from blindside.generate import GenerationError, Progress, generate
+from blindside.runs import run_model_summaries
+from blindside.tables import Suite
+from blindside.ui.state import get_engine, get_settings
+
+
+def render_generate_form() -> None:
+    """Pick a suite and models, then generate the missing answers with a progress bar."""
+    settings = get_settings()
+    engine = get_engine()
+    try:
+        config = load_models_toml(settings.models_path)
+    except InputError as exc:
+        st.error(f"models.toml has problems:\n\n{exc}")
+        return
+    with Session(engine) as session:
+        suites = list(session.exec(select(Suite.name).order_by(Suite.name)))
+    if not suites:
+        st.info("No suites loaded yet: run `blindside init` (or `make run`).")
+        return
+    with st.form("generate_form"):
+        st.subheader("Generate answers")
+        suite = st.selectbox("Suite", suites, key="gen_suite")
+        names = [m.name for m in config.models]
+        labels = {m.name: m.display_name for m in config.models}
+        chosen = st.multiselect(
+            "Models",
+            names,
+            default=[m.name for m in config.active_models()],
+            format_func=labels.__getitem__,
+            key="gen_models",
+        )
+        left, right = st.columns(2)
+        samples = left.number_input("Samples per prompt", 1, 20, 1, key="gen_samples")
+        concurrency = right.number_input("Concurrency", 1, 256, 16, key="gen_concurrency")
+        new_run = st.checkbox("Start a new run (otherwise resume the matching one)", key="gen_new")
+        submitted = st.form_submit_button("Generate", type="primary")
+    if not submitted:
+        return
+    bar = st.progress(0.0, text="starting…")
+
+    def on_progress(progress: Progress) -> None:
+        fraction = progress.done / progress.total if progress.total else 1.0
+        bar.progress(
+            fraction,
+            text=f"{progress.done}/{progress.total} answers · {progress.errors} errors · "
+            f"${progress.cost_usd:.4f}",
+        )
+
+    try:
+        result = generate(
+            engine,
+            config,
+            settings,
+            suite_name=suite,
+            model_names=chosen,
+            samples=int(samples),
+            concurrency=int(concurrency),
+            new_run=new_run,
+            on_progress=on_progress,
+        )
+    except (GenerationError, InputError) as exc:
+        st.error(str(exc))
+        return
+    bar.progress(1.0, text="done")
+    st.success(
+        f"Run {result.run_id}: {result.succeeded} answers, {result.failed} failed, "
+        f"{result.skipped} already done, ${result.cost_usd:.4f}, {result.wall_s:.1f}s."
+    )
+
+
+def render_run_table() -> None:
+    summaries = run_model_summaries(get_engine())
+    if not summaries:
+        st.info("No runs yet.")
+        return
+    st.subheader("Recent runs")
+    frame = pd.DataFrame(
+        [
+            {
+                "Run": s.run_id,
+                "Suite": s.suite,
+                "Status": s.status,
+                "Started": s.started_at,
+                "Model": f"{s.model} (simulated)" if s.simulated else s.model,
+                "Answers": s.succeeded,
+                "Failed": s.failed,
+                "Cost (USD)": s.cost_usd,
+                "Mean latency (ms)": s.mean_latency_ms,
+                "Mean TTFT (ms)": s.mean_ttft_ms,
+            }
+            for s in summaries
+        ]
+    )
+    st.dataframe(frame, hide_index=True, key="runs_table")

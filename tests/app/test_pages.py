@@ -1,0 +1,84 @@
+"""The Streamlit app through AppTest: sign-in, a stored vote, the leaderboard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from blindside.db import create_db_engine
+from blindside.tables import Vote
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def app_env(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", demo_db_url)
+    monkeypatch.chdir(Path(APP).parent)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield demo_db_url
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _signed_in(name: str = "Ada") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="signin_name").input(name)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def test_sign_in_is_required(app_env: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert at.text_input(key="signin_name")
+    assert all(b.key != "vote_left" for b in at.button)
+
+
+def test_empty_name_is_refused(app_env: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.button[0].click().run()
+    assert "enter your name" in at.error[0].value
+
+
+def test_a_vote_is_stored(app_env: str) -> None:
+    at = _signed_in()
+    assert any("Votes cast: **0**" in m.value for m in at.markdown)
+    first = at.session_state["impression"]
+    at.button(key="vote_left").click().run()
+    assert not at.exception
+    with Session(create_db_engine(app_env)) as s:
+        votes = s.exec(select(Vote)).all()
+    assert len(votes) == 1
+    assert votes[0].pair_id == first.pair_id
+    assert votes[0].choice == "left"
+    assert votes[0].left_response_id == first.left_response_id
+    assert at.session_state["impression"].pair_id != first.pair_id
+    assert any("Votes cast: **1**" in m.value for m in at.markdown)
+
+
+def test_leaderboard_renders(app_env: str) -> None:
+    at = _signed_in()
+    for choice in ("left", "right", "tie", "both_bad", "left", "left"):
+        at.button(key=f"vote_{choice}").click().run()
+    at.switch_page("pages/leaderboard.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Leaderboard"
+    assert len(at.tabs) == 4
+    frame = at.dataframe[0].value
+    assert len(frame) == 4
+    assert frame["Model"].str.endswith("(simulated)").all()
+    assert frame["Votes"].sum() == 2 * 6
+
+
+def test_runs_page_renders(app_env: str) -> None:
+    at = _signed_in()
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    assert at.dataframe[0].value["Answers"].sum() > 0
