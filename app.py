@@ -7,7 +7,7 @@ import streamlit as st
 from blindside.ui.signin import render_sign_in, sign_out
 from blindside.ui.state import signed_in_rater
 
-st.set_page_config(page_title="blindside", page_icon="⚖️", layout="wide")
+st.set_page_config(page_title="blindside", layout="wide")
 
 rater = signed_in_rater()
 if rater is None:
@@ -20,10 +20,12 @@ with st.sidebar:
 
 navigation = st.navigation(
     {
-        "Rate": [st.Page("pages/vote.py", title="Vote", icon="🗳️", default=True)],
+        "Rate": [
+            st.Page("pages/vote.py", title="Vote", icon=":material/how_to_vote:", default=True)
+        ],
         "Results": [
-            st.Page("pages/leaderboard.py", title="Leaderboard", icon="🏆"),
-            st.Page("pages/runs.py", title="Runs", icon="⚙️"),
+            st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
+            st.Page("pages/runs.py", title="Runs", icon=":material/play_circle:"),
         ],
     }
 )

@@ -435,6 +435,13 @@ class EndpointConfig:
         return value.strip()
 
 
+def display_name(name: str, *, simulated: bool) -> str:
+    """A model's name as leads see it: simulated (demo) models are labelled as such."""
+    if simulated and "simulated" not in name.lower():
+        return f"{name} (simulated)"
+    return name
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """One ``[[models]]`` entry.
@@ -476,9 +483,7 @@ class ModelConfig:
     @property
     def display_name(self) -> str:
         """Name for leads; simulated models say so."""
-        if self.simulated and "simulated" not in self.name.lower():
-            return f"{self.name} (simulated)"
-        return self.name
+        return display_name(self.name, simulated=self.simulated)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from blindside.config import display_name
 from blindside.ranking import rank_models
 from blindside.tables import Model, Prompt, Response
 from blindside.votes import aggregate_outcomes
@@ -54,11 +55,7 @@ class LeaderboardRow:
 
     @property
     def display_name(self) -> str:
-        return (
-            f"{self.name} (simulated)"
-            if self.simulated and "simulated" not in self.name.lower()
-            else self.name
-        )
+        return display_name(self.name, simulated=self.simulated)
 
 
 @dataclass(frozen=True)

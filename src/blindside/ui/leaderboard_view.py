@@ -62,7 +62,9 @@ def ratings_chart(frame: pd.DataFrame) -> alt.Chart:
     """Ratings with their 95% intervals, best on top."""
     rated = frame.dropna(subset=["Rating"])
     order = rated.sort_values("Rating", ascending=False)["Model"].tolist()
-    base = alt.Chart(rated).encode(y=alt.Y("Model:N", sort=order, title=None))
+    base = alt.Chart(rated).encode(
+        y=alt.Y("Model:N", sort=order, title=None, axis=alt.Axis(labelLimit=400))
+    )
     interval = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("95% CI low:Q", title="Rating (Elo scale, 95% CI)", scale=alt.Scale(zero=False)),
         x2="95% CI high:Q",

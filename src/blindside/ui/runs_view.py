@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session, select
 
-from blindside.config import load_models_toml
+from blindside.config import display_name, load_models_toml
 from blindside.errors import InputError
 from blindside.generate import GenerationError, Progress, generate
 from blindside.runs import run_model_summaries
@@ -92,7 +92,7 @@ def render_run_table() -> None:
                 "Suite": s.suite,
                 "Status": s.status,
                 "Started": s.started_at,
-                "Model": f"{s.model} (simulated)" if s.simulated else s.model,
+                "Model": display_name(s.model, simulated=s.simulated),
                 "Answers": s.succeeded,
                 "Failed": s.failed,
                 "Cost (USD)": s.cost_usd,
@@ -102,4 +102,14 @@ def render_run_table() -> None:
             for s in summaries
         ]
     )
-    st.dataframe(frame, hide_index=True, key="runs_table")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="runs_table",
+        column_config={
+            "Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "Cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
+            "Mean latency (ms)": st.column_config.NumberColumn(format="%.0f"),
+            "Mean TTFT (ms)": st.column_config.NumberColumn(format="%.0f"),
+        },
+    )

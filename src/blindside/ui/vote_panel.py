@@ -98,7 +98,7 @@ def render_vote_panel(rater_id: int) -> None:
     cols = st.columns(len(BUTTONS) + 1)
     for col, (choice, label, shortcut) in zip(cols, BUTTONS, strict=False):
         col.button(
-            f"{label} ({shortcut})",
+            label,
             key=f"vote_{choice}",
             shortcut=shortcut,
             width="stretch",
