@@ -23,7 +23,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -386,6 +386,23 @@ class EndpointConfig:
         Per-request timeout in seconds.
     stream : bool
         Whether to request streamed responses (needed to measure time to first token).
+    rpm, tpm : float or None
+        Requests and tokens per minute allowed by the provider; None = unlimited.
+    max_attempts : int
+        Attempts per answer on retryable errors (the SDK's own retries are off).
+    backoff_base_s, backoff_max_s : float
+        Exponential backoff with full jitter: attempt n waits up to
+        ``min(backoff_max_s, backoff_base_s * 2**(n-1))``, or what Retry-After asks.
+    circuit_failures, circuit_cooldown_s : int, float
+        After this many answers in a row failed (retries exhausted), the model's
+        circuit opens for the cooldown and its fallbacks serve.
+    cached_tokens_in_prompt : bool
+        True when ``prompt_tokens`` already includes the cached tokens (OpenAI);
+        False for providers that report cached tokens beside the prompt tokens.
+    supports_seed : bool
+        Whether to send ``seed`` (per sample) with each request.
+    batch_discount : float
+        Fraction taken off every answer's cost (batch or discounted tiers), in [0, 1).
     line : int
         Line of the ``[[endpoints]]`` header in ``models.toml`` (0 when built in code).
     """
@@ -397,6 +414,16 @@ class EndpointConfig:
     max_concurrency: int = 8
     timeout_s: float = 120.0
     stream: bool = True
+    rpm: float | None = None
+    tpm: float | None = None
+    max_attempts: int = 4
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    circuit_failures: int = 5
+    circuit_cooldown_s: float = 30.0
+    cached_tokens_in_prompt: bool = True
+    supports_seed: bool = True
+    batch_discount: float = 0.0
     line: int = 0
 
     @property
@@ -435,6 +462,28 @@ class EndpointConfig:
         return value.strip()
 
 
+@dataclass(frozen=True)
+class DemoFaults:
+    """Faults the demo provider injects into one simulated model's answers.
+
+    Attributes
+    ----------
+    rate : float
+        Share of requests that suffer a fault, in [0, 1].
+    kinds : tuple of str
+        Which faults to draw from (:data:`FAULT_KINDS`).
+    latency_ms : float or None
+        Fixed total latency per request, instead of the profile's.
+    retry_after_s : float
+        What 429 answers ask the client to wait.
+    """
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ()
+    latency_ms: float | None = None
+    retry_after_s: float = 1.0
+
+
 def display_name(name: str, *, simulated: bool) -> str:
     """A model's name as leads see it: simulated (demo) models are labelled as such."""
     if simulated and "simulated" not in name.lower():
@@ -462,6 +511,8 @@ class ModelConfig:
         Names of models to try when this one fails.
     active : bool
         Inactive models stay in the file (and in history) but are not run.
+    faults : DemoFaults or None
+        Simulated models only: faults the demo provider injects.
     line : int
         Line of the ``[[models]]`` header (0 when built in code).
     """
@@ -473,6 +524,7 @@ class ModelConfig:
     pricing: Pricing = FREE
     fallbacks: tuple[str, ...] = ()
     active: bool = True
+    faults: DemoFaults | None = None
     line: int = 0
 
     @property
@@ -636,8 +688,29 @@ _ENDPOINT_KEYS = (
     "max_concurrency",
     "timeout_s",
     "stream",
+    "rpm",
+    "tpm",
+    "max_attempts",
+    "backoff_base_s",
+    "backoff_max_s",
+    "circuit_failures",
+    "circuit_cooldown_s",
+    "cached_tokens_in_prompt",
+    "supports_seed",
+    "batch_discount",
 )
-_MODEL_KEYS = ("name", "endpoint", "model_id", "params", "pricing", "fallbacks", "active")
+_MODEL_KEYS = (
+    "name",
+    "endpoint",
+    "model_id",
+    "params",
+    "pricing",
+    "fallbacks",
+    "active",
+    "faults",
+)
+_FAULT_KEYS = ("rate", "kinds", "latency_ms", "retry_after_s")
+FAULT_KINDS = ("429", "500", "503", "timeout", "malformed", "truncate")
 _PRICING_KEYS = ("input", "cached_input", "output")
 # Set by the engine itself; allowing them in params would silently fight it.
 _RESERVED_PARAMS = {
@@ -682,6 +755,54 @@ class _Checker:
 
     def add(self, line: int | None, field_: str, message: str) -> None:
         self.problems.append(Problem(self.file, line, field_, message))
+
+    def number(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        default: float | None,
+        where: str,
+        line: int | None,
+        *,
+        integer: bool = False,
+        minimum: float | None = None,
+        above: float | None = None,
+        below: float | None = None,
+        field_: str | None = None,
+    ) -> Any:
+        """A checked number from ``raw[key]`` (``default`` when absent); records problems."""
+        value = raw.get(key, default)
+        name = field_ or key
+        if value is None:
+            return None
+        kind = "an integer" if integer else "a number"
+        ok_type = (
+            isinstance(value, int) and not isinstance(value, bool) if integer else _is_number(value)
+        )
+        if not ok_type:
+            self.add(line, name, f"{where}: '{name}' must be {kind}, got {_toml_type(value)}")
+            return default
+        bounds = []
+        if minimum is not None and not value >= minimum:
+            bounds.append(f">= {minimum:g}")
+        if above is not None and not value > above:
+            bounds.append(f"> {above:g}")
+        if below is not None and not value < below:
+            bounds.append(f"< {below:g}")
+        if bounds or not math.isfinite(value):
+            need = " and ".join(bounds) or "finite"
+            self.add(line, name, f"{where}: '{name}' must be {need}, got {value}")
+            return default
+        return value
+
+    def boolean(
+        self, raw: Mapping[str, Any], key: str, default: bool, where: str, line: int | None
+    ) -> bool:
+        value = raw.get(key, default)
+        if not isinstance(value, bool):
+            self.add(line, key, f"{where}: '{key}' must be true or false, got {_toml_type(value)}")
+            return default
+        return value
 
     def unknown_keys(
         self,
@@ -788,37 +909,29 @@ def _check_endpoint(ck: _Checker, raw: Any, index: int) -> EndpointConfig | None
         elif kind == "demo":
             ck.add(at("api_key_env"), "api_key_env", f"{where}: demo endpoints take no api_key_env")
 
-    max_conc = raw.get("max_concurrency", 8)
-    if not isinstance(max_conc, int) or isinstance(max_conc, bool):
-        ck.add(
-            at("max_concurrency"),
-            "max_concurrency",
-            f"{where}: 'max_concurrency' must be an integer, got {_toml_type(max_conc)}",
-        )
-    elif max_conc < 1:
-        ck.add(
-            at("max_concurrency"),
-            "max_concurrency",
-            f"{where}: 'max_concurrency' must be at least 1, got {max_conc}",
-        )
-
-    timeout = raw.get("timeout_s", 120.0)
-    if not _is_number(timeout):
-        ck.add(
-            at("timeout_s"),
-            "timeout_s",
-            f"{where}: 'timeout_s' must be a number, got {_toml_type(timeout)}",
-        )
-    elif not math.isfinite(timeout) or timeout <= 0:
-        ck.add(at("timeout_s"), "timeout_s", f"{where}: 'timeout_s' must be > 0, got {timeout}")
-
-    stream = raw.get("stream", True)
-    if not isinstance(stream, bool):
-        ck.add(
-            at("stream"),
-            "stream",
-            f"{where}: 'stream' must be true or false, got {_toml_type(stream)}",
-        )
+    max_conc = ck.number(
+        raw, "max_concurrency", 8, where, at("max_concurrency"), integer=True, minimum=1
+    )
+    timeout = ck.number(raw, "timeout_s", 120.0, where, at("timeout_s"), above=0)
+    stream = ck.boolean(raw, "stream", True, where, at("stream"))
+    rpm = ck.number(raw, "rpm", None, where, at("rpm"), above=0)
+    tpm = ck.number(raw, "tpm", None, where, at("tpm"), above=0)
+    attempts = ck.number(raw, "max_attempts", 4, where, at("max_attempts"), integer=True, minimum=1)
+    backoff_base = ck.number(raw, "backoff_base_s", 0.5, where, at("backoff_base_s"), minimum=0)
+    backoff_max = ck.number(raw, "backoff_max_s", 30.0, where, at("backoff_max_s"), minimum=0)
+    circuit_failures = ck.number(
+        raw, "circuit_failures", 5, where, at("circuit_failures"), integer=True, minimum=1
+    )
+    circuit_cooldown = ck.number(
+        raw, "circuit_cooldown_s", 30.0, where, at("circuit_cooldown_s"), minimum=0
+    )
+    cached_in_prompt = ck.boolean(
+        raw, "cached_tokens_in_prompt", True, where, at("cached_tokens_in_prompt")
+    )
+    supports_seed = ck.boolean(raw, "supports_seed", True, where, at("supports_seed"))
+    batch_discount = ck.number(
+        raw, "batch_discount", 0.0, where, at("batch_discount"), minimum=0, below=1
+    )
 
     if len(ck.problems) > before:
         return None
@@ -830,6 +943,16 @@ def _check_endpoint(ck: _Checker, raw: Any, index: int) -> EndpointConfig | None
         max_concurrency=max_conc,
         timeout_s=float(timeout),
         stream=stream,
+        rpm=None if rpm is None else float(rpm),
+        tpm=None if tpm is None else float(tpm),
+        max_attempts=attempts,
+        backoff_base_s=float(backoff_base),
+        backoff_max_s=float(backoff_max),
+        circuit_failures=circuit_failures,
+        circuit_cooldown_s=float(circuit_cooldown),
+        cached_tokens_in_prompt=cached_in_prompt,
+        supports_seed=supports_seed,
+        batch_discount=float(batch_discount),
         line=header or 0,
     )
 
@@ -949,13 +1072,10 @@ def _check_model(
         )
         fallbacks = []
 
-    active = raw.get("active", True)
-    if not isinstance(active, bool):
-        ck.add(
-            at("active"),
-            "active",
-            f"{where}: 'active' must be true or false, got {_toml_type(active)}",
-        )
+    active = ck.boolean(raw, "active", True, where, at("active"))
+    faults = _check_faults(
+        ck, raw, where, at, endpoints.get(endpoint_name) if isinstance(endpoint_name, str) else None
+    )
 
     if len(ck.problems) > before:
         return None
@@ -967,9 +1087,62 @@ def _check_model(
         "pricing": pricing,
         "fallbacks": tuple(fallbacks),
         "active": active,
+        "faults": faults,
         "line": header or 0,
         "endpoint_name": endpoint_name,
     }
+
+
+def _check_faults(
+    ck: _Checker,
+    raw: Mapping[str, Any],
+    where: str,
+    at: Callable[..., int | None],
+    endpoint: EndpointConfig | None,
+) -> DemoFaults | None:
+    """Validate a model's ``faults`` table (demo endpoints only)."""
+    value = raw.get("faults")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        ck.add(
+            at("faults"), "faults", f"{where}: 'faults' must be a table, got {_toml_type(value)}"
+        )
+        return None
+    if endpoint is not None and not endpoint.simulated:
+        ck.add(
+            at("faults"),
+            "faults",
+            f"{where}: 'faults' only applies to models on a demo endpoint (real providers "
+            "bring their own)",
+        )
+        return None
+    before = len(ck.problems)
+    ck.unknown_keys(value, _FAULT_KEYS, where, lambda k: at("faults", k), prefix="faults.")
+    line = at("faults")
+    rate = ck.number(value, "rate", 0.0, where, line, minimum=0, field_="faults.rate")
+    if rate is not None and rate > 1:
+        ck.add(line, "faults.rate", f"{where}: 'faults.rate' must be <= 1, got {rate}")
+    kinds = value.get("kinds", list(FAULT_KINDS))
+    if not isinstance(kinds, list) or any(k not in FAULT_KINDS for k in kinds):
+        ck.add(
+            line,
+            "faults.kinds",
+            f"{where}: 'faults.kinds' must be an array of {', '.join(FAULT_KINDS)}",
+        )
+        kinds = []
+    latency = ck.number(value, "latency_ms", None, where, line, above=0, field_="faults.latency_ms")
+    retry_after = ck.number(
+        value, "retry_after_s", 1.0, where, line, minimum=0, field_="faults.retry_after_s"
+    )
+    if len(ck.problems) > before:
+        return None
+    return DemoFaults(
+        rate=float(rate),
+        kinds=tuple(kinds),
+        latency_ms=None if latency is None else float(latency),
+        retry_after_s=float(retry_after),
+    )
 
 
 def _array_of_tables(ck: _Checker, data: Mapping[str, Any], key: str) -> list[Any]:

@@ -65,7 +65,10 @@ class Run(SQLModel, table=True):
     suite_id: int = Field(foreign_key="suite.id", index=True)
     started_at: datetime = Field(default_factory=utc_now)
     finished_at: datetime | None = None
-    status: str = "running"  # running | finished | stopped
+    status: str = "running"  # running | finished | incomplete | stopped
+    # Why a run stopped early (e.g. "budget: spend would pass $5.00"); None otherwise.
+    stop_reason: str | None = None
+    max_cost_usd: float | None = None
     samples_per_prompt: int = 1
     config_hash: str = Field(index=True)
     model_names: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -86,12 +89,27 @@ class Response(SQLModel, table=True):
     finish_reason: str | None = None
     latency_ms: float | None = None
     ttft_ms: float | None = None
+    # Inter-token latency between streamed content chunks, and decode speed.
+    itl_mean_ms: float | None = None
+    itl_p95_ms: float | None = None
+    output_tokens_per_s: float | None = None
+    # input_tokens counts every prompt token, cached ones included.
     input_tokens: int | None = None
     cached_tokens: int | None = None
     output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    # True when the provider sent no usage and the counts are estimated from text.
+    tokens_estimated: bool = False
     cost_usd: float | None = None
+    # Requests sent for this answer in all (all calls, every model of the chain).
     attempts: int = 0
+    retry_wait_ms: float = 0.0
     served_by: str | None = None
+    # True when a fallback model of the chain served the answer, not the model itself.
+    is_fallback: bool = False
+    # rate_limit | timeout | server_error | bad_response | auth | context_length |
+    # content_filter | other; None when the answer succeeded.
+    error_class: str | None = Field(default=None, index=True)
     # None when the answer succeeded; otherwise a short class + message (never a key).
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utc_now)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from blindside.db import create_db_engine, schema_drift, upgrade_schema
+from blindside.db import alembic_config, create_db_engine, schema_drift, upgrade_schema
 from blindside.tables import Pair, Prompt, Rater, Response, Run, Suite, Vote
 
 
@@ -21,7 +22,8 @@ def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade_schema(engine)
     upgrade_schema(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert current == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_sqlite_pragmas(sqlite_url: str) -> None:
@@ -90,3 +92,56 @@ def test_a_vote_is_stored_once_under_concurrent_clicks(engine: Engine) -> None:
     with Session(engine) as s:
         vote = s.exec(select(Vote)).one()
         assert (vote.choice, vote.left_response_id) == ("left", left_id)
+
+
+def test_upgrade_keeps_existing_answers(db_url: str) -> None:
+    """An older database with answers in it migrates to the newest schema."""
+    from alembic import command
+
+    engine = create_db_engine(db_url)
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO suite (name, description, source_path, content_hash, "
+                "loaded_at) VALUES ('s', '', '', '', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO prompt (suite_id, external_id, tier, category, text, "
+                "messages, meta) VALUES (1, 'p', 1, 'c', 'q', '[]', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO model (name, endpoint, model_id, simulated, active, "
+                "params, pricing, fallbacks, registered_at) VALUES ('m', 'e', 'x', "
+                "false, true, '{}', '{}', '[]', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO run (suite_id, started_at, status, samples_per_prompt, "
+                "config_hash, model_names) VALUES (1, CURRENT_TIMESTAMP, 'finished', "
+                "1, 'h', '[]')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO response (run_id, prompt_id, model_id, sample, text, "
+                "attempts, created_at) VALUES (1, 1, 1, 0, 'old', 1, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade_schema(engine)
+    assert schema_drift(engine) == []
+    with Session(engine) as s:
+        old = s.exec(select(Response)).one()
+    assert (old.text, old.is_fallback, old.retry_wait_ms, old.tokens_estimated) == (
+        "old",
+        False,
+        0.0,
+        False,
+    )
+    engine.dispose()

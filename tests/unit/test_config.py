@@ -276,7 +276,57 @@ output = -2   # <-
         "max_concurrency < 1",
         DEMO_ENDPOINT + "max_concurrency = 0   # <-\n" + GOOD_MODEL,
         "max_concurrency",
-        "at least 1",
+        "must be >= 1",
+    ),
+    (
+        "negative rpm",
+        DEMO_ENDPOINT + "rpm = -5   # <-\n" + GOOD_MODEL,
+        "rpm",
+        "must be > 0",
+    ),
+    (
+        "batch discount of 100%",
+        DEMO_ENDPOINT + "batch_discount = 1.0   # <-\n" + GOOD_MODEL,
+        "batch_discount",
+        "must be < 1",
+    ),
+    (
+        "max_attempts as a float",
+        DEMO_ENDPOINT + "max_attempts = 2.5   # <-\n" + GOOD_MODEL,
+        "max_attempts",
+        "must be an integer",
+    ),
+    (
+        "supports_seed as a string",
+        DEMO_ENDPOINT + 'supports_seed = "yes"   # <-\n' + GOOD_MODEL,
+        "supports_seed",
+        "must be true or false",
+    ),
+    (
+        "unknown fault kind",
+        DEMO_ENDPOINT
+        + """[[models]]
+name = "M"
+endpoint = "demo"
+model_id = "x"
+pricing = { input = 1, output = 2 }
+faults = { rate = 0.2, kinds = ["429", "gremlins"] }   # <-
+""",
+        "faults.kinds",
+        "must be an array of 429, 500, 503, timeout, malformed, truncate",
+    ),
+    (
+        "fault rate above 1",
+        DEMO_ENDPOINT
+        + """[[models]]
+name = "M"
+endpoint = "demo"
+model_id = "x"
+pricing = { input = 1, output = 2 }
+faults = { rate = 1.5 }   # <-
+""",
+        "faults.rate",
+        "must be <= 1",
     ),
     (
         "unknown endpoint referenced by a model",
@@ -681,3 +731,45 @@ def test_docs_cover_every_setting_and_key() -> None:
         "active",
     ):
         assert f"`{key}`" in doc, key
+
+
+def test_reliability_settings_parse_with_defaults_and_values() -> None:
+    text = (
+        '[[endpoints]]\nname = "p"\nbase_url = "https://example.test/v1"\n'
+        "rpm = 600\ntpm = 90000\nmax_attempts = 6\nbackoff_base_s = 0.25\n"
+        "cached_tokens_in_prompt = false\nsupports_seed = false\nbatch_discount = 0.5\n\n"
+        + DEMO_ENDPOINT
+        + '\n[[models]]\nname = "A"\nendpoint = "p"\nmodel_id = "a"\n'
+        "pricing = { input = 1, output = 2 }\n\n"
+        '[[models]]\nname = "B"\nendpoint = "demo"\nmodel_id = "careful"\n'
+        "pricing = { input = 1, output = 2 }\n"
+        'faults = { rate = 0.2, kinds = ["429", "timeout"], latency_ms = 100 }\n'
+    )
+    config = parse_models_toml(text, file="models.toml")
+    real, demo = config.endpoints["p"], config.endpoints["demo"]
+    assert (real.rpm, real.tpm, real.max_attempts, real.backoff_base_s) == (600, 90000, 6, 0.25)
+    assert not real.cached_tokens_in_prompt and not real.supports_seed
+    assert real.batch_discount == 0.5
+    assert (demo.rpm, demo.max_attempts, demo.circuit_failures, demo.supports_seed) == (
+        None,
+        4,
+        5,
+        True,
+    )
+    faults = config.model("B").faults
+    assert faults is not None
+    assert (faults.rate, faults.kinds, faults.latency_ms) == (0.2, ("429", "timeout"), 100.0)
+    assert config.model("A").faults is None
+
+
+def test_faults_on_a_real_endpoint_are_rejected() -> None:
+    text = (
+        '[[endpoints]]\nname = "p"\nbase_url = "https://example.test/v1"\n\n'
+        '[[models]]\nname = "A"\nendpoint = "p"\nmodel_id = "a"\n'
+        "pricing = { input = 1, output = 2 }\nfaults = { rate = 0.1 }\n"
+    )
+    with pytest.raises(InputError) as info:
+        parse_models_toml(text, file="models.toml")
+    [problem] = info.value.problems
+    assert (problem.line, problem.field) == (10, "faults")
+    assert "only applies to models on a demo endpoint" in problem.message
