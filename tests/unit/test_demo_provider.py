@@ -180,6 +180,11 @@ def test_stream_with_usage_matches_non_stream(app: Starlette, model: str) -> Non
     finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
     assert finishes[-1] == "stop" and finishes.count("stop") == 1
     last = chunks[-1]
+    if not DEMO_PROFILES[model].usage_in_stream:
+        # fast-cheap ignores include_usage, like some real providers: no usage at all.
+        assert model == "fast-cheap"
+        assert last.choices and all(c.usage is None for c in chunks)
+        return
     assert last.choices == [] and last.usage is not None
     assert last.usage.model_dump() == plain.usage.model_dump()
 
@@ -258,16 +263,26 @@ def test_same_request_same_answer_usage_and_latency() -> None:
                 for k in (knowledge, dict(knowledge))
             ]
             assert plans[0] == plans[1], model
+
     # The seeds matter: across many requests some answers change with them.
-    profile = DEMO_PROFILES["erratic"]
-    texts = {
-        (s, r): tuple(
-            plan_completion(profile, user(p), app_seed=s, request_seed=r, knowledge=knowledge).text
+    def texts(model: str, app_seed: int, request_seed: int, attempt: int = 0) -> tuple[str, ...]:
+        return tuple(
+            plan_completion(
+                DEMO_PROFILES[model],
+                user(p),
+                app_seed=app_seed,
+                request_seed=request_seed,
+                knowledge=knowledge,
+                attempt=attempt,
+            ).text
             for p in prompts
         )
-        for s, r in ((0, 0), (1, 0), (0, 1))
-    }
-    assert len(set(texts.values())) == 3
+
+    assert len({texts("verbose", s, r) for s, r in ((0, 0), (1, 0), (0, 1))}) == 3
+    # erratic ignores the request seed; its answers vary by attempt instead.
+    assert texts("erratic", 0, 0) == texts("erratic", 0, 1) != texts("erratic", 1, 0)
+    assert texts("erratic", 0, 0) != texts("erratic", 0, 0, attempt=1)
+    assert texts("verbose", 0, 1) == texts("verbose", 0, 1, attempt=1)  # attempt only for erratic
 
 
 def test_careful_is_right_more_often_than_erratic() -> None:
@@ -480,3 +495,359 @@ def test_load_demo_knowledge_is_lenient(tmp_path: Path) -> None:
     )
     assert knowledge[knowledge_key("Route this ticket")].tier == 3
     assert knowledge[knowledge_key("Write a slogan")].reference is None
+
+
+# --------------------------------------------------------------------------- capabilities
+# What a compatibility probe checks, with deliberate differences between profiles.
+
+ROUTE_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "route_ticket",
+        "description": "Send a support ticket to a queue with a priority.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "queue": {"type": "string", "enum": ["billing", "cancel", "technical", "sales"]},
+                "priority": {"type": "string", "enum": ["high", "normal"]},
+            },
+            "required": ["queue", "priority"],
+        },
+    },
+}
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["city"],
+        },
+    },
+}
+ROUTE_PROMPT = "Route this ticket: I was charged twice for March, please refund the duplicate."
+
+
+def route_knowledge() -> dict[str, DemoKnowledge]:
+    return {
+        knowledge_key(ROUTE_PROMPT): DemoKnowledge(
+            3,
+            "routing",
+            '{"queue": "billing", "priority": "high"}',
+            {"type": "json", "fields": ["queue", "priority"]},
+            tools=("route_ticket",),
+        )
+    }
+
+
+def test_json_mode_gives_a_json_object_except_erratic() -> None:
+    app = create_demo_app(seed=1, latency_scale=0.0, knowledge=base_knowledge())
+    prompts = [LABEL_PROMPT, JSON_PROMPT, NUMERIC_PROMPT, *CREATIVE_PROMPTS]
+
+    async def go(client: openai.AsyncOpenAI) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for model in DEMO_PROFILES:
+            for prompt in prompts:
+                r = await client.chat.completions.create(
+                    model=model,
+                    messages=user(prompt),
+                    response_format={"type": "json_object"},
+                    seed=2,
+                )
+                out.setdefault(model, []).append(r.choices[0].message.content)
+            stream = await client.chat.completions.create(
+                model=model,
+                messages=user(prompts[-1]),
+                response_format={"type": "json_object"},
+                stream=True,
+            )
+            out[model].append("".join([c.choices[0].delta.content or "" async for c in stream]))
+        return out
+
+    def is_object(text: str) -> bool:
+        try:
+            return isinstance(json.loads(text), dict)
+        except ValueError:
+            return False
+
+    out = run(go, app)
+    for model in ("careful", "verbose", "fast-cheap"):
+        assert all(is_object(text) for text in out[model]), (model, out[model])
+    # verbose's fenced JSON becomes the bare object, not a wrapped paragraph.
+    assert set(json.loads(out["verbose"][1])) == {"invoice", "total"}
+    assert not all(is_object(text) for text in out["erratic"])  # erratic ignores JSON mode
+    # Without response_format, answers are unchanged (prose stays prose).
+    plain = plan_completion(DEMO_PROFILES["careful"], user(CREATIVE_PROMPTS[1]), request_seed=2)
+    assert not is_object(plain.text)
+
+
+async def call_tools(
+    client: openai.AsyncOpenAI, model: str, prompt: str, *, seed: int = 0, **kwargs: Any
+) -> tuple[Any, tuple[str | None, str, str | None, str]]:
+    """The non-streamed choice, and what the streamed reply adds up to."""
+    r = await client.chat.completions.create(
+        model=model, messages=user(prompt), seed=seed, **kwargs
+    )
+    stream = await client.chat.completions.create(
+        model=model, messages=user(prompt), seed=seed, stream=True, **kwargs
+    )
+    name, arguments, content, finish = None, "", "", None
+    async for chunk in stream:
+        for choice in chunk.choices:
+            content += choice.delta.content or ""
+            for call in choice.delta.tool_calls or []:
+                assert call.index == 0
+                name = call.function.name or name
+                arguments += call.function.arguments or ""
+            finish = choice.finish_reason or finish
+    return r.choices[0], (name, arguments, finish, content)
+
+
+def test_tool_calls_for_careful_and_verbose_only() -> None:
+    app = create_demo_app(seed=1, latency_scale=0.0, knowledge=route_knowledge())
+    prompt = "Please send this ticket to the right team: the app crashes when I log in."
+
+    async def go(client: openai.AsyncOpenAI) -> dict[str, Any]:
+        out = {}
+        for model in ("careful", "verbose", "fast-cheap"):
+            out[model] = await call_tools(
+                client, model, prompt, tools=[WEATHER_TOOL, ROUTE_TOOL], tool_choice="required"
+            )
+        # erratic calls tools only some of the time.
+        out["erratic"] = []
+        for i in range(30):
+            try:
+                r = await client.chat.completions.create(
+                    model="erratic",
+                    messages=user(f"{prompt} Ticket {i}."),
+                    tools=[ROUTE_TOOL],
+                    tool_choice="required",
+                )
+            except openai.InternalServerError:
+                continue  # its own transient 503s
+            out["erratic"].append(r.choices[0])
+        return out
+
+    out = run(go, app)
+    for model in ("careful", "verbose"):
+        choice, (name, arguments, finish, content) = out[model]
+        assert choice.finish_reason == "tool_calls" and choice.message.content is None
+        (call,) = choice.message.tool_calls
+        assert call.type == "function" and call.id.startswith("call_")
+        assert call.function.name == "get_weather"  # required: the first tool, no hint
+        args = json.loads(call.function.arguments)
+        assert set(args) == {"city"} and isinstance(args["city"], str) and args["city"]
+        # Streamed as tool-call deltas that add up to the same call.
+        assert (name, arguments, finish, content) == (
+            "get_weather",
+            call.function.arguments,
+            "tool_calls",
+            "",
+        )
+    choice, (name, _, finish, content) = out["fast-cheap"]
+    assert choice.finish_reason == "stop" and not choice.message.tool_calls  # no tool support
+    assert choice.message.content and name is None and finish == "stop" and content
+    calls = [c for c in out["erratic"] if c.finish_reason == "tool_calls"]
+    assert 5 <= len(calls) <= 25  # about half
+    assert all(c.message.tool_calls[0].function.name == "route_ticket" for c in calls)
+
+
+def test_tool_choice_auto_calls_only_when_the_prompt_asks() -> None:
+    app = create_demo_app(seed=1, latency_scale=0.0, knowledge=route_knowledge())
+
+    async def go(client: openai.AsyncOpenAI) -> dict[str, Any]:
+        tools = [WEATHER_TOOL, ROUTE_TOOL]
+        return {
+            # The suite line offers route_ticket: called with the reference's arguments.
+            "known": await call_tools(client, "careful", ROUTE_PROMPT, tools=tools),
+            # A prompt that names the tool.
+            "named": await call_tools(
+                client, "verbose", "Call get_weather for Lisbon over 3 days.", tools=tools
+            ),
+            "named_choice": await call_tools(
+                client,
+                "careful",
+                ROUTE_PROMPT,
+                tools=tools,
+                tool_choice={"type": "function", "function": {"name": "get_weather"}},
+            ),
+            "unrelated": await call_tools(client, "careful", CREATIVE_PROMPTS[4], tools=tools),
+            "none": await call_tools(
+                client, "careful", ROUTE_PROMPT, tools=tools, tool_choice="none"
+            ),
+            "no_tools": await call_tools(client, "careful", ROUTE_PROMPT),
+        }
+
+    out = run(go, app)
+    call = out["known"][0].message.tool_calls[0]
+    assert call.function.name == "route_ticket"
+    args = json.loads(call.function.arguments)
+    assert set(args) == {"queue", "priority"}
+    assert args["queue"] in ("billing", "cancel", "technical", "sales")
+    call = out["named"][0].message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments)["city"]
+    assert out["named_choice"][0].message.tool_calls[0].function.name == "get_weather"
+    for key in ("unrelated", "none", "no_tools"):
+        choice, (name, _, finish, _) = out[key]
+        assert choice.finish_reason == "stop" and not choice.message.tool_calls, key
+        assert name is None and finish == "stop", key
+    # Known arguments are right about as often as the profile's accuracy.
+    rights = sum(
+        json.loads(
+            plan_completion(
+                DEMO_PROFILES["careful"],
+                user(ROUTE_PROMPT),
+                request_seed=s,
+                knowledge=route_knowledge(),
+                tools=[ROUTE_TOOL],
+            ).tool_call.arguments
+        )
+        == {"queue": "billing", "priority": "high"}
+        for s in range(50)
+    )
+    assert 40 <= rights <= 50
+
+
+def test_bad_tools_and_response_format_are_400(app: Starlette) -> None:
+    messages = [{"role": "user", "content": "hi"}]
+    for extra, param in (
+        ({"tools": [{"type": "function"}]}, "tools"),
+        ({"tools": "route_ticket"}, "tools"),
+        ({"tools": [ROUTE_TOOL], "tool_choice": "always"}, "tool_choice"),
+        (
+            {"tools": [ROUTE_TOOL], "tool_choice": {"type": "function", "function": {"name": "x"}}},
+            "tool_choice",
+        ),
+        ({"response_format": {"type": "yaml"}}, "response_format"),
+    ):
+        body = json.dumps({"model": "careful", "messages": messages, **extra}).encode()
+        response = raw_post(app, body)
+        assert response.status_code == 400, extra
+        assert response.json()["error"]["param"] == param
+
+
+def test_seed_reproduces_answers_except_for_erratic() -> None:
+    app = create_demo_app(seed=4, latency_scale=0.0, knowledge=base_knowledge())
+    prompts = [LABEL_PROMPT, JSON_PROMPT, *CREATIVE_PROMPTS]
+
+    async def go(client: openai.AsyncOpenAI) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for _ in range(2):
+            for model in DEMO_PROFILES:
+                for prompt in prompts:
+                    try:
+                        r = await client.chat.completions.create(
+                            model=model, messages=user(prompt), seed=42
+                        )
+                        text = r.choices[0].message.content
+                    except openai.InternalServerError:
+                        text = "503"
+                    out.setdefault(model, []).append(text)
+        return out
+
+    out = run(go, app)
+    half = len(prompts)
+    for model in ("careful", "verbose", "fast-cheap"):
+        assert out[model][:half] == out[model][half:], model
+    first, second = out["erratic"][:half], out["erratic"][half:]
+    assert sum(a != b for a, b in zip(first, second, strict=True)) >= 3  # seed ignored
+    # Still reproducible from a fresh app given the same sequence of requests.
+    assert run(go, create_demo_app(seed=4, latency_scale=0.0, knowledge=base_knowledge())) == out
+
+
+@pytest.mark.parametrize("model", sorted(DEMO_PROFILES))
+def test_context_window_per_profile(app: Starlette, model: str) -> None:
+    limit = DEMO_PROFILES[model].context_tokens
+    assert (
+        limit
+        == {"careful": 128_000, "verbose": 32_000, "fast-cheap": 16_000, "erratic": 8_000}[model]
+    )
+    # prompt tokens = 3 + ceil(len / 4) + 4, so 4 * (limit - 7) chars is exactly the limit.
+    fits = "abcd" * (limit - 7)
+
+    async def go(client: openai.AsyncOpenAI) -> Any:
+        ok = await client.chat.completions.create(model=model, messages=user(fits), seed=1)
+        assert ok.usage.prompt_tokens == limit
+        return await client.chat.completions.create(model=model, messages=user(fits + "x"))
+
+    with pytest.raises(openai.BadRequestError) as info:
+        run(go, app)
+    assert info.value.code == "context_length_exceeded"
+    assert info.value.param == "messages"
+    assert f"maximum context length is {limit} tokens" in info.value.message
+    assert f"resulted in {limit + 1} tokens" in info.value.message
+
+
+def test_system_prompt_is_followed_except_by_erratic(app: Starlette) -> None:
+    async def go(client: openai.AsyncOpenAI) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for model in DEMO_PROFILES:
+            for system in ("Reply with exactly: PONG", 'You are a bot. Reply with exactly: "PONG"'):
+                for role in ("system", "developer"):
+                    messages = [{"role": role, "content": system}, *user("ping")]
+                    try:
+                        r = await client.chat.completions.create(model=model, messages=messages)
+                        out.setdefault(model, []).append(r.choices[0].message.content)
+                    except openai.InternalServerError:
+                        out.setdefault(model, []).append("503")
+        return out
+
+    out = run(go, app)
+    for model in ("careful", "verbose", "fast-cheap"):
+        assert out[model] == ["PONG"] * 4, model
+    assert "PONG" not in out["erratic"]
+
+
+def test_usage_in_stream_is_missing_only_for_fast_cheap(app: Starlette) -> None:
+    async def go(client: openai.AsyncOpenAI) -> dict[str, tuple[Any, Any]]:
+        out = {}
+        for model in DEMO_PROFILES:
+            plain = await client.chat.completions.create(model=model, messages=user(LABEL_PROMPT))
+            stream = await client.chat.completions.create(
+                model=model,
+                messages=user(LABEL_PROMPT),
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            usage = [c.usage async for c in stream if c.usage is not None]
+            out[model] = (plain.usage, usage)
+        return out
+
+    for model, (plain_usage, stream_usage) in run(go, app).items():
+        assert plain_usage is not None and plain_usage.completion_tokens > 0  # always non-stream
+        if model == "fast-cheap":
+            assert stream_usage == []
+        elif model == "erratic":  # its second attempt is another answer (seed ignored)
+            assert len(stream_usage) == 1 and stream_usage[0].completion_tokens > 0
+        else:
+            assert [u.model_dump() for u in stream_usage] == [plain_usage.model_dump()]
+
+
+def test_capability_answers_stay_blind() -> None:
+    knowledge = {**route_knowledge(), **base_knowledge()}
+    prompt = "Call get_weather for the demo of the careful fast model, a mock profile."
+    for model, profile in DEMO_PROFILES.items():
+        for request_seed in range(6):
+            for kwargs in (
+                {"json_mode": True},
+                {"tools": [WEATHER_TOOL, ROUTE_TOOL], "tool_choice": "required"},
+            ):
+                for text in (prompt, ROUTE_PROMPT, *CREATIVE_PROMPTS):
+                    plan = plan_completion(
+                        profile,
+                        user(text),
+                        request_seed=request_seed,
+                        knowledge=knowledge,
+                        **kwargs,
+                    )
+                    out = (plan.text + (plan.tool_call.arguments if plan.tool_call else "")).lower()
+                    assert not [w for w in IDENTIFYING_WORDS if w in out], (model, text, out)
+
+
+@pytest.mark.skipif(not list(SEED_DIR.glob("*.jsonl")), reason="no shipped suites yet")
+def test_shipped_tool_prompt_is_known_with_its_tools() -> None:
+    knowledge = load_demo_knowledge([SEED_DIR])
+    with_tools = [k for k in knowledge.values() if k.tools]
+    assert with_tools and all(k.tools == ("route_ticket",) for k in with_tools)

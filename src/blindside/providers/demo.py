@@ -16,7 +16,15 @@ words of the prompt.
 
 Every random choice comes from a ``random.Random`` seeded with a sha256 digest
 of (app seed, model id, messages, request ``seed``), so the same request to an
-app with the same seed always gets the same answer, usage and latency plan.
+app with the same seed always gets the same answer, usage and latency plan
+(``erratic`` ignores ``seed`` and varies per attempt instead).
+
+Profiles also differ, on purpose, where a compatibility probe looks: system
+prompt, usage in stream, ``seed``, JSON mode, tool calling and context window
+(see the ``DemoProfile`` capability fields). :class:`FaultConfig` injects
+faults (429, 500, 503, timeout, malformed, truncate) and can fix every
+request's latency; ``GET /v1/_demo/stats`` reports what was served
+(:class:`DemoStats`). See ``docs/demo-provider.md``.
 
 Blinding: answer text never names a model, a profile or the simulator.
 """
@@ -24,14 +32,16 @@ Blinding: answer text never names a model, a profile or the simulator.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import math
 import random
 import re
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -81,6 +91,22 @@ class DemoProfile:
         system-prompt tokens.
     tokens_per_chunk : int
         Token-like pieces (up to 4 characters each) per streamed content chunk.
+    context_tokens : int
+        Context window: a request whose prompt tokens exceed it gets a 400
+        ``context_length_exceeded``.
+    supports_json_mode : bool
+        Whether ``response_format`` ``json_object`` / ``json_schema`` makes the
+        content a JSON object.
+    tool_call_rate : float
+        Probability of answering with a tool call when one is asked for
+        (0: no tool support, the answer is text).
+    follows_system : bool
+        Whether system/developer messages are obeyed (``Reply with exactly: X``).
+    honours_seed : bool
+        Whether the request ``seed`` makes answers reproducible. When False the
+        answer varies with each attempt of the same request instead.
+    usage_in_stream : bool
+        Whether ``stream_options.include_usage`` gets a final usage chunk.
     """
 
     model_id: str
@@ -94,6 +120,12 @@ class DemoProfile:
     style: Style
     supports_caching: bool
     tokens_per_chunk: int = 3
+    context_tokens: int = 128_000
+    supports_json_mode: bool = True
+    tool_call_rate: float = 1.0
+    follows_system: bool = True
+    honours_seed: bool = True
+    usage_in_stream: bool = True
 
 
 DEMO_PROFILES: dict[str, DemoProfile] = {
@@ -111,6 +143,7 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             style="reasoned",
             supports_caching=True,
             tokens_per_chunk=3,
+            context_tokens=128_000,
         ),
         DemoProfile(
             model_id="fast-cheap",
@@ -124,6 +157,9 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             style="terse",
             supports_caching=True,
             tokens_per_chunk=4,
+            context_tokens=16_000,
+            tool_call_rate=0.0,  # no tool support: answers in text
+            usage_in_stream=False,  # ignores stream_options.include_usage
         ),
         DemoProfile(
             model_id="verbose",
@@ -137,6 +173,7 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             style="padded",
             supports_caching=False,
             tokens_per_chunk=3,
+            context_tokens=32_000,
         ),
         DemoProfile(
             model_id="erratic",
@@ -152,6 +189,11 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             style="chatty",
             supports_caching=False,
             tokens_per_chunk=2,
+            context_tokens=8_000,
+            supports_json_mode=False,
+            tool_call_rate=0.5,
+            follows_system=False,
+            honours_seed=False,
         ),
     )
 }
@@ -191,12 +233,16 @@ class DemoKnowledge:
         Reference answer; None for open-ended prompts.
     scorer : dict or None
         Scorer spec from the suite (``type`` and its options), if any.
+    tools : tuple of str
+        Names of the functions the suite line offers as ``tools``; the prompt
+        expects one of them to be called.
     """
 
     tier: int
     category: str
     reference: str | None
     scorer: dict[str, Any] | None = field(default=None, hash=False)
+    tools: tuple[str, ...] = ()
 
 
 def normalise_text(text: str) -> str:
@@ -272,7 +318,20 @@ def _knowledge_from_line(obj: Any) -> tuple[str, DemoKnowledge] | None:
         category=category if isinstance(category, str) else "",
         reference=reference,
         scorer=scorer if isinstance(scorer, dict) else None,
+        tools=tuple(_tool_names(obj.get("tools"))),
     )
+
+
+def _tool_names(tools: Any) -> list[str]:
+    """Function names of a ``tools`` array (suite line or request), skipping bad entries."""
+    if not isinstance(tools, list):
+        return []
+    names = []
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            names.append(function["name"])
+    return names
 
 
 def load_demo_knowledge(paths: Iterable[Path]) -> dict[str, DemoKnowledge]:
@@ -867,6 +926,27 @@ def _compose_known(known: DemoKnowledge, profile: DemoProfile, rng: random.Rando
     return _present_fact(wrong, profile.style, rng)
 
 
+_EXACT_REPLY = re.compile(r"reply with exactly:[ \t]*(\S[^\n]*)", re.I)
+
+
+def exact_reply(messages: Sequence[Mapping[str, Any]]) -> str | None:
+    """The ``X`` of a system/developer message saying ``Reply with exactly: X``, if any.
+
+    Surrounding quotes or backticks around ``X`` are dropped. Profiles that
+    follow the system prompt answer ``X`` and nothing else; ``erratic`` ignores it.
+    """
+    for message in messages:
+        if message.get("role") not in ("system", "developer"):
+            continue
+        match = _EXACT_REPLY.search(message_text(message.get("content")))
+        if match:
+            value = match.group(1).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
+                value = value[1:-1]
+            return value
+    return None
+
+
 def compose_answer(
     profile: DemoProfile,
     messages: Sequence[Mapping[str, Any]],
@@ -891,6 +971,10 @@ def compose_answer(
     str
         Answer text; never contains an identifying word of its own making.
     """
+    if profile.follows_system:
+        exact = exact_reply(messages)
+        if exact is not None:
+            return exact
     text = last_user_text(messages)
     known = knowledge.get(knowledge_key(text))
     reference = known.reference.strip() if known is not None and known.reference else ""
@@ -904,6 +988,26 @@ def compose_answer(
 
 # --------------------------------------------------------------------------- plan
 
+FinishReason = Literal["stop", "length", "tool_calls"]
+# With a fixed latency (FaultConfig.latency_ms), this share of it comes before the first token.
+_FIXED_TTFT_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class DemoToolCall:
+    """The one function call a simulated model answers with.
+
+    Attributes
+    ----------
+    name : str
+        Function name, one of the request's ``tools``.
+    arguments : str
+        JSON text of the arguments (after any ``max_tokens`` cut).
+    """
+
+    name: str
+    arguments: str
+
 
 @dataclass(frozen=True)
 class DemoCompletion:
@@ -912,28 +1016,33 @@ class DemoCompletion:
     Attributes
     ----------
     text : str
-        Answer content (after any ``max_tokens`` cut).
-    finish_reason : {"stop", "length"}
-        ``"length"`` when the answer was cut by ``max_tokens``.
+        Answer content (after any ``max_tokens`` cut); ``""`` for a tool call.
+    finish_reason : {"stop", "length", "tool_calls"}
+        ``"length"`` when the answer was cut by ``max_tokens``, ``"tool_calls"``
+        when the answer is a tool call.
     chunks : tuple of str
-        Streamed content pieces; they concatenate to ``text``.
+        Streamed pieces; they concatenate to ``text``, or to the tool call's
+        ``arguments``.
     ttft_s : float
-        Seconds before the first content chunk (already scaled).
+        Seconds before the first chunk (already scaled).
     chunk_delays_s : tuple of float
         Seconds before each chunk after the first (already scaled); the first
         chunk's delay is 0 since it is covered by ``ttft_s``.
     prompt_tokens, cached_tokens, completion_tokens : int
         Usage figures.
+    tool_call : DemoToolCall or None
+        The function call, when the model answers with one.
     """
 
     text: str
-    finish_reason: Literal["stop", "length"]
+    finish_reason: FinishReason
     chunks: tuple[str, ...]
     ttft_s: float
     chunk_delays_s: tuple[float, ...]
     prompt_tokens: int
     cached_tokens: int
     completion_tokens: int
+    tool_call: DemoToolCall | None = None
 
     @property
     def total_s(self) -> float:
@@ -969,6 +1078,117 @@ def _jittered(rng: random.Random, base: float, spread: float) -> float:
     return max(0.0, base * (1.0 + spread * rng.uniform(-1.0, 1.0)))
 
 
+def _json_object_text(text: str) -> str:
+    """``text`` as a JSON object: itself if it is one, a fenced object in it, or wrapped."""
+    for candidate in (text.strip(), *re.findall(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.S)):
+        try:
+            obj = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            return json.dumps(obj, ensure_ascii=False)
+    return json.dumps({"answer": text}, ensure_ascii=False)
+
+
+def _functions(tools: Sequence[Mapping[str, Any]] | None) -> list[Mapping[str, Any]]:
+    """The ``function`` objects of a request's tools (entries without one are skipped)."""
+    out = []
+    for tool in tools or ():
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        if isinstance(function, Mapping) and isinstance(function.get("name"), str):
+            out.append(function)
+    return out
+
+
+def _named_choice(tool_choice: Any) -> str | None:
+    """The function name of a ``{"type": "function", "function": {"name": ...}}`` choice."""
+    if isinstance(tool_choice, Mapping):
+        function = tool_choice.get("function")
+        if isinstance(function, Mapping) and isinstance(function.get("name"), str):
+            return function["name"]
+    return None
+
+
+def _schema_value(spec: Mapping[str, Any], text: str, rng: random.Random) -> Any:
+    """A plausible value for one JSON-schema property, taken from the prompt where possible."""
+    enum = spec.get("enum")
+    if isinstance(enum, list) and enum:
+        lowered = text.lower()
+        mentioned = [v for v in enum if isinstance(v, str) and v.lower() in lowered]
+        return mentioned[0] if mentioned else rng.choice(enum)
+    kind = spec.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind in ("integer", "number"):
+        match = _NUMBER.search(text)
+        value = float(match.group().replace(",", "")) if match else 1.0
+        return int(value) if kind == "integer" else value
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {}
+    return _topic(text)
+
+
+def _plan_tool_call(
+    profile: DemoProfile,
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Mapping[str, Any]] | None,
+    tool_choice: Any,
+    knowledge: Mapping[str, DemoKnowledge],
+    rng: random.Random,
+) -> DemoToolCall | None:
+    """The tool call a profile answers with, or None for a text answer.
+
+    A call is made when tools are given and either ``tool_choice`` forces one
+    ("required" or a named function) or the prompt clearly asks for it: its
+    suite line offers one of the tools, or it names one. Profiles then call with
+    probability ``tool_call_rate`` (``fast-cheap`` never, ``erratic`` half the time).
+    """
+    functions = _functions(tools)
+    if not functions or tool_choice == "none":
+        return None
+    text = last_user_text(messages)
+    known = knowledge.get(knowledge_key(text))
+    offered = set(known.tools) if known is not None else set()
+    named = _named_choice(tool_choice)
+    mentioned = [f for f in functions if re.search(rf"\b{re.escape(f['name'])}\b", text)]
+    forced = tool_choice == "required" or named is not None
+    asked = any(f["name"] in offered for f in functions) or bool(mentioned)
+    if not (forced or asked) or rng.random() >= profile.tool_call_rate:
+        return None
+    function = (
+        next((f for f in functions if f["name"] == named), None)
+        or next((f for f in functions if f["name"] in offered), None)
+        or (mentioned[0] if mentioned else functions[0])
+    )
+    arguments: dict[str, Any] | None = None
+    scorer = (known.scorer or {}) if known is not None else {}
+    if known is not None and known.reference and scorer.get("type") == "json":
+        try:
+            reference = json.loads(known.reference)
+        except ValueError:
+            reference = None
+        if isinstance(reference, dict):
+            # Known arguments: right or wrong like a JSON answer.
+            right = rng.random() < profile.accuracy
+            arguments = reference if right else _wrong_json(reference, rng)
+    if arguments is None:
+        params = function.get("parameters")
+        params = params if isinstance(params, Mapping) else {}
+        props = params.get("properties")
+        props = props if isinstance(props, Mapping) else {}
+        required = params.get("required")
+        names = [n for n in required if isinstance(n, str)] if isinstance(required, list) else []
+        arguments = {}
+        for name in names or list(props):
+            spec = props.get(name)
+            arguments[name] = _schema_value(spec if isinstance(spec, Mapping) else {}, text, rng)
+    return DemoToolCall(function["name"], json.dumps(arguments, ensure_ascii=False))
+
+
 def plan_completion(
     profile: DemoProfile,
     messages: Sequence[Mapping[str, Any]],
@@ -978,6 +1198,11 @@ def plan_completion(
     knowledge: Mapping[str, DemoKnowledge] | None = None,
     max_tokens: int | None = None,
     latency_scale: float = 1.0,
+    json_mode: bool = False,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: Any = None,
+    attempt: int = 0,
+    latency_ms: float | None = None,
 ) -> DemoCompletion:
     """Decide the answer, usage and latency of one request, deterministically.
 
@@ -990,61 +1215,361 @@ def plan_completion(
     app_seed : int
         Seed of the app.
     request_seed : int
-        The request's ``seed`` parameter (0 when absent).
+        The request's ``seed`` parameter (0 when absent). Ignored by profiles
+        that do not honour seeds (``erratic``).
     knowledge : mapping, optional
         Suite knowledge keyed by :func:`knowledge_key`.
     max_tokens : int, optional
-        Output cap; a longer answer is cut to ``4 * max_tokens`` characters.
+        Output cap; a longer answer (or tool-call arguments) is cut to
+        ``4 * max_tokens`` characters.
     latency_scale : float
-        Multiplier on every delay.
+        Multiplier on every delay (not on ``latency_ms``).
+    json_mode : bool
+        ``response_format`` asked for a JSON object; profiles with JSON mode
+        answer with one (``{"answer": ...}`` around a non-JSON answer).
+    tools : sequence of mapping, optional
+        The request's ``tools``.
+    tool_choice : str or mapping, optional
+        The request's ``tool_choice``.
+    attempt : int
+        For profiles that ignore ``seed``: how many times the app has seen this
+        request (by its seedless digest) before. 0 gives the first answer.
+    latency_ms : float, optional
+        Fixed total latency in ms, absolute (``latency_scale`` does not apply):
+        10% before the first chunk, the rest spread evenly over the others.
 
     Returns
     -------
     DemoCompletion
     """
-    rng = random.Random(request_digest(app_seed, profile.model_id, messages, request_seed))
-    text = compose_answer(profile, messages, knowledge or {}, rng)
-    finish_reason: Literal["stop", "length"] = "stop"
-    if max_tokens is not None and count_tokens(text) > max_tokens:
-        text = text[: max_tokens * _CHARS_PER_TOKEN]
+    digest = request_digest(
+        app_seed, profile.model_id, messages, request_seed if profile.honours_seed else 0
+    )
+    # A profile that ignores seed draws every attempt afresh instead, like an unseeded sampler.
+    base = digest if profile.honours_seed or attempt == 0 else f"{digest}:{attempt}"
+    rng = random.Random(base)
+    known = knowledge or {}
+    tool_call = _plan_tool_call(
+        profile, messages, tools, tool_choice, known, random.Random(f"{base}:tools")
+    )
+    if tool_call is not None:
+        payload = tool_call.arguments
+    else:
+        payload = compose_answer(profile, messages, known, rng)
+        if json_mode and profile.supports_json_mode:
+            payload = _json_object_text(payload)
+    finish_reason: FinishReason = "tool_calls" if tool_call is not None else "stop"
+    if max_tokens is not None and count_tokens(payload) > max_tokens:
+        payload = payload[: max_tokens * _CHARS_PER_TOKEN]
         finish_reason = "length"
     # Token-like pieces (up to 4 visible chars with their leading space) grouped per chunk.
-    pieces = re.findall(r"\s*\S{1,4}|\s+", text)
+    pieces = re.findall(r"\s*\S{1,4}|\s+", payload)
     step = profile.tokens_per_chunk
     groups = [pieces[i : i + step] for i in range(0, len(pieces), step)]
     chunks = tuple("".join(group) for group in groups)
-    ttft_ms = _jittered(rng, profile.ttft_ms, profile.jitter)
-    if rng.random() < profile.stall_rate:
-        ttft_ms *= rng.uniform(2.5, 5.0)
-    delays = tuple(
-        0.0
-        if i == 0
-        else _jittered(rng, profile.ms_per_token * len(group), profile.jitter / 2)
-        * latency_scale
-        / 1000.0
-        for i, group in enumerate(groups)
-    )
+    if latency_ms is not None:
+        total_s = latency_ms / 1000.0
+        ttft_s = total_s if len(groups) <= 1 else total_s * _FIXED_TTFT_SHARE
+        rest = (total_s - ttft_s) / max(1, len(groups) - 1)
+        delays = tuple(0.0 if i == 0 else rest for i in range(len(groups)))
+    else:
+        ttft_ms = _jittered(rng, profile.ttft_ms, profile.jitter)
+        if rng.random() < profile.stall_rate:
+            ttft_ms *= rng.uniform(2.5, 5.0)
+        ttft_s = ttft_ms * latency_scale / 1000.0
+        delays = tuple(
+            0.0
+            if i == 0
+            else _jittered(rng, profile.ms_per_token * len(group), profile.jitter / 2)
+            * latency_scale
+            / 1000.0
+            for i, group in enumerate(groups)
+        )
+    completion_tokens = count_tokens(payload)
+    if tool_call is not None:
+        completion_tokens += count_tokens(tool_call.name)
+        tool_call = DemoToolCall(tool_call.name, payload)
     return DemoCompletion(
-        text=text,
+        text="" if tool_call is not None else payload,
         finish_reason=finish_reason,
         chunks=chunks,
-        ttft_s=ttft_ms * latency_scale / 1000.0,
+        ttft_s=ttft_s,
         chunk_delays_s=delays,
         prompt_tokens=count_prompt_tokens(messages),
         cached_tokens=count_cached_tokens(messages, profile),
-        completion_tokens=count_tokens(text),
+        completion_tokens=completion_tokens,
+        tool_call=tool_call,
     )
+
+
+# --------------------------------------------------------------------------- faults
+
+FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "timeout", "malformed", "truncate")
+#: How long a ``timeout`` fault holds a request (far beyond any sane client timeout). It
+#: ends early when the client disconnects or the server stops.
+TIMEOUT_FAULT_S = 3600.0
+_FAULT_FIELDS = ("rate", "kinds", "latency_ms", "retry_after_s")
+
+
+def parse_fault_kinds(text: str) -> tuple[str, ...]:
+    """Fault kinds from a comma-separated list, e.g. ``"429,503,timeout"``.
+
+    Parameters
+    ----------
+    text : str
+        Kinds from :data:`FAULT_KINDS`, separated by commas; spaces and empty
+        items are ignored, ``all`` stands for every kind, duplicates are dropped.
+
+    Returns
+    -------
+    tuple of str
+        The kinds, in order of first mention.
+
+    Raises
+    ------
+    ValueError
+        Naming the first unknown kind.
+    """
+    kinds: list[str] = []
+    for item in text.split(","):
+        item = item.strip().lower()
+        if not item:
+            continue
+        if item == "all":
+            kinds.extend(FAULT_KINDS)
+        elif item in FAULT_KINDS:
+            kinds.append(item)
+        else:
+            raise ValueError(
+                f"unknown fault kind {item!r}; choose from {', '.join(FAULT_KINDS)} or all"
+            )
+    return tuple(dict.fromkeys(kinds))
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"fault setting '{name}' must be a number, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Injected faults and fixed latency for the demo app (app-wide or per model).
+
+    Attributes
+    ----------
+    rate : float
+        Probability, 0-1, that an attempt suffers one fault.
+    kinds : tuple of str
+        Which faults (from :data:`FAULT_KINDS`) to draw from, uniformly. Must be
+        non-empty when ``rate > 0``.
+    latency_ms : float or None
+        When set, every request takes about this many milliseconds in total,
+        whatever the profile (``latency_scale`` does not apply).
+    retry_after_s : float
+        Sent with a ``429`` as ``Retry-After`` (whole seconds, rounded up) and
+        ``retry-after-ms``.
+
+    Raises
+    ------
+    ValueError
+        On a rate outside 0-1, an unknown kind, ``rate > 0`` with no kinds, or a
+        negative ``latency_ms`` or ``retry_after_s``.
+    """
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ()
+    latency_ms: float | None = None
+    retry_after_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        kinds = (
+            parse_fault_kinds(self.kinds)
+            if isinstance(self.kinds, str)
+            else parse_fault_kinds(",".join(self.kinds))
+        )
+        object.__setattr__(self, "kinds", kinds)
+        if not 0.0 <= _number("rate", self.rate) <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {self.rate}")
+        if self.rate > 0 and not kinds:
+            raise ValueError("a fault rate above 0 needs at least one fault kind")
+        if self.latency_ms is not None and _number("latency_ms", self.latency_ms) < 0:
+            raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
+        if _number("retry_after_s", self.retry_after_s) < 0:
+            raise ValueError(f"retry_after_s must be >= 0, got {self.retry_after_s}")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> FaultConfig:
+        """Build from a config table, e.g. ``{rate = 0.1, kinds = ["429", "503"]}``.
+
+        ``kinds`` may be a list of strings or one comma-separated string.
+
+        Raises
+        ------
+        ValueError
+            On an unknown key or a bad value; the message names the setting.
+        """
+        unknown = sorted(set(data) - set(_FAULT_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown fault setting '{unknown[0]}'; expected {', '.join(_FAULT_FIELDS)}"
+            )
+        kinds = data.get("kinds", ())
+        if isinstance(kinds, list | tuple) and all(isinstance(k, str) for k in kinds):
+            kinds = ",".join(kinds)
+        if not isinstance(kinds, str):
+            raise ValueError(f"fault setting 'kinds' must be a list of strings, got {kinds!r}")
+        latency = data.get("latency_ms")
+        return cls(
+            rate=_number("rate", data.get("rate", 0.0)),
+            kinds=parse_fault_kinds(kinds),
+            latency_ms=None if latency is None else _number("latency_ms", latency),
+            retry_after_s=_number("retry_after_s", data.get("retry_after_s", 1.0)),
+        )
+
+    def draw(self, digest: str, attempt: int) -> str | None:
+        """The fault of one attempt of a request, or None; a pure function of its inputs.
+
+        Keyed on the attempt number so a retry of the same request is drawn
+        afresh (and can succeed), while a fresh app replays the same faults.
+        """
+        if self.rate <= 0:
+            return None
+        rng = random.Random(f"{digest}:{attempt}:fault")
+        if rng.random() >= self.rate:
+            return None
+        return self.kinds[rng.randrange(len(self.kinds))]
+
+
+class DemoStats:
+    """Thread-safe in-memory request log of one demo app (``GET /v1/_demo/stats``).
+
+    Counts every chat completion request with a valid body, per request digest
+    (:func:`request_digest`) the attempts and the successful completions served,
+    and the faults served by kind. Memory grows with the number of distinct
+    requests (a few hundred bytes each).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._completions = 0
+        self._attempts: dict[str, int] = {}
+        self._completed: dict[str, int] = {}
+        self._seedless_attempts: dict[str, int] = {}
+        self._faults = dict.fromkeys(FAULT_KINDS, 0)
+
+    def begin(self, digest: str) -> int:
+        """Count one request; return its attempt number for this digest (0 first)."""
+        with self._lock:
+            self._requests += 1
+            attempt = self._attempts.get(digest, 0)
+            self._attempts[digest] = attempt + 1
+            return attempt
+
+    def seedless_attempt(self, digest: str) -> int:
+        """Attempt number by seedless digest, for profiles that ignore ``seed``."""
+        with self._lock:
+            attempt = self._seedless_attempts.get(digest, 0)
+            self._seedless_attempts[digest] = attempt + 1
+            return attempt
+
+    def complete(self, digest: str) -> None:
+        """Count one successful completion (all content and the finish reason were sent)."""
+        with self._lock:
+            self._completions += 1
+            self._completed[digest] = self._completed.get(digest, 0) + 1
+
+    def fault(self, kind: str) -> None:
+        """Count one fault served (injected, or the profile's own 503)."""
+        with self._lock:
+            self._faults[kind] = self._faults.get(kind, 0) + 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """The JSON body of ``GET /v1/_demo/stats``.
+
+        Returns
+        -------
+        dict
+            ``requests`` and ``completions`` totals, ``by_digest`` (digest to
+            successful completions, digests with at least one),
+            ``attempts_by_digest`` (digest to requests) and ``faults`` (kind to
+            count, every kind of :data:`FAULT_KINDS` present).
+        """
+        with self._lock:
+            return {
+                "requests": self._requests,
+                "completions": self._completions,
+                "by_digest": dict(self._completed),
+                "attempts_by_digest": dict(self._attempts),
+                "faults": dict(self._faults),
+            }
+
+
+async def _disconnected(receive: Callable[[], Awaitable[Mapping[str, Any]]]) -> None:
+    """Return once the client has gone (the server's ``http.disconnect`` message)."""
+    while (await receive()).get("type") != "http.disconnect":
+        await asyncio.sleep(0.01)  # a stray body message: keep listening, never spin
+
+
+class _HeldRequests:
+    """Requests held by a ``timeout`` fault, so that a server stop can release them at once.
+
+    uvicorn's graceful shutdown waits for open requests; a request asleep for an
+    hour would hold it up, so :meth:`release_all` (thread-safe) wakes every one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    async def hold(
+        self, receive: Callable[[], Awaitable[Mapping[str, Any]]], limit_s: float
+    ) -> Literal["released", "disconnected", "elapsed"]:
+        """Wait up to ``limit_s`` seconds, until the client disconnects, or until released."""
+        released = asyncio.Event()
+        entry = (asyncio.get_running_loop(), released)
+        with self._lock:
+            self._held.add(entry)
+        release = asyncio.ensure_future(released.wait())
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            done, _ = await asyncio.wait(
+                {release, gone}, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            release.cancel()
+            gone.cancel()
+            with self._lock:
+                self._held.discard(entry)
+        if release in done:
+            return "released"
+        return "disconnected" if gone in done else "elapsed"
+
+    def release_all(self) -> None:
+        """Wake every held request (callable from any thread)."""
+        with self._lock:
+            held = list(self._held)
+        for loop, event in held:
+            with contextlib.suppress(RuntimeError):  # its loop is already closed
+                loop.call_soon_threadsafe(event.set)
 
 
 # --------------------------------------------------------------------------- app
 
 
 def _error(
-    status: int, message: str, *, type_: str, param: str | None = None, code: str | None = None
+    status: int,
+    message: str,
+    *,
+    type_: str,
+    param: str | None = None,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """An OpenAI-shaped error response."""
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def _bad_request(message: str, param: str | None, code: str = "invalid_value") -> JSONResponse:
@@ -1068,30 +1593,135 @@ def _valid_messages(messages: Any) -> bool:
     )
 
 
+def _tools_problem(tools: Any, tool_choice: Any) -> JSONResponse | None:
+    """A 400 for a malformed ``tools`` / ``tool_choice``, as real providers reject them."""
+    if tools is not None and (
+        not isinstance(tools, list) or len(_functions(tools)) != len(tools) or not tools
+    ):
+        return _bad_request(
+            "'tools' must be a non-empty array of function tools, each with 'function.name'.",
+            "tools",
+        )
+    if tool_choice is None or tool_choice in ("none", "auto", "required"):
+        return None
+    named = _named_choice(tool_choice)
+    if named is None:
+        return _bad_request(
+            "'tool_choice' must be 'none', 'auto', 'required' or a named function.",
+            "tool_choice",
+        )
+    if named not in _tool_names(tools):
+        return _bad_request(
+            f"Invalid value for 'tool_choice': function '{named}' not found in 'tools'.",
+            "tool_choice",
+        )
+    return None
+
+
+_RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+
+
 def _sse(payload: Mapping[str, Any] | str) -> bytes:
     data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
     return f"data: {data}\n\n".encode()
 
 
-class _AttemptCounter:
-    """How many times each request digest has been seen, so failures are transient.
+_DONE = _sse("[DONE]")
+Frame = tuple[float, bytes]  # (seconds to wait before, bytes to send)
 
-    A 503 decided from the request alone would repeat on every retry; keying the
-    failure draw on (digest, attempt number) keeps a fresh app deterministic while
-    letting a retry succeed, as with a real overloaded server.
+
+def _stream_frames(
+    plan: DemoCompletion,
+    *,
+    completion_id: str,
+    created: int,
+    model: str,
+    usage_chunk: bool,
+    call_id: str,
+) -> list[Frame]:
+    """The SSE events of a streamed reply, each with the delay before it."""
+
+    def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        return {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            **({"usage": None} if usage_chunk else {}),
+        }
+
+    call = plan.tool_call
+    role = {"role": "assistant", "content": None if call else "", "refusal": None}
+    frames: list[Frame] = [(plan.ttft_s, _sse(chunk(role, None)))]
+    for i, (piece, delay) in enumerate(zip(plan.chunks, plan.chunk_delays_s, strict=True)):
+        if call is None:
+            delta: dict[str, Any] = {"content": piece}
+        elif i == 0:  # the first tool-call delta names the call; later ones add arguments
+            function = {"name": call.name, "arguments": piece}
+            delta = {
+                "tool_calls": [
+                    {"index": 0, "id": call_id, "type": "function", "function": function}
+                ]
+            }
+        else:
+            delta = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+        frames.append((delay, _sse(chunk(delta, None))))
+    frames.append((0.0, _sse(chunk({}, plan.finish_reason))))
+    if usage_chunk:
+        last = {**chunk({}, None), "choices": [], "usage": plan.usage()}
+        frames.append((0.0, _sse(last)))
+    frames.append((0.0, _DONE))
+    return frames
+
+
+async def _paced(frames: Sequence[Frame]) -> AsyncIterator[bytes]:
+    """Frame bytes, each released when its cumulative delay is due.
+
+    Waiting for absolute due times, rather than sleeping each delay, keeps the
+    per-sleep overshoot of the event loop from adding up over many chunks.
+    """
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    for delay, data in frames:
+        due += delay
+        if due > loop.time():
+            await asyncio.sleep(due - loop.time())
+        yield data
+
+
+async def _play(frames: Sequence[Frame], on_done: Callable[[], None]) -> AsyncIterator[bytes]:
+    """Send frames after their delays; ``on_done`` runs just before ``[DONE]``."""
+    async for data in _paced(frames):
+        if data == _DONE:
+            on_done()
+        yield data
+
+
+class _CutResponse(Response):
+    """A 200 whose body stops partway and whose connection is then dropped.
+
+    The app returns without sending the final body message, so the server
+    closes the connection, which is what a client sees when an upstream dies
+    mid-response. (``httpx2.ASGITransport`` reports it as a connection error.)
     """
 
-    _LIMIT = 100_000  # bound memory on long-running servers
+    def __init__(
+        self, frames: Sequence[Frame], *, media_type: str, content_length: int | None = None
+    ) -> None:
+        # Deliberately not Response.__init__: no body, no computed content-length.
+        self.status_code = 200
+        self.background = None
+        self.frames = list(frames)
+        self.raw_headers = [(b"content-type", media_type.encode())]
+        if content_length is not None:
+            self.raw_headers.append((b"content-length", str(content_length).encode()))
 
-    def __init__(self) -> None:
-        self._seen: dict[str, int] = {}
-
-    def next(self, digest: str) -> int:
-        if len(self._seen) >= self._LIMIT:
-            self._seen.clear()
-        attempt = self._seen.get(digest, 0)
-        self._seen[digest] = attempt + 1
-        return attempt
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        async for data in _paced(self.frames):
+            await send({"type": "http.response.body", "body": data, "more_body": True})
 
 
 def create_demo_app(
@@ -1099,6 +1729,8 @@ def create_demo_app(
     seed: int = 0,
     latency_scale: float = 1.0,
     knowledge: Mapping[str, DemoKnowledge] | None = None,
+    faults: FaultConfig | None = None,
+    model_faults: Mapping[str, FaultConfig] | None = None,
 ) -> Starlette:
     """The OpenAI-compatible demo app serving every profile of :data:`DEMO_PROFILES`.
 
@@ -1106,22 +1738,46 @@ def create_demo_app(
     ----------
     seed : int
         App seed; with the same seed, the same request gets the same answer,
-        usage and latency plan.
+        usage, latency plan and injected faults.
     latency_scale : float
         Multiplier on every simulated delay (0 disables them; tests use ~0.05).
+        A ``latency_ms`` in the fault config replaces the delays instead.
     knowledge : mapping, optional
         Suite knowledge from :func:`load_demo_knowledge`.
+    faults : FaultConfig, optional
+        Faults and fixed latency for every model.
+    model_faults : mapping of str to FaultConfig, optional
+        Per model id, a config that replaces ``faults`` (entirely, not field by
+        field) for that model.
 
     Returns
     -------
     Starlette
-        Routes ``GET /v1/models``, ``GET /v1/models/{model}`` and
-        ``POST /v1/chat/completions``.
+        Routes ``GET /v1/models``, ``GET /v1/models/{model}``,
+        ``POST /v1/chat/completions`` and ``GET /v1/_demo/stats``. ``app.state``
+        holds ``stats`` (:class:`DemoStats`) and ``on_server_stop``, a
+        thread-safe callable that releases requests held by ``timeout`` faults
+        (:class:`~blindside.providers.loopback.LoopbackServer` calls it on stop).
+
+    Raises
+    ------
+    ValueError
+        On a negative ``latency_scale`` or a ``model_faults`` key that is not a
+        demo model id.
     """
     if latency_scale < 0:
         raise ValueError("latency_scale must be >= 0")
+    unknown = sorted(set(model_faults or {}) - set(DEMO_PROFILES))
+    if unknown:
+        raise ValueError(
+            f"model_faults names unknown demo model {unknown[0]!r}; "
+            f"expected one of {', '.join(DEMO_PROFILES)}"
+        )
     known: Mapping[str, DemoKnowledge] = dict(knowledge or {})
-    attempts = _AttemptCounter()
+    app_faults = faults or FaultConfig()
+    per_model: dict[str, FaultConfig] = dict(model_faults or {})
+    stats = DemoStats()
+    held = _HeldRequests()
 
     def model_card(profile: DemoProfile) -> dict[str, Any]:
         return {
@@ -1148,6 +1804,9 @@ def create_demo_app(
         model = request.path_params["model"]
         profile = DEMO_PROFILES.get(model)
         return JSONResponse(model_card(profile)) if profile else not_found(model)
+
+    async def get_stats(request: Request) -> Response:
+        return JSONResponse(stats.snapshot())
 
     async def chat_completions(request: Request) -> Response:
         try:
@@ -1182,8 +1841,32 @@ def create_demo_app(
             return max_tokens
         if max_tokens is not None and max_tokens < 1:
             return _bad_request(f"'{cap_name}' must be at least 1.", cap_name)
+        tools, tool_choice = body.get("tools"), body.get("tool_choice")
+        problem = _tools_problem(tools, tool_choice)
+        if problem is not None:
+            return problem
+        response_format = body.get("response_format")
+        if response_format is not None and not (
+            isinstance(response_format, dict) and response_format.get("type") in _RESPONSE_FORMATS
+        ):
+            return _bad_request(
+                "'response_format.type' must be one of 'text', 'json_object', 'json_schema'.",
+                "response_format",
+            )
+        json_mode = isinstance(response_format, dict) and response_format["type"] != "text"
 
         digest = request_digest(seed, model, messages, request_seed or 0)
+        attempt = stats.begin(digest)
+        prompt_tokens = count_prompt_tokens(messages)
+        if prompt_tokens > profile.context_tokens:
+            return _bad_request(
+                f"This model's maximum context length is {profile.context_tokens} tokens. "
+                f"However, your messages resulted in {prompt_tokens} tokens. "
+                "Please reduce the length of the messages.",
+                "messages",
+                "context_length_exceeded",
+            )
+        fault_config = per_model.get(model, app_faults)
         plan = plan_completion(
             profile,
             messages,
@@ -1192,86 +1875,81 @@ def create_demo_app(
             knowledge=known,
             max_tokens=max_tokens,
             latency_scale=latency_scale,
+            json_mode=json_mode,
+            tools=tools,
+            tool_choice=tool_choice,
+            attempt=0
+            if profile.honours_seed
+            else stats.seedless_attempt(request_digest(seed, model, messages)),
+            latency_ms=fault_config.latency_ms,
         )
-        if profile.failure_rate > 0:
-            attempt = attempts.next(digest)
-            fail_rng = random.Random(f"{digest}:{attempt}")
-            if fail_rng.random() < profile.failure_rate:
-                await asyncio.sleep(plan.ttft_s / 2)
-                return _error(
-                    503,
-                    "The server is overloaded. Please retry your request.",
-                    type_="server_error",
-                    code="service_unavailable",
-                )
+        fault = fault_config.draw(digest, attempt)
+        # The profile's own transient 503s (the same draw as before faults existed).
+        own_503 = random.Random(f"{digest}:{attempt}").random() < profile.failure_rate
+        if fault is None and own_503:
+            fault = "503"
 
-        completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        created = int(time.time())
-        if not body.get("stream"):
-            await asyncio.sleep(plan.total_s)
-            return JSONResponse(
-                {
-                    "id": completion_id,
-                    "object": "chat.completion",
-                    "created": created,
-                    "model": model,
-                    "system_fingerprint": None,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": plan.text, "refusal": None},
-                            "logprobs": None,
-                            "finish_reason": plan.finish_reason,
-                        }
-                    ],
-                    "usage": plan.usage(),
-                }
-            )
-
+        stream = bool(body.get("stream"))
         stream_options = body.get("stream_options")
         include_usage = isinstance(stream_options, dict) and bool(
             stream_options.get("include_usage")
         )
+        completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        call_id = f"call_{uuid.uuid4().hex[:24]}"
+        created = int(time.time())
 
-        def chunk(
-            delta: dict[str, Any], finish: str | None, *, usage: bool = False
-        ) -> dict[str, Any]:
+        def full_body() -> dict[str, Any]:
+            message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+            if plan.tool_call is None:
+                message["content"] = plan.text
+            else:
+                function = {"name": plan.tool_call.name, "arguments": plan.tool_call.arguments}
+                message["tool_calls"] = [{"id": call_id, "type": "function", "function": function}]
             return {
                 "id": completion_id,
-                "object": "chat.completion.chunk",
+                "object": "chat.completion",
                 "created": created,
                 "model": model,
                 "system_fingerprint": None,
                 "choices": [
-                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                    {
+                        "index": 0,
+                        "message": message,
+                        "logprobs": None,
+                        "finish_reason": plan.finish_reason,
+                    }
                 ],
-                **({"usage": None} if include_usage and not usage else {}),
+                "usage": plan.usage(),
             }
 
-        async def events() -> AsyncIterator[bytes]:
-            await asyncio.sleep(plan.ttft_s)
-            yield _sse(chunk({"role": "assistant", "content": "", "refusal": None}, None))
-            for piece, delay in zip(plan.chunks, plan.chunk_delays_s, strict=True):
-                if delay:
-                    await asyncio.sleep(delay)
-                yield _sse(chunk({"content": piece}, None))
-            yield _sse(chunk({}, plan.finish_reason))
-            if include_usage:
-                yield _sse(
-                    {
-                        "id": completion_id,
-                        "object": "chat.completion.chunk",
-                        "created": created,
-                        "model": model,
-                        "system_fingerprint": None,
-                        "choices": [],
-                        "usage": plan.usage(),
-                    }
-                )
-            yield _sse("[DONE]")
+        def frames() -> list[Frame]:
+            return _stream_frames(
+                plan,
+                completion_id=completion_id,
+                created=created,
+                model=model,
+                usage_chunk=include_usage and profile.usage_in_stream,
+                call_id=call_id,
+            )
 
+        if fault is not None:
+            stats.fault(fault)
+            return await _fault_response(
+                fault,
+                plan=plan,
+                stream=stream,
+                full_body=full_body,
+                frames=frames,
+                receive=request.receive,
+                retry_after_s=fault_config.retry_after_s,
+                held=held,
+            )
+        if not stream:
+            await asyncio.sleep(plan.total_s)
+            stats.complete(digest)
+            return JSONResponse(full_body())
         return StreamingResponse(
-            events(),
+            _play(frames(), lambda: stats.complete(digest)),
             media_type="text/event-stream",
             headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
         )
@@ -1281,12 +1959,99 @@ def create_demo_app(
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/models/{model:path}", get_model, methods=["GET"]),
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/_demo/stats", get_stats, methods=["GET"]),
         ]
     )
     app.state.seed = seed
     app.state.latency_scale = latency_scale
     app.state.knowledge = known
+    app.state.faults = app_faults
+    app.state.model_faults = per_model
+    app.state.stats = stats
+    app.state.on_server_stop = held.release_all
     return app
+
+
+async def _fault_response(
+    kind: str,
+    *,
+    plan: DemoCompletion,
+    stream: bool,
+    full_body: Callable[[], dict[str, Any]],
+    frames: Callable[[], list[Frame]],
+    receive: Callable[[], Awaitable[Mapping[str, Any]]],
+    retry_after_s: float,
+    held: _HeldRequests,
+) -> Response:
+    """The response of one faulted attempt (see :data:`FAULT_KINDS`)."""
+    if kind == "429":
+        await asyncio.sleep(plan.ttft_s / 4)  # a rate limiter answers before any model work
+        return _error(
+            429,
+            f"Rate limit reached for requests. Please try again in {retry_after_s:g}s.",
+            type_="rate_limit_error",
+            code="rate_limit_exceeded",
+            headers={
+                "retry-after": str(math.ceil(retry_after_s)),
+                "retry-after-ms": str(round(retry_after_s * 1000)),
+            },
+        )
+    if kind == "500":
+        await asyncio.sleep(plan.ttft_s / 2)
+        return _error(
+            500,
+            "The server had an error while processing your request. Sorry about that!",
+            type_="server_error",
+            code="internal_error",
+        )
+    if kind == "503":
+        await asyncio.sleep(plan.ttft_s / 2)
+        return _error(
+            503,
+            "The server is overloaded. Please retry your request.",
+            type_="server_error",
+            code="service_unavailable",
+        )
+    if kind == "timeout":
+        outcome = await held.hold(receive, TIMEOUT_FAULT_S)
+        if outcome == "released":
+            return _error(
+                503,
+                "The server is shutting down.",
+                type_="server_error",
+                code="service_unavailable",
+            )
+        # After a disconnect nobody reads this; after the full hour it is a gateway timeout.
+        return _error(504, "The request timed out.", type_="server_error", code="timeout")
+    if kind == "malformed":
+        if not stream:
+            await asyncio.sleep(plan.total_s)
+            # Python-repr-like quoting: a classic broken-serialiser bug.
+            text = json.dumps(full_body(), ensure_ascii=False).replace('"', "'")
+            return Response(text, media_type="application/json")
+        events = frames()
+        content = [i for i in range(1, len(events)) if b'"delta": {"' in events[i][1]]
+        broken = content[len(content) // 2] if content else len(events) - 2
+        delay, data = events[broken]
+        events[broken] = (delay, data.replace(b'"', b"'"))
+        return StreamingResponse(
+            _play(events, lambda: None),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+        )
+    if kind == "truncate":
+        if not stream:
+            await asyncio.sleep(plan.total_s)
+            data = json.dumps(full_body(), ensure_ascii=False).encode()
+            return _CutResponse(
+                [(0.0, data[: len(data) // 2])],
+                media_type="application/json",
+                content_length=len(data),
+            )
+        # The role chunk and the first half of the content, then the connection drops.
+        keep = 1 + len(plan.chunks) // 2
+        return _CutResponse(frames()[:keep], media_type="text/event-stream")
+    raise ValueError(f"unknown fault kind {kind!r}")
 
 
 def serve_demo(
@@ -1296,6 +2061,8 @@ def serve_demo(
     seed: int = 0,
     latency_scale: float = 1.0,
     knowledge_paths: Sequence[Path] = (),
+    faults: FaultConfig | None = None,
+    model_faults: Mapping[str, FaultConfig] | None = None,
 ) -> None:
     """Serve the demo app with uvicorn until interrupted (``blindside serve-demo``).
 
@@ -1309,6 +2076,10 @@ def serve_demo(
         Multiplier on every simulated delay.
     knowledge_paths : sequence of Path
         Suite files or directories for :func:`load_demo_knowledge`.
+    faults : FaultConfig, optional
+        Faults and fixed latency for every model.
+    model_faults : mapping of str to FaultConfig, optional
+        Per model id, a config replacing ``faults``.
     """
     import uvicorn  # deferred: only the serving path needs it
 
@@ -1316,7 +2087,15 @@ def serve_demo(
         seed=seed,
         latency_scale=latency_scale,
         knowledge=load_demo_knowledge(knowledge_paths),
+        faults=faults,
+        model_faults=model_faults,
     )
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            app.state.on_server_stop()  # requests held by a timeout fault must not block exit
+
     config = uvicorn.Config(
         app,
         host=host,
@@ -1324,5 +2103,6 @@ def serve_demo(
         log_level="info",
         lifespan="off",
         timeout_keep_alive=75,
+        timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()

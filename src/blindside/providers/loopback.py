@@ -4,6 +4,11 @@
 be measured over a real socket. :class:`LoopbackServer` binds the socket itself
 (the port is known before start), serves it from a background thread and stops
 gracefully.
+
+An app may hold requests open for a long time on purpose (the demo provider's
+``timeout`` fault). uvicorn's graceful shutdown would wait for them, so
+:meth:`LoopbackServer.stop` calls the app's ``state.on_server_stop`` (a
+thread-safe callable), if it has one, until the server has stopped.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ class LoopbackServer:
         Seconds :meth:`start` waits for the server to accept connections.
     shutdown_timeout : float
         Seconds in-flight requests get to finish on :meth:`stop` before they
-        are cancelled.
+        are cancelled. Requests an app releases through ``state.on_server_stop``
+        end at once.
 
     Examples
     --------
@@ -48,9 +54,14 @@ class LoopbackServer:
         startup_timeout: float = 10.0,
         shutdown_timeout: float = 5.0,
     ) -> None:
+        self._app = app
         self._startup_timeout = startup_timeout
         self._shutdown_timeout = shutdown_timeout
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose
+        # proto says TCP, and without it every keep-alive response waits ~40 ms for a
+        # delayed ACK (Nagle), which would swamp the latencies the demo simulates.
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # Lets a fixed port be reused right after a previous server released it.
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -149,13 +160,22 @@ class LoopbackServer:
             thread = self._thread
             self._server.should_exit = True
             if thread is not None:
-                thread.join(self._shutdown_timeout + 2.0)
+                deadline = time.monotonic() + self._shutdown_timeout + 2.0
+                while thread.is_alive() and time.monotonic() < deadline:
+                    # Repeated: a request that began holding just after a release is caught too.
+                    self._release_held_requests()
+                    thread.join(0.05)
                 if thread.is_alive():
                     # Graceful shutdown overran: stop waiting on open connections.
                     self._server.force_exit = True
                     thread.join(5.0)
             # uvicorn closes the socket on shutdown; close it here when it never ran.
             self._sock.close()
+
+    def _release_held_requests(self) -> None:
+        hook = getattr(getattr(self._app, "state", None), "on_server_stop", None)
+        if callable(hook):
+            hook()
 
     def __enter__(self) -> LoopbackServer:
         return self.start()
