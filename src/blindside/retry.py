@@ -1,0 +1,345 @@
+"""When to retry a failed request, how long to wait, and what kind of failure it was.
+
+Pure functions over exceptions raised by the ``openai`` SDK (with its own
+retries off) and by the ``httpx2`` transport underneath it, which surfaces
+unwrapped when a stream breaks after the response started.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import random
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import httpx2
+import openai
+
+if TYPE_CHECKING:
+    from blindside.config import EndpointConfig
+
+__all__ = [
+    "ERROR_CLASSES",
+    "RETRYABLE_STATUS",
+    "BadResponseError",
+    "ErrorClass",
+    "RetryPolicy",
+    "backoff_delay",
+    "classify_error",
+    "is_retryable",
+    "retry_after_seconds",
+    "retry_delay",
+    "should_retry",
+]
+
+#: HTTP statuses worth another attempt: timeouts, conflicts, rate limits, server errors.
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+ErrorClass = Literal[
+    "rate_limit",
+    "timeout",
+    "server_error",
+    "bad_response",
+    "auth",
+    "context_length",
+    "content_filter",
+    "other",
+]
+
+#: Every value :func:`classify_error` returns.
+ERROR_CLASSES: tuple[ErrorClass, ...] = (
+    "rate_limit",
+    "timeout",
+    "server_error",
+    "bad_response",
+    "auth",
+    "context_length",
+    "content_filter",
+    "other",
+)
+
+# How providers word "the prompt does not fit" (OpenAI, vLLM, Anthropic-compatible, ...).
+_CONTEXT_LENGTH = re.compile(
+    r"context[_ ]length|maximum context|context window|prompt is too long"
+    r"|input is too long|too many tokens|maximum (?:input|prompt) length",
+    re.IGNORECASE,
+)
+_CONTENT_FILTER = re.compile(
+    r"content[_ ]filter|content[_ ]policy|content management policy|responsibleaipolicy",
+    re.IGNORECASE,
+)
+_CONTENT_FILTER_CODES = frozenset({"content_filter", "content_policy_violation"})
+
+
+class BadResponseError(Exception):
+    """The provider answered, but with something unusable.
+
+    Raised by the engine for malformed or truncated streams (no choices, a
+    stream that ends without a finish reason, unparseable chunks). Retryable:
+    such failures are usually transient.
+    """
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many attempts, and how long to wait between them.
+
+    Attributes
+    ----------
+    max_attempts : int
+        Attempts in total, including the first.
+    base_delay_s : float
+        Backoff ceiling after the first failure; doubles with every failure.
+    max_delay_s : float
+        Largest backoff ceiling.
+    respect_retry_after : bool
+        Wait at least what a ``Retry-After`` / ``retry-after-ms`` header asks.
+    max_retry_after_s : float
+        Cap on what a server may ask for.
+    """
+
+    max_attempts: int = 4
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    respect_retry_after: bool = True
+    max_retry_after_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        for name in ("base_delay_s", "max_delay_s", "max_retry_after_s"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+    @classmethod
+    def from_endpoint(cls, endpoint: EndpointConfig) -> RetryPolicy:
+        """The retry settings of a ``[[endpoints]]`` entry of models.toml."""
+        return cls(
+            max_attempts=endpoint.max_attempts,
+            base_delay_s=endpoint.backoff_base_s,
+            max_delay_s=endpoint.backoff_max_s,
+        )
+
+
+def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """Exponential backoff with full jitter.
+
+    Parameters
+    ----------
+    attempt : int
+        Number of the attempt that failed, from 1.
+    policy : RetryPolicy
+    rng : random.Random
+
+    Returns
+    -------
+    float
+        Uniform in ``[0, min(max_delay_s, base_delay_s * 2**(attempt - 1))]``.
+        Full jitter keeps many requests that failed together from retrying in
+        lockstep.
+    """
+    if attempt < 1:
+        raise ValueError(f"attempt counts from 1, got {attempt}")
+    # cap the exponent: 2**1100 overflows a float
+    ceiling = min(policy.max_delay_s, policy.base_delay_s * 2.0 ** min(attempt - 1, 1000))
+    return rng.uniform(0.0, ceiling)
+
+
+def _parse_seconds(value: str, divisor: float) -> float | None:
+    try:
+        seconds = float(value.strip()) / divisor
+    except ValueError:
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def retry_after_seconds(
+    headers: Mapping[str, str] | None, *, now: float | None = None
+) -> float | None:
+    """Seconds a response asks the client to wait, or None when it does not say.
+
+    Parameters
+    ----------
+    headers : mapping or None
+        Response headers; names are matched case-insensitively.
+    now : float, optional
+        Current Unix time, for ``Retry-After`` given as an HTTP date (defaults to
+        ``time.time()``).
+
+    Returns
+    -------
+    float or None
+        ``retry-after-ms`` (milliseconds, OpenAI's extension) if valid, else
+        ``Retry-After`` as seconds or as an HTTP date (a past date gives 0).
+        Negative, non-finite or unparseable values are ignored.
+    """
+    if not headers:
+        return None
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    if "retry-after-ms" in lowered:
+        seconds = _parse_seconds(lowered["retry-after-ms"], 1000.0)
+        if seconds is not None:
+            return seconds
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    seconds = _parse_seconds(value, 1.0)
+    if seconds is not None:
+        return seconds
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None  # an HTTP date is always GMT; without a zone it is not one
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _code(exc: openai.APIError) -> str:
+    return (exc.code or "").lower()
+
+
+def _text(exc: BaseException) -> str:
+    # str(exc) of a status error already embeds the body ("Error code: 400 - {...}")
+    parts = [str(exc)]
+    body = getattr(exc, "body", None)
+    if body is not None and not isinstance(body, str):
+        parts.append(json.dumps(body, default=str))
+    return " ".join(parts)
+
+
+def _classify_body(exc: openai.APIError) -> ErrorClass | None:
+    """Context-length and content-filter refusals, named by code or by message."""
+    code = _code(exc)
+    if code == "context_length_exceeded" or _CONTEXT_LENGTH.search(_text(exc)):
+        return "context_length"
+    if code in _CONTENT_FILTER_CODES or _CONTENT_FILTER.search(_text(exc)):
+        return "content_filter"
+    return None
+
+
+def classify_error(exc: BaseException) -> ErrorClass:
+    """Name the kind of a failed request; one of :data:`ERROR_CLASSES`.
+
+    Notes
+    -----
+    Only timeouts are ``timeout`` (including HTTP 408). A connection that was
+    refused, reset or dropped mid-stream is ``server_error``: the provider did
+    not serve the request, just as with a 5xx. An error event inside a stream
+    that already returned 200 is classified by its code and message, and is
+    ``server_error`` when they say nothing more specific.
+    """
+    if isinstance(
+        exc,
+        BadResponseError
+        | openai.APIResponseValidationError
+        | json.JSONDecodeError
+        | httpx2.DecodingError,
+    ):
+        return "bad_response"
+    if isinstance(exc, openai.ContentFilterFinishReasonError):
+        return "content_filter"
+    # APITimeoutError before APIConnectionError, its base class
+    if isinstance(exc, openai.APITimeoutError | TimeoutError | httpx2.TimeoutException):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
+        return "server_error"
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status == 429:
+            return "rate_limit"
+        if status == 408:
+            return "timeout"
+        if status in (401, 403):
+            return "auth"
+        if status >= 500:
+            return "server_error"
+        return _classify_body(exc) or "other"
+    if isinstance(exc, openai.APIError):
+        # error event in a stream (no HTTP status of its own)
+        named = _classify_body(exc)
+        if named is not None:
+            return named
+        if "rate_limit" in _code(exc) or "rate_limit" in (exc.type or "").lower():
+            return "rate_limit"
+        return "server_error"
+    return "other"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether another attempt may succeed.
+
+    True for status errors in :data:`RETRYABLE_STATUS`, connection errors and
+    timeouts (SDK, asyncio and transport), malformed or truncated responses
+    (:class:`BadResponseError`, broken JSON or encoding in a stream), and stream
+    error events that are rate limits or server errors. A schema mismatch
+    (``APIResponseValidationError``) is not: it would fail the same way again.
+    """
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in RETRYABLE_STATUS
+    if isinstance(
+        exc,
+        openai.APIConnectionError
+        | TimeoutError
+        | httpx2.TransportError
+        | BadResponseError
+        | json.JSONDecodeError
+        | httpx2.DecodingError,
+    ):
+        return True
+    if isinstance(exc, openai.APIResponseValidationError):
+        return False
+    if isinstance(exc, openai.APIError):
+        return classify_error(exc) in ("rate_limit", "server_error", "timeout")
+    return False
+
+
+def should_retry(exc: BaseException, attempt: int, policy: RetryPolicy) -> bool:
+    """Whether attempt number ``attempt`` (from 1), which raised ``exc``, gets a successor."""
+    return attempt < policy.max_attempts and is_retryable(exc)
+
+
+def _headers_of(exc: BaseException) -> Mapping[str, str] | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    return headers if isinstance(headers, Mapping) else None
+
+
+def retry_delay(exc: BaseException, attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """Seconds to wait after attempt number ``attempt`` failed with ``exc``.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What the attempt raised; its response headers are read when it has some.
+    attempt : int
+        Number of the failed attempt, from 1.
+    policy : RetryPolicy
+    rng : random.Random
+
+    Returns
+    -------
+    float
+        Without a usable ``Retry-After``: :func:`backoff_delay`. With one (and
+        ``policy.respect_retry_after``): the header's value, capped at
+        ``max_retry_after_s``, *plus* the jittered backoff. The header is a
+        floor, never shortened; the jitter on top spreads the many requests a
+        server told to come back at the same instant, which would otherwise
+        return together and be rate limited again.
+    """
+    backoff = backoff_delay(attempt, policy, rng)
+    if not policy.respect_retry_after:
+        return backoff
+    asked = retry_after_seconds(_headers_of(exc))
+    if asked is None:
+        return backoff
+    return min(asked, policy.max_retry_after_s) + backoff
