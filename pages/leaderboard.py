@@ -13,8 +13,16 @@ st.caption(
     "fast it answers. Models marked (simulated) are the built-in demo provider."
 )
 
+include_fallbacks = st.toggle(
+    "Include answers served by fallback models",
+    value=True,
+    key="include_fallbacks",
+    help="When a model failed and a fallback answered in its place, the vote judged the "
+    "fallback. Turn off to rank each model on its own answers only.",
+)
 labels = ["Overall", *TIERS.values()]
 tiers: list[int | None] = [None, *TIERS.keys()]
 for tab, tier in zip(st.tabs(labels), tiers, strict=True):
     with tab:
-        render_leaderboard(current_leaderboard(tier), key=str(tier or "all"))
+        board = current_leaderboard(tier, include_fallbacks=include_fallbacks)
+        render_leaderboard(board, key=str(tier or "all"))

@@ -45,7 +45,8 @@ class ProgressBar:
         eta = f"  ETA {progress.eta_s:.0f}s" if progress.eta_s is not None else ""
         line = (
             f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}"
-            f"  errors {progress.errors}  ${progress.cost_usd:.4f}{eta}"
+            f"  errors {progress.errors}  retries {progress.retries}"
+            f"  ${progress.cost_usd:.4f}{eta}"
         )
         if line != self._last:
             self.stream.write(line)
@@ -108,6 +109,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from blindside.db import create_db_engine
     from blindside.generate import generate
     from blindside.project import init_project
+    from blindside.runs import format_run_summary, run_model_summaries
 
     settings = _settings(args)
     engine = create_db_engine(settings.database_url)
@@ -123,24 +125,46 @@ def cmd_generate(args: argparse.Namespace) -> int:
             samples=args.samples,
             concurrency=args.concurrency,
             new_run=args.new_run,
+            max_cost_usd=args.max_cost,
             on_progress=bar.update,
         )
     finally:
         bar.close()
+    if result.recovered:
+        print(f"recovered {result.recovered} answers journaled before an interruption")
     print(
         f"run {result.run_id}: requested {result.requested}, succeeded {result.succeeded}, "
-        f"failed {result.failed}, already done {result.skipped}, "
-        f"cost ${result.cost_usd:.4f}, {result.pairs_created} new pairs, {result.wall_s:.1f}s"
+        f"failed {result.failed}, already done {result.skipped}, retries {result.retries}, "
+        f"served by fallbacks {result.fallbacks}, cost ${result.cost_usd:.4f}, "
+        f"{result.pairs_created} new pairs, {result.wall_s:.1f}s"
     )
+    if result.stop_reason:
+        print(f"stopped early: {result.stop_reason}")
+    print(format_run_summary(run_model_summaries(engine, run_id=result.run_id)))
     return EXIT_OK if result.failed == 0 else EXIT_FAILED
 
 
 def cmd_serve_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from blindside.providers.demo import serve_demo
+    from blindside.config import FAULT_KINDS, load_models_toml
+    from blindside.providers.demo import FaultConfig, parse_fault_kinds, serve_demo
+    from blindside.providers.endpoints import demo_model_faults
 
     settings = _settings(args)
+    faults = None
+    if args.fault_rate or args.latency_ms is not None:
+        try:
+            kinds = parse_fault_kinds(args.faults) if args.faults else FAULT_KINDS
+        except ValueError as exc:
+            raise InputError.single("--faults", None, "faults", str(exc)) from None
+        if not 0 <= args.fault_rate <= 1:
+            raise InputError.single("--fault-rate", None, "fault_rate", "must be in [0, 1]")
+        faults = FaultConfig(rate=args.fault_rate, kinds=kinds, latency_ms=args.latency_ms)
+    # Per-model faults from models.toml, when there is one to read.
+    model_faults = {}
+    if Path(settings.models_path).exists():
+        model_faults = demo_model_faults(load_models_toml(settings.models_path).models)
     print(f"demo provider (simulated models) on http://{args.host}:{args.port}/v1", flush=True)
     serve_demo(
         args.host,
@@ -150,8 +174,31 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
         if args.latency_scale is not None
         else settings.demo_latency_scale,
         knowledge_paths=sorted(Path(settings.suites_dir).glob("*.jsonl")),
+        faults=faults,
+        model_faults=model_faults,
     )
     return EXIT_OK
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from blindside.config import load_models_toml
+    from blindside.probe import format_probe_table, probe_model
+
+    settings = _settings(args)
+    config = load_models_toml(settings.models_path)
+    by_id = {m.model_id: m for m in config.models}
+    if args.model in by_id and args.model not in {m.name for m in config.models}:
+        model = by_id[args.model]
+    else:
+        try:
+            model = config.model(args.model)
+        except KeyError as exc:
+            raise GenerationError(str(exc.args[0])) from None
+    results = probe_model(model, settings, max_context=args.max_context or None)
+    print(
+        format_probe_table(model, results, base_url=settings.demo_url if model.simulated else None)
+    )
+    return EXIT_OK if all(r.status != "fails" for r in results) else EXIT_FAILED
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
@@ -161,7 +208,12 @@ def cmd_rank(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = create_db_engine(settings.database_url)
     upgrade_schema(engine)
-    board = build_leaderboard(engine, tier=args.tier, n_bootstrap=args.bootstrap)
+    board = build_leaderboard(
+        engine,
+        tier=args.tier,
+        include_fallbacks=not args.exclude_fallbacks,
+        n_bootstrap=args.bootstrap,
+    )
     if board.total_votes == 0:
         print("no votes yet: rate some pairs on the Vote page first", file=sys.stderr)
         return EXIT_FAILED
@@ -241,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=1, help="answers per prompt and model")
     p.add_argument("--concurrency", type=int, default=16, help="requests in flight at most")
     p.add_argument("--new-run", action="store_true", help="start a new run instead of resuming")
+    p.add_argument(
+        "--max-cost", type=float, metavar="USD", help="stop cleanly before the spend passes this"
+    )
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("serve-demo", parents=[common], help="serve the simulated demo provider")
@@ -248,12 +303,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8800)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--latency-scale", type=float, default=None)
+    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
+    p.add_argument(
+        "--faults", default="", help="comma list of 429,500,503,timeout,malformed,truncate"
+    )
+    p.add_argument("--latency-ms", type=float, default=None, help="fixed latency per request")
     p.set_defaults(func=cmd_serve_demo)
+
+    p = sub.add_parser("probe", parents=[common], help="check what an endpoint supports")
+    p.add_argument("model", help="model name (or id) from models.toml")
+    p.add_argument(
+        "--max-context",
+        action="store_true",
+        help="also probe the context window (sends large prompts: costs money on real providers)",
+    )
+    p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("rank", parents=[common], help="print the Bradley-Terry leaderboard")
     p.add_argument("--tier", type=int, choices=[1, 2, 3])
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds for the 95%% CI")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument(
+        "--exclude-fallbacks",
+        action="store_true",
+        help="ignore votes on answers that a fallback model served",
+    )
     p.set_defaults(func=cmd_rank)
     return parser
 

@@ -2,69 +2,108 @@
 
 A run is keyed on its configuration (suite content, models, samples): running
 the same command again resumes that run and requests only the (prompt, model,
-sample) triples that have no successful answer yet, so nothing already paid
-for is requested twice. Answers are written in batches by one writer task.
+sample) triples with no successful answer yet. Every finished answer is
+journaled before it is queued for the batched database writer, so a killed
+process loses nothing it paid for (:mod:`blindside.journal`).
+
+Per endpoint, requests pass a limiter shared by every run in the process
+(concurrency, rpm, tpm: :mod:`blindside.limits`) and are retried with
+jittered exponential backoff that honours ``Retry-After``
+(:mod:`blindside.retry`). When a model still fails, or its circuit is open
+(:mod:`blindside.breaker`), the next model of its fallback chain serves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
-import openai
 from openai import AsyncOpenAI
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from blindside.config import ModelConfig, ProjectConfig, Settings
+from blindside.breaker import breaker_for
+from blindside.config import EndpointConfig, ModelConfig, ProjectConfig, Settings
 from blindside.db import session_scope
+from blindside.journal import Journal, journal_path, read_journal
+from blindside.limits import (
+    DEFAULT_MAX_OUTPUT_TOKENS,
+    EndpointLimitConfig,
+    estimate_tokens,
+    limiter_for,
+)
 from blindside.pairing import build_pairs
 from blindside.pricing import cost_usd
 from blindside.providers.endpoints import check_api_keys, endpoint_base_urls, make_client
+from blindside.retry import BadResponseError, RetryPolicy, classify_error, retry_delay, should_retry
 from blindside.tables import Model, Prompt, Response, Run, Suite, utc_now
 
-RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
-WRITE_BATCH = 64
-WRITE_INTERVAL_S = 0.25
+PROVIDER_FAILURES = frozenset({"rate_limit", "timeout", "server_error", "bad_response"})
+WRITE_BATCH = 256
+WRITE_INTERVAL_S = 0.2
+CHARS_PER_TOKEN = 4
 
 
 class GenerationError(Exception):
-    """A run cannot start (unknown suite or model, nothing to do with)."""
+    """A run cannot start (unknown suite or model, bad arguments)."""
 
 
 @dataclass(frozen=True)
 class Task:
-    """One answer to produce: a prompt, a model and a sample index."""
+    """One answer to produce: a prompt, a model (with its fallback chain) and a sample."""
 
     prompt_id: int
     model_row_id: int
     sample: int
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] | None
-    model: ModelConfig
+    chain: tuple[ModelConfig, ...]
+
+    @property
+    def model(self) -> ModelConfig:
+        return self.chain[0]
 
 
 @dataclass
 class Answer:
     """What one task produced; becomes (or replaces) a Response row."""
 
-    task: Task
+    prompt_id: int
+    model_row_id: int
+    sample: int
     text: str | None = None
     finish_reason: str | None = None
     latency_ms: float | None = None
     ttft_ms: float | None = None
+    itl_mean_ms: float | None = None
+    itl_p95_ms: float | None = None
+    output_tokens_per_s: float | None = None
     input_tokens: int | None = None
     cached_tokens: int | None = None
     output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    tokens_estimated: bool = False
     cost_usd: float | None = None
     attempts: int = 0
+    retry_wait_ms: float = 0.0
+    served_by: str | None = None
+    is_fallback: bool = False
+    error_class: str | None = None
     error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 @dataclass
@@ -74,6 +113,9 @@ class Progress:
     total: int
     done: int = 0
     errors: int = 0
+    retries: int = 0
+    fallbacks: int = 0
+    not_requested: int = 0
     cost_usd: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
@@ -85,7 +127,7 @@ class Progress:
     def eta_s(self) -> float | None:
         if self.done == 0:
             return None
-        return self.elapsed_s / self.done * (self.total - self.done)
+        return self.elapsed_s / self.done * (self.total - self.done - self.not_requested)
 
 
 @dataclass(frozen=True)
@@ -97,42 +139,68 @@ class RunResult:
     succeeded: int
     failed: int
     skipped: int
+    not_requested: int
+    recovered: int
+    retries: int
+    fallbacks: int
     cost_usd: float
     pairs_created: int
     wall_s: float
+    stop_reason: str | None
+    errors_by_class: dict[str, int]
 
 
 ProgressCallback = Callable[[Progress], None]
 
 
-def classify_error(exc: BaseException) -> str:
-    """Name the class of a failed request (rate_limit, timeout, server_error, ...)."""
-    if isinstance(exc, openai.APITimeoutError | asyncio.TimeoutError):
-        return "timeout"
-    if isinstance(exc, openai.RateLimitError):
-        return "rate_limit"
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return "auth"
-    if isinstance(exc, openai.APIConnectionError):
-        return "connection"
-    if isinstance(exc, openai.APIStatusError):
-        if exc.status_code >= 500:
-            return "server_error"
-        message = str(exc).lower()
-        if "context" in message and "length" in message:
-            return "context_length"
-        if "content" in message and "filter" in message:
-            return "content_filter"
-        return "other"
-    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | KeyError):
-        return "bad_response"
-    return "other"
+class Budget:
+    """Stops dispatching before the spend would pass ``max_cost_usd``.
+
+    Before a request goes out its cost is estimated (the model's mean cost so
+    far, or a pessimistic estimate from its prices) and reserved; the actual
+    cost replaces the reservation when the answer arrives.
+    """
+
+    def __init__(self, max_cost_usd: float | None) -> None:
+        self.max_cost_usd = max_cost_usd
+        self.spent = 0.0
+        self.reserved = 0.0
+        self._costs: dict[str, list[float]] = {}
+        self.stopped = False
+
+    def estimate(self, task: Task) -> float:
+        """Expected cost of a task: the model's mean so far, else a pessimistic guess."""
+        seen = self._costs.get(task.model.name)
+        if seen and len(seen) >= 5:
+            return sum(seen) / len(seen)
+        guess = cost_usd(
+            task.model.pricing,
+            prompt_tokens=estimate_tokens(task.messages, 0, tools=task.tools),
+            cached_tokens=0,
+            completion_tokens=_max_output_tokens(task.model) or DEFAULT_MAX_OUTPUT_TOKENS,
+        )
+        return max([guess, *seen]) if seen else guess
+
+    def try_reserve(self, amount: float) -> bool:
+        if self.max_cost_usd is None:
+            return True
+        if self.stopped or self.spent + self.reserved + amount > self.max_cost_usd:
+            self.stopped = True
+            return False
+        self.reserved += amount
+        return True
+
+    def settle(self, reserved: float, model: str, actual: float | None) -> None:
+        if self.max_cost_usd is not None:
+            self.reserved -= reserved
+        if actual is not None:
+            self.spent += actual
+            self._costs.setdefault(model, []).append(actual)
 
 
-def _is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in RETRYABLE_STATUS
-    return isinstance(exc, openai.APIConnectionError | asyncio.TimeoutError)
+def _max_output_tokens(model: ModelConfig) -> int | None:
+    value = model.params.get("max_completion_tokens", model.params.get("max_tokens"))
+    return int(value) if isinstance(value, int | float) else None
 
 
 def _redact(message: str, secrets: Sequence[str]) -> str:
@@ -148,23 +216,38 @@ def run_config_hash(suite_hash: str, model_names: Sequence[str], samples: int) -
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-async def _complete_once(
-    client: AsyncOpenAI, task: Task, *, stream: bool, seed: int | None
+def _p95(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def _estimate_text_tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN)) if text else 0
+
+
+async def _call_once(
+    client: AsyncOpenAI, model: ModelConfig, task: Task, *, seed: int | None
 ) -> Answer:
-    params: dict[str, Any] = dict(task.model.params)
-    if seed is not None:
+    """One request; returns a successful Answer or raises."""
+    endpoint = model.endpoint
+    params: dict[str, Any] = dict(model.params)
+    if seed is not None and endpoint.supports_seed:
         params["seed"] = seed
     if task.tools:
         params["tools"] = task.tools
-    answer = Answer(task=task)
+    answer = Answer(task.prompt_id, task.model_row_id, task.sample)
     start = time.perf_counter()
-    if not stream:
+    usage: Any = None
+    chunk_times: list[float] = []
+    if not endpoint.stream:
         completion = await client.chat.completions.create(
-            model=task.model.model_id,
-            messages=task.messages,
-            **params,  # type: ignore[arg-type]
+            model=model.model_id,
+            messages=task.messages,  # type: ignore[arg-type]
+            **params,
         )
         answer.latency_ms = (time.perf_counter() - start) * 1000
+        if not completion.choices:
+            raise BadResponseError("the response has no choices")
         choice = completion.choices[0]
         answer.text = choice.message.content or _tool_calls_text(choice.message.tool_calls)
         answer.finish_reason = choice.finish_reason
@@ -172,9 +255,8 @@ async def _complete_once(
     else:
         parts: list[str] = []
         tool_calls: dict[int, dict[str, str]] = {}
-        usage = None
         chunks = await client.chat.completions.create(
-            model=task.model.model_id,
+            model=model.model_id,
             messages=task.messages,  # type: ignore[arg-type]
             stream=True,
             stream_options={"include_usage": True},
@@ -185,13 +267,11 @@ async def _complete_once(
                 usage = chunk.usage
             for choice in chunk.choices:
                 delta = choice.delta
+                if delta.content or delta.tool_calls:
+                    chunk_times.append(time.perf_counter())
                 if delta.content:
-                    if answer.ttft_ms is None:
-                        answer.ttft_ms = (time.perf_counter() - start) * 1000
                     parts.append(delta.content)
                 for call in delta.tool_calls or []:
-                    if answer.ttft_ms is None:
-                        answer.ttft_ms = (time.perf_counter() - start) * 1000
                     slot = tool_calls.setdefault(call.index, {"name": "", "arguments": ""})
                     if call.function and call.function.name:
                         slot["name"] += call.function.name
@@ -200,21 +280,51 @@ async def _complete_once(
                 if choice.finish_reason:
                     answer.finish_reason = choice.finish_reason
         answer.latency_ms = (time.perf_counter() - start) * 1000
+        if answer.finish_reason is None:
+            # A stream cut short looks like a normal end to the SDK.
+            raise BadResponseError("the stream ended before a finish_reason")
         answer.text = "".join(parts) or (
             json.dumps(list(tool_calls.values())) if tool_calls else ""
         )
-    if usage is not None:
-        details = getattr(usage, "prompt_tokens_details", None)
-        answer.input_tokens = usage.prompt_tokens
-        answer.cached_tokens = (getattr(details, "cached_tokens", None) or 0) if details else 0
-        answer.output_tokens = usage.completion_tokens
-        answer.cost_usd = cost_usd(
-            task.model.pricing,
-            prompt_tokens=answer.input_tokens or 0,
-            cached_tokens=answer.cached_tokens or 0,
-            completion_tokens=answer.output_tokens or 0,
-        )
+        if chunk_times:
+            answer.ttft_ms = (chunk_times[0] - start) * 1000
+            gaps = [(b - a) * 1000 for a, b in pairwise(chunk_times)]
+            if gaps:
+                answer.itl_mean_ms = sum(gaps) / len(gaps)
+                answer.itl_p95_ms = _p95(gaps)
+    _account_usage(answer, model, task, usage)
+    if answer.ttft_ms is not None and answer.output_tokens:
+        decode_s = (answer.latency_ms - answer.ttft_ms) / 1000
+        if decode_s > 0:
+            answer.output_tokens_per_s = answer.output_tokens / decode_s
     return answer
+
+
+def _account_usage(answer: Answer, model: ModelConfig, task: Task, usage: Any) -> None:
+    """Token counts and cost, from ``usage`` or, when a provider sends none, estimated."""
+    if usage is None:
+        answer.tokens_estimated = True
+        answer.input_tokens = estimate_tokens(task.messages, 0, tools=task.tools)
+        answer.cached_tokens = 0
+        answer.output_tokens = _estimate_text_tokens(answer.text or "")
+    else:
+        prompt_details = getattr(usage, "prompt_tokens_details", None)
+        completion_details = getattr(usage, "completion_tokens_details", None)
+        cached = int(getattr(prompt_details, "cached_tokens", None) or 0)
+        prompt = int(usage.prompt_tokens or 0)
+        # Some providers count cached tokens beside, not inside, the prompt tokens.
+        answer.input_tokens = prompt if model.endpoint.cached_tokens_in_prompt else prompt + cached
+        answer.cached_tokens = cached
+        answer.output_tokens = int(usage.completion_tokens or 0)
+        reasoning = getattr(completion_details, "reasoning_tokens", None)
+        answer.reasoning_tokens = None if reasoning is None else int(reasoning)
+    answer.cost_usd = cost_usd(
+        model.pricing,
+        prompt_tokens=answer.input_tokens,
+        cached_tokens=answer.cached_tokens,
+        completion_tokens=answer.output_tokens,
+        batch_discount=model.endpoint.batch_discount,
+    )
 
 
 def _tool_calls_text(tool_calls: Any) -> str:
@@ -225,70 +335,193 @@ def _tool_calls_text(tool_calls: Any) -> str:
     )
 
 
-async def _complete_with_retries(
+@dataclass
+class _Attempts:
+    count: int = 0
+    wait_s: float = 0.0
+    error: BaseException | None = None
+
+
+async def _ask_model(
     client: AsyncOpenAI,
+    model: ModelConfig,
     task: Task,
     *,
-    stream: bool,
     seed: int | None,
-    max_attempts: int,
-    secrets: Sequence[str],
-) -> Answer:
-    for attempt in range(1, max_attempts + 1):
+    rng: random.Random,
+    tally: _Attempts,
+) -> Answer | None:
+    """Ask one model with retries; None when every attempt failed (tally.error says why)."""
+    endpoint = model.endpoint
+    policy = RetryPolicy.from_endpoint(endpoint)
+    limiter = limiter_for(endpoint.name, EndpointLimitConfig.from_endpoint(endpoint))
+    estimated = estimate_tokens(task.messages, _max_output_tokens(model), tools=task.tools)
+    attempt = 0
+    while True:
+        attempt += 1
+        tally.count += 1
         try:
-            answer = await _complete_once(client, task, stream=stream, seed=seed)
-            answer.attempts = attempt
+            async with limiter.slot(estimated):
+                answer = await _call_once(client, model, task, seed=seed)
+            used = (answer.input_tokens or 0) + (answer.output_tokens or 0)
+            limiter.adjust_tokens(estimated, used)
             return answer
         except Exception as exc:  # every failure is classified and stored, none escapes
-            if attempt < max_attempts and _is_retryable(exc):
-                # Full jitter keeps many failed requests from retrying in lockstep.
-                await asyncio.sleep(random.uniform(0, 0.25 * 2**attempt))
-                continue
-            return Answer(
-                task=task,
-                attempts=attempt,
-                error=f"{classify_error(exc)}: {_redact(str(exc), secrets)}",
+            tally.error = exc
+            if not should_retry(exc, attempt, policy):
+                return None
+            delay = retry_delay(exc, attempt, policy, rng)
+            tally.wait_s += delay
+            await asyncio.sleep(delay)
+
+
+class _Engine:
+    """State of one generate call: clients, budget, journal, counters."""
+
+    def __init__(
+        self,
+        clients: dict[str, AsyncOpenAI],
+        secrets: list[str],
+        samples: int,
+        budget: Budget,
+        journal: Journal,
+        queue: asyncio.Queue[Answer | None],
+        progress: Progress,
+        on_progress: ProgressCallback | None,
+        concurrency: int,
+    ) -> None:
+        self.clients = clients
+        self.secrets = secrets
+        self.samples = samples
+        self.budget = budget
+        self.journal = journal
+        self.queue = queue
+        self.progress = progress
+        self.on_progress = on_progress
+        self.slots = asyncio.Semaphore(concurrency)
+        self.errors: Counter[str] = Counter()
+        self.succeeded = 0
+        self.rng = random.Random()
+
+    async def run_task(self, task: Task) -> None:
+        async with self.slots:
+            estimate = self.budget.estimate(task)
+            if not self.budget.try_reserve(estimate):
+                self.progress.not_requested += 1
+                self._report()
+                return
+            answer = await self._answer(task)
+            self.budget.settle(estimate, task.model.name, answer.cost_usd)
+        # Journal first: from here on a crash cannot make us pay for this answer again.
+        self.journal.append(asdict(answer))
+        await self.queue.put(answer)
+        self.progress.done += 1
+        self.progress.retries += max(0, answer.attempts - 1)
+        if answer.ok:
+            self.succeeded += 1
+            self.progress.cost_usd += answer.cost_usd or 0.0
+            self.progress.fallbacks += answer.is_fallback
+        else:
+            self.progress.errors += 1
+            self.errors[answer.error_class or "other"] += 1
+        self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+    async def _answer(self, task: Task) -> Answer:
+        seed = task.sample if self.samples > 1 else None
+        tally = _Attempts()
+        skipped_open: list[str] = []
+        for position, model in enumerate(task.chain):
+            breaker = breaker_for(
+                model.name,
+                failure_threshold=model.endpoint.circuit_failures,
+                cooldown_s=model.endpoint.circuit_cooldown_s,
             )
-    raise AssertionError("unreachable")
+            # The last model of a chain is asked even with an open circuit: an
+            # answer (or a real error) beats none.
+            if not breaker.allow() and position < len(task.chain) - 1:
+                skipped_open.append(model.name)
+                continue
+            answer = await _ask_model(
+                self.clients[model.endpoint.name],
+                model,
+                task,
+                seed=seed,
+                rng=self.rng,
+                tally=tally,
+            )
+            if answer is not None:
+                breaker.record_success()
+                answer.served_by = model.name
+                answer.is_fallback = position > 0
+                answer.attempts = tally.count
+                answer.retry_wait_ms = tally.wait_s * 1000
+                return answer
+            # Only the provider's failures count against it: a prompt that is too
+            # long or filtered says nothing about the model's health.
+            if tally.error is not None and classify_error(tally.error) in PROVIDER_FAILURES:
+                breaker.record_failure()
+        exc = tally.error
+        error_class = classify_error(exc) if exc is not None else "other"
+        message = _redact(str(exc), self.secrets) if exc is not None else "no model could be asked"
+        if skipped_open:
+            message += f" (circuit open, skipped: {', '.join(skipped_open)})"
+        return Answer(
+            task.prompt_id,
+            task.model_row_id,
+            task.sample,
+            attempts=tally.count,
+            retry_wait_ms=tally.wait_s * 1000,
+            error_class=error_class,
+            error=f"{error_class}: {message}",
+        )
+
+
+_ANSWER_FIELDS = [
+    f for f in Answer.__dataclass_fields__ if f not in ("prompt_id", "model_row_id", "sample")
+]
 
 
 def _store_answers(engine: Engine, run_id: int, answers: Sequence[Answer]) -> None:
     """Insert or update the answers' rows in one transaction.
 
-    An earlier failed attempt's row is replaced; a successful row is never
-    overwritten (the planner never asks for it again).
+    A failed row is replaced by a later attempt; a successful row is never
+    overwritten, so replaying a journal twice changes nothing.
     """
+    if not answers:
+        return
     with session_scope(engine) as session:
-        for answer in answers:
-            task = answer.task
-            row = session.exec(
+        prompt_ids = {a.prompt_id for a in answers}
+        existing = {
+            (r.prompt_id, r.model_id, r.sample): r
+            for r in session.exec(
                 select(Response).where(
-                    Response.run_id == run_id,
-                    Response.prompt_id == task.prompt_id,
-                    Response.model_id == task.model_row_id,
-                    Response.sample == task.sample,
+                    Response.run_id == run_id, col(Response.prompt_id).in_(prompt_ids)
                 )
-            ).first()
+            )
+        }
+        for answer in answers:
+            key = (answer.prompt_id, answer.model_row_id, answer.sample)
+            row = existing.get(key)
             if row is None:
                 row = Response(
                     run_id=run_id,
-                    prompt_id=task.prompt_id,
-                    model_id=task.model_row_id,
-                    sample=task.sample,
+                    prompt_id=answer.prompt_id,
+                    model_id=answer.model_row_id,
+                    sample=answer.sample,
                 )
+                existing[key] = row
+                previous_attempts = 0
             elif row.error is None:
                 continue
-            row.text = answer.text
-            row.finish_reason = answer.finish_reason
-            row.latency_ms = answer.latency_ms
-            row.ttft_ms = answer.ttft_ms
-            row.input_tokens = answer.input_tokens
-            row.cached_tokens = answer.cached_tokens
-            row.output_tokens = answer.output_tokens
-            row.cost_usd = answer.cost_usd
-            row.attempts = row.attempts + answer.attempts
-            row.served_by = task.model.name if answer.error is None else None
-            row.error = answer.error
+            else:
+                previous_attempts = row.attempts
+            for name in _ANSWER_FIELDS:
+                setattr(row, name, getattr(answer, name))
+            row.attempts = previous_attempts + answer.attempts
             row.created_at = utc_now()
             session.add(row)
 
@@ -303,6 +536,13 @@ async def _writer(engine: Engine, run_id: int, queue: asyncio.Queue[Answer | Non
                 finished = True
             else:
                 batch.append(item)
+                # Drain whatever else is ready so one commit carries many answers.
+                while len(batch) < WRITE_BATCH and not queue.empty():
+                    nxt = queue.get_nowait()
+                    if nxt is None:
+                        finished = True
+                        break
+                    batch.append(nxt)
         except TimeoutError:
             pass
         if batch and (finished or len(batch) >= WRITE_BATCH or queue.empty()):
@@ -311,8 +551,26 @@ async def _writer(engine: Engine, run_id: int, queue: asyncio.Queue[Answer | Non
             batch = []
 
 
+def replay_journal(engine: Engine, run_id: int) -> int:
+    """Store the answers a killed process journaled but did not write; returns how many."""
+    path = journal_path(engine, run_id)
+    records = list(read_journal(path))
+    answers = []
+    for record in records:
+        with contextlib.suppress(TypeError):
+            answers.append(Answer(**record))
+    _store_answers(engine, run_id, answers)
+    path.unlink(missing_ok=True)
+    return len(answers)
+
+
 def _find_or_create_run(
-    engine: Engine, suite: Suite, models: Sequence[ModelConfig], samples: int, new_run: bool
+    engine: Engine,
+    suite: Suite,
+    models: Sequence[ModelConfig],
+    samples: int,
+    new_run: bool,
+    max_cost_usd: float | None,
 ) -> int:
     config_hash = run_config_hash(suite.content_hash, [m.name for m in models], samples)
     with session_scope(engine) as session:
@@ -323,6 +581,8 @@ def _find_or_create_run(
             if run is not None:
                 run.status = "running"
                 run.finished_at = None
+                run.stop_reason = None
+                run.max_cost_usd = max_cost_usd
                 session.add(run)
                 return run.id  # type: ignore[return-value]
         run = Run(
@@ -330,33 +590,36 @@ def _find_or_create_run(
             samples_per_prompt=samples,
             config_hash=config_hash,
             model_names=[m.name for m in models],
+            max_cost_usd=max_cost_usd,
         )
         session.add(run)
         session.flush()
         return run.id  # type: ignore[return-value]
 
 
-def plan_tasks(
-    engine: Engine, run_id: int, models: Sequence[ModelConfig], samples: int
-) -> tuple[list[Task], int]:
-    """Tasks still missing a successful answer in this run, and how many are done.
+def fallback_chain(config: ProjectConfig, model: ModelConfig) -> tuple[ModelConfig, ...]:
+    """The model followed by its fallbacks, in order, each at most once."""
+    chain = [model]
+    for name in model.fallbacks:
+        candidate = config.model(name)
+        if all(candidate.name != m.name for m in chain):
+            chain.append(candidate)
+    return tuple(chain)
 
-    Returns
-    -------
-    tasks : list of Task
-    already_done : int
-    """
+
+def plan_tasks(
+    engine: Engine, run_id: int, chains: Sequence[tuple[ModelConfig, ...]], samples: int
+) -> tuple[list[Task], int]:
+    """Tasks still missing a successful answer in this run, and how many are done."""
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         assert run is not None
         prompts = session.exec(
             select(Prompt).where(Prompt.suite_id == run.suite_id).order_by(col(Prompt.id))
         ).all()
+        names = [chain[0].name for chain in chains]
         model_rows = {
-            m.name: m
-            for m in session.exec(
-                select(Model).where(col(Model.name).in_([m.name for m in models]))
-            )
+            m.name: m for m in session.exec(select(Model).where(col(Model.name).in_(names)))
         }
         done = set(
             session.exec(
@@ -368,8 +631,8 @@ def plan_tasks(
     tasks: list[Task] = []
     for sample in range(samples):
         for prompt in prompts:
-            for model in models:
-                row = model_rows[model.name]
+            for chain in chains:
+                row = model_rows[chain[0].name]
                 if (prompt.id, row.id, sample) in done:
                     continue
                 tasks.append(
@@ -379,14 +642,14 @@ def plan_tasks(
                         sample=sample,
                         messages=prompt.messages,
                         tools=prompt.tools,
-                        model=model,
+                        chain=chain,
                     )
                 )
     return tasks, len(done)
 
 
 def resolve_models(config: ProjectConfig, names: Sequence[str] | None) -> list[ModelConfig]:
-    """The models a run uses: the named ones, or every active one."""
+    """The models a run uses: the named ones (names or model ids), or every active one."""
     if not names:
         models = config.active_models()
     else:
@@ -413,91 +676,92 @@ async def generate_async(
     model_names: Sequence[str] | None = None,
     samples: int = 1,
     concurrency: int = 16,
-    max_attempts: int = 3,
     new_run: bool = False,
+    max_cost_usd: float | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> RunResult:
     """Generate every missing answer of a run; see :func:`generate`."""
     if samples < 1 or concurrency < 1:
         raise GenerationError("--samples and --concurrency must be at least 1")
+    if max_cost_usd is not None and max_cost_usd <= 0:
+        raise GenerationError("--max-cost must be a positive amount of USD")
     models = resolve_models(config, model_names)
-    endpoints = {m.endpoint.name: m.endpoint for m in models}
+    chains = [fallback_chain(config, m) for m in models]
+    endpoints: dict[str, EndpointConfig] = {
+        m.endpoint.name: m.endpoint for chain in chains for m in chain
+    }
     check_api_keys(endpoints.values())
     with session_scope(engine) as session:
         suite = session.exec(select(Suite).where(Suite.name == suite_name)).first()
         if suite is None:
             names = ", ".join(s.name for s in session.exec(select(Suite))) or "none loaded"
             raise GenerationError(f"unknown suite '{suite_name}' (known: {names})")
-        registered = {
-            m.name
-            for m in session.exec(
-                select(Model).where(col(Model.name).in_([m.name for m in models]))
-            )
-        }
+        registered = set(session.exec(select(Model.name)).all())
     unregistered = [m.name for m in models if m.name not in registered]
     if unregistered:
         raise GenerationError(f"model(s) not registered, run `blindside init`: {unregistered}")
 
-    run_id = _find_or_create_run(engine, suite, models, samples, new_run)
-    tasks, already_done = plan_tasks(engine, run_id, models, samples)
+    run_id = _find_or_create_run(engine, suite, models, samples, new_run, max_cost_usd)
+    recovered = replay_journal(engine, run_id)
+    tasks, already_done = plan_tasks(engine, run_id, chains, samples)
     progress = Progress(total=len(tasks))
     queue: asyncio.Queue[Answer | None] = asyncio.Queue()
+    journal = Journal(journal_path(engine, run_id))
     writer = asyncio.create_task(_writer(engine, run_id, queue))
-    secrets = [e.api_key() for e in endpoints.values()]
-    global_slots = asyncio.Semaphore(concurrency)
-    endpoint_slots = {name: asyncio.Semaphore(e.max_concurrency) for name, e in endpoints.items()}
-    succeeded = failed = 0
 
-    with endpoint_base_urls(endpoints.values(), settings) as urls:
+    with endpoint_base_urls(endpoints.values(), settings, config.models) as urls:
         clients = {name: make_client(e, urls[name]) for name, e in endpoints.items()}
-
-        async def run_task(task: Task) -> None:
-            nonlocal succeeded, failed
-            endpoint = task.model.endpoint
-            async with global_slots, endpoint_slots[endpoint.name]:
-                answer = await _complete_with_retries(
-                    clients[endpoint.name],
-                    task,
-                    stream=endpoint.stream,
-                    seed=task.sample if samples > 1 else None,
-                    max_attempts=max_attempts,
-                    secrets=secrets,
-                )
-            await queue.put(answer)
-            progress.done += 1
-            if answer.error is None:
-                succeeded += 1
-                progress.cost_usd += answer.cost_usd or 0.0
-            else:
-                failed += 1
-                progress.errors += 1
-            if on_progress is not None:
-                on_progress(progress)
-
+        state = _Engine(
+            clients,
+            [e.api_key() for e in endpoints.values()],
+            samples,
+            Budget(max_cost_usd),
+            journal,
+            queue,
+            progress,
+            on_progress,
+            concurrency,
+        )
         try:
-            await asyncio.gather(*(run_task(t) for t in tasks))
+            await asyncio.gather(*(state.run_task(t) for t in tasks))
         finally:
             await queue.put(None)
             await writer
             for client in clients.values():
                 await client.close()
+    # Everything journaled is in the database now.
+    journal.remove()
 
+    failed = progress.errors
+    stop_reason = None
+    if progress.not_requested:
+        stop_reason = (
+            f"budget: the next answers would pass ${max_cost_usd:.2f} "
+            f"({progress.not_requested} not requested)"
+        )
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         assert run is not None
         run.finished_at = utc_now()
-        run.status = "finished" if failed == 0 else "incomplete"
+        run.status = "stopped" if stop_reason else ("finished" if failed == 0 else "incomplete")
+        run.stop_reason = stop_reason
         session.add(run)
     pairs = build_pairs(engine, run_id)
     return RunResult(
         run_id=run_id,
-        requested=len(tasks),
-        succeeded=succeeded,
+        requested=len(tasks) - progress.not_requested,
+        succeeded=state.succeeded,
         failed=failed,
         skipped=already_done,
+        not_requested=progress.not_requested,
+        recovered=recovered,
+        retries=progress.retries,
+        fallbacks=progress.fallbacks,
         cost_usd=progress.cost_usd,
         pairs_created=pairs,
         wall_s=progress.elapsed_s,
+        stop_reason=stop_reason,
+        errors_by_class=dict(state.errors),
     )
 
 
@@ -510,11 +774,11 @@ def generate(
     model_names: Sequence[str] | None = None,
     samples: int = 1,
     concurrency: int = 16,
-    max_attempts: int = 3,
     new_run: bool = False,
+    max_cost_usd: float | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> RunResult:
-    """Run a suite through models and store every answer (resumable).
+    """Run a suite through models and store every answer (resumable, crash-safe).
 
     Parameters
     ----------
@@ -529,13 +793,14 @@ def generate(
     model_names : sequence of str, optional
         Model names or model ids; every active model when omitted.
     samples : int
-        Answers per (prompt, model), for consistency scoring.
+        Answers per (prompt, model), for consistency scoring; sample ``i`` is
+        sent with ``seed=i`` where the endpoint supports it.
     concurrency : int
-        Requests in flight at most (each endpoint also caps its own).
-    max_attempts : int
-        Attempts per answer on retryable errors.
+        Answers in flight at most (each endpoint also caps its own requests).
     new_run : bool
         Start a new run even if one with the same configuration exists.
+    max_cost_usd : float, optional
+        Stop dispatching before the spend would pass this amount.
     on_progress : callable, optional
         Called with :class:`Progress` after every answer.
 
@@ -552,8 +817,8 @@ def generate(
             model_names=model_names,
             samples=samples,
             concurrency=concurrency,
-            max_attempts=max_attempts,
             new_run=new_run,
+            max_cost_usd=max_cost_usd,
             on_progress=on_progress,
         )
     )

@@ -100,7 +100,12 @@ def _float(value: object) -> float | None:
 
 
 def build_leaderboard(
-    engine: Engine, *, tier: int | None = None, n_bootstrap: int = 1000, seed: int = 0
+    engine: Engine,
+    *,
+    tier: int | None = None,
+    include_fallbacks: bool = True,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
 ) -> Leaderboard:
     """Ratings (Elo scale, 95% bootstrap interval), ranks and measured stats per model.
 
@@ -109,12 +114,14 @@ def build_leaderboard(
     engine : Engine
     tier : int, optional
         One tier, or all votes when None.
+    include_fallbacks : bool
+        Count votes on answers a fallback model served.
     n_bootstrap : int
         Bootstrap rounds for the interval.
     seed : int
         Seed of the bootstrap, so a page shows the same numbers on every rerun.
     """
-    outcomes = aggregate_outcomes(engine, tier=tier)
+    outcomes = aggregate_outcomes(engine, tier=tier, include_fallbacks=include_fallbacks)
     stats = model_stats(engine, tier=tier)
     with Session(engine) as session:
         models = {m.id: m for m in session.exec(select(Model))}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func
@@ -14,20 +15,29 @@ from blindside.tables import Model, Response, Run, Suite
 
 @dataclass(frozen=True)
 class RunModelSummary:
-    """Per run and model: answers, failures, spend and speed."""
+    """Per run and model: answers, failures by class, retries, fallbacks, spend and speed."""
 
     run_id: int
     suite: str
     status: str
+    stop_reason: str | None
     started_at: datetime
     finished_at: datetime | None
     model: str
     simulated: bool
     succeeded: int
     failed: int
+    retries: int
+    fallbacks: int
     cost_usd: float
     mean_latency_ms: float | None
     mean_ttft_ms: float | None
+    errors_by_class: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def success_rate(self) -> float | None:
+        total = self.succeeded + self.failed
+        return self.succeeded / total if total else None
 
 
 def count_answers(engine: Engine) -> int:
@@ -36,22 +46,42 @@ def count_answers(engine: Engine) -> int:
         return int(session.exec(select(func.count(col(Response.id)))).one())
 
 
-def run_model_summaries(engine: Engine, *, limit_runs: int = 50) -> list[RunModelSummary]:
-    """Newest runs first, one row per (run, model), computed by GROUP BY."""
+def run_model_summaries(
+    engine: Engine, *, run_id: int | None = None, limit_runs: int = 50
+) -> list[RunModelSummary]:
+    """Newest runs first, one row per (run, model), computed by GROUP BY.
+
+    Parameters
+    ----------
+    engine : Engine
+    run_id : int, optional
+        Only this run.
+    limit_runs : int
+        How many of the newest runs otherwise.
+    """
     ok = col(Response.error).is_(None)
     with Session(engine) as session:
-        run_ids = session.exec(select(Run.id).order_by(col(Run.id).desc()).limit(limit_runs)).all()
+        if run_id is not None:
+            run_ids = [run_id]
+        else:
+            run_ids = list(
+                session.exec(select(Run.id).order_by(col(Run.id).desc()).limit(limit_runs))
+            )
         rows = session.exec(
             select(
                 Run.id,
                 Suite.name,
                 Run.status,
+                Run.stop_reason,
                 Run.started_at,
                 Run.finished_at,
+                Model.id,
                 Model.name,
                 Model.simulated,
                 func.sum(case((ok, 1), else_=0)),
                 func.sum(case((ok, 0), else_=1)),
+                func.coalesce(func.sum(Response.attempts), 0) - func.count(col(Response.id)),
+                func.sum(case((col(Response.is_fallback), 1), else_=0)),
                 func.coalesce(func.sum(Response.cost_usd), 0.0),
                 func.avg(case((ok, Response.latency_ms))),
                 func.avg(case((ok, Response.ttft_ms))),
@@ -64,27 +94,58 @@ def run_model_summaries(engine: Engine, *, limit_runs: int = 50) -> list[RunMode
                 Run.id,
                 Suite.name,
                 Run.status,
+                Run.stop_reason,
                 Run.started_at,
                 Run.finished_at,
+                Model.id,
                 Model.name,
                 Model.simulated,
             )
             .order_by(col(Run.id).desc(), Model.name)
         ).all()
+        error_rows = session.exec(
+            select(Response.run_id, Response.model_id, Response.error_class, func.count())
+            .where(col(Response.run_id).in_(run_ids), col(Response.error).is_not(None))
+            .group_by(Response.run_id, Response.model_id, Response.error_class)
+        ).all()
+    errors: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for r_id, m_id, error_class, n in error_rows:
+        errors[(r_id, m_id)][error_class or "other"] = int(n)
     return [
         RunModelSummary(
             run_id=r[0],
             suite=r[1],
             status=r[2],
-            started_at=r[3],
-            finished_at=r[4],
-            model=r[5],
-            simulated=bool(r[6]),
-            succeeded=int(r[7] or 0),
-            failed=int(r[8] or 0),
-            cost_usd=float(r[9] or 0.0),
-            mean_latency_ms=None if r[10] is None else float(r[10]),
-            mean_ttft_ms=None if r[11] is None else float(r[11]),
+            stop_reason=r[3],
+            started_at=r[4],
+            finished_at=r[5],
+            model=r[7],
+            simulated=bool(r[8]),
+            succeeded=int(r[9] or 0),
+            failed=int(r[10] or 0),
+            retries=max(0, int(r[11] or 0)),
+            fallbacks=int(r[12] or 0),
+            cost_usd=float(r[13] or 0.0),
+            mean_latency_ms=None if r[14] is None else float(r[14]),
+            mean_ttft_ms=None if r[15] is None else float(r[15]),
+            errors_by_class=errors.get((r[0], r[6]), {}),
         )
         for r in rows
     ]
+
+
+def format_run_summary(summaries: list[RunModelSummary]) -> str:
+    """A plain-text table of one run's per-model summary, for the CLI."""
+    header = (
+        f"{'model':<32} {'ok':>5} {'failed':>6} {'success':>8} {'retries':>8} "
+        f"{'fallback':>8} {'cost $':>9}  errors by class"
+    )
+    lines = [header, "-" * len(header)]
+    for s in summaries:
+        rate = f"{100 * s.success_rate:.1f}%" if s.success_rate is not None else "-"
+        by_class = ", ".join(f"{k} {v}" for k, v in sorted(s.errors_by_class.items())) or "-"
+        lines.append(
+            f"{s.model:<32} {s.succeeded:>5} {s.failed:>6} {rate:>8} {s.retries:>8} "
+            f"{s.fallbacks:>8} {s.cost_usd:>9.4f}  {by_class}"
+        )
+    return "\n".join(lines)

@@ -123,7 +123,9 @@ class PairOutcomes:
         return int(self.a_wins.sum() + self.b_wins.sum() + self.ties.sum() + self.both_bad.sum())
 
 
-def aggregate_outcomes(engine: Engine, *, tier: int | None = None) -> PairOutcomes:
+def aggregate_outcomes(
+    engine: Engine, *, tier: int | None = None, include_fallbacks: bool = True
+) -> PairOutcomes:
     """Win / loss / tie / both-bad counts per model pair, computed by a GROUP BY.
 
     Parameters
@@ -131,6 +133,9 @@ def aggregate_outcomes(engine: Engine, *, tier: int | None = None) -> PairOutcom
     engine : Engine
     tier : int, optional
         Only votes on prompts of this tier.
+    include_fallbacks : bool
+        False drops votes on pairs where a fallback model served either answer
+        (the vote then says nothing about the model being ranked).
     """
     resp_a = aliased(Response)
     resp_b = aliased(Response)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from openai import AsyncOpenAI
 
-from blindside.config import EndpointConfig, Settings
-from blindside.providers.demo import create_demo_app, load_demo_knowledge
+from blindside.config import EndpointConfig, ModelConfig, Settings
+from blindside.providers.demo import FaultConfig, create_demo_app, load_demo_knowledge
 from blindside.providers.loopback import LoopbackServer
 
 
@@ -31,9 +31,27 @@ def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
         endpoint.api_key()
 
 
+def demo_model_faults(models: Iterable[ModelConfig]) -> dict[str, FaultConfig]:
+    """The faults models.toml asks the demo provider to inject, by model id."""
+    return {
+        m.model_id: FaultConfig(
+            rate=m.faults.rate,
+            kinds=m.faults.kinds,
+            latency_ms=m.faults.latency_ms,
+            retry_after_s=m.faults.retry_after_s,
+        )
+        for m in models
+        if m.simulated and m.faults is not None
+    }
+
+
 @contextlib.contextmanager
-def demo_base_url(settings: Settings) -> Iterator[str]:
-    """Base URL of a demo provider: the configured one, or one served here for the block."""
+def demo_base_url(settings: Settings, models: Iterable[ModelConfig] = ()) -> Iterator[str]:
+    """Base URL of a demo provider: the configured one, or one served here for the block.
+
+    A demo server started here injects the faults that ``models`` declare; a
+    running ``blindside serve-demo`` reads them from models.toml itself.
+    """
     if settings.demo_url:
         yield settings.demo_url.rstrip("/")
         return
@@ -42,6 +60,7 @@ def demo_base_url(settings: Settings) -> Iterator[str]:
         seed=settings.demo_seed,
         latency_scale=settings.demo_latency_scale,
         knowledge=knowledge,
+        model_faults=demo_model_faults(models),
     )
     with LoopbackServer(app) as server:
         yield server.base_url
@@ -63,7 +82,7 @@ def make_client(endpoint: EndpointConfig, base_url: str) -> AsyncOpenAI:
 
 @contextlib.contextmanager
 def endpoint_base_urls(
-    endpoints: Iterable[EndpointConfig], settings: Settings
+    endpoints: Iterable[EndpointConfig], settings: Settings, models: Iterable[ModelConfig] = ()
 ) -> Iterator[dict[str, str]]:
     """Map endpoint name to base URL, starting the demo server only if a demo endpoint is used."""
     endpoints = list(endpoints)
@@ -73,7 +92,7 @@ def endpoint_base_urls(
         for endpoint in endpoints:
             if endpoint.simulated:
                 if demo_url is None:
-                    demo_url = stack.enter_context(demo_base_url(settings))
+                    demo_url = stack.enter_context(demo_base_url(settings, models))
                 urls[endpoint.name] = demo_url
             else:
                 assert endpoint.base_url is not None  # validated by config

@@ -12,12 +12,12 @@ from blindside.ui.state import get_engine, get_settings
 
 @st.cache_data(show_spinner="Fitting Bradley-Terry…", max_entries=64)
 def cached_leaderboard(
-    database_url: str, tier: int | None, latest_vote_id: int, answers: int
+    database_url: str, tier: int | None, include_fallbacks: bool, latest_vote_id: int, answers: int
 ) -> Leaderboard:
     # Keyed on the newest vote id and the number of answers: a rerun with no
     # new vote or answer is served from the cache.
     del database_url, latest_vote_id, answers
-    return build_leaderboard(get_engine(), tier=tier)
+    return build_leaderboard(get_engine(), tier=tier, include_fallbacks=include_fallbacks)
 
 
 def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
@@ -111,11 +111,15 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
     )
 
 
-def current_leaderboard(tier: int | None) -> Leaderboard:
+def current_leaderboard(tier: int | None, *, include_fallbacks: bool = True) -> Leaderboard:
     from blindside.runs import count_answers
     from blindside.votes import latest_vote_id
 
     engine = get_engine()
     return cached_leaderboard(
-        get_settings().database_url, tier, latest_vote_id(engine), count_answers(engine)
+        get_settings().database_url,
+        tier,
+        include_fallbacks,
+        latest_vote_id(engine),
+        count_answers(engine),
     )

@@ -43,6 +43,13 @@ def render_generate_form() -> None:
         left, right = st.columns(2)
         samples = left.number_input("Samples per prompt", 1, 20, 1, key="gen_samples")
         concurrency = right.number_input("Concurrency", 1, 256, 16, key="gen_concurrency")
+        max_cost = st.number_input(
+            "Stop before spending more than (USD, 0 = no limit)",
+            min_value=0.0,
+            value=0.0,
+            step=1.0,
+            key="gen_max_cost",
+        )
         new_run = st.checkbox("Start a new run (otherwise resume the matching one)", key="gen_new")
         submitted = st.form_submit_button("Generate", type="primary")
     if not submitted:
@@ -54,7 +61,7 @@ def render_generate_form() -> None:
         bar.progress(
             fraction,
             text=f"{progress.done}/{progress.total} answers · {progress.errors} errors · "
-            f"${progress.cost_usd:.4f}",
+            f"{progress.retries} retries · ${progress.cost_usd:.4f}",
         )
 
     try:
@@ -67,6 +74,7 @@ def render_generate_form() -> None:
             samples=int(samples),
             concurrency=int(concurrency),
             new_run=new_run,
+            max_cost_usd=float(max_cost) or None,
             on_progress=on_progress,
         )
     except (GenerationError, InputError) as exc:
@@ -75,8 +83,11 @@ def render_generate_form() -> None:
     bar.progress(1.0, text="done")
     st.success(
         f"Run {result.run_id}: {result.succeeded} answers, {result.failed} failed, "
-        f"{result.skipped} already done, ${result.cost_usd:.4f}, {result.wall_s:.1f}s."
+        f"{result.skipped} already done, {result.retries} retries, {result.fallbacks} served by "
+        f"fallbacks, ${result.cost_usd:.4f}, {result.wall_s:.1f}s."
     )
+    if result.stop_reason:
+        st.warning(f"Stopped early: {result.stop_reason}")
 
 
 def render_run_table() -> None:
@@ -90,11 +101,17 @@ def render_run_table() -> None:
             {
                 "Run": s.run_id,
                 "Suite": s.suite,
-                "Status": s.status,
+                "Status": s.status if not s.stop_reason else f"{s.status}: {s.stop_reason}",
                 "Started": s.started_at,
                 "Model": display_name(s.model, simulated=s.simulated),
                 "Answers": s.succeeded,
                 "Failed": s.failed,
+                "Success rate": s.success_rate,
+                "Retries": s.retries,
+                "Fallback-served": s.fallbacks,
+                "Errors by class": ", ".join(
+                    f"{k} {v}" for k, v in sorted(s.errors_by_class.items())
+                ),
                 "Cost (USD)": s.cost_usd,
                 "Mean latency (ms)": s.mean_latency_ms,
                 "Mean TTFT (ms)": s.mean_ttft_ms,
@@ -109,6 +126,7 @@ def render_run_table() -> None:
         column_config={
             "Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
             "Cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
+            "Success rate": st.column_config.NumberColumn(format="percent"),
             "Mean latency (ms)": st.column_config.NumberColumn(format="%.0f"),
             "Mean TTFT (ms)": st.column_config.NumberColumn(format="%.0f"),
         },

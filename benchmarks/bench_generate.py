@@ -1,0 +1,199 @@
+"""Generation throughput against the demo provider on a loopback port.
+
+Serves ``blindside serve-demo --latency-ms 100`` in its own process, then in
+this process, one after the other:
+
+1. baseline: a bare ``AsyncOpenAI`` + ``asyncio.gather`` + semaphore, streaming
+   every request and reading it to the end, storing nothing;
+2. blindside: ``generate`` on a fresh SQLite file, storing every answer
+   (with limits, retries, journal, batched writes).
+
+Prints the wall times, the ideal (requests x latency / concurrency) and the
+ratios. Usage::
+
+    .venv/bin/python benchmarks/bench_generate.py [--requests 2000] [--concurrency 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from openai import AsyncOpenAI
+from sqlmodel import Session, func, select
+
+from blindside.config import load_settings
+from blindside.generate import generate
+from blindside.project import init_project
+from blindside.tables import Response
+
+MODELS = ("careful", "fast-cheap", "verbose", "erratic")
+LABELS = ("positive", "negative", "neutral")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_workspace(root: Path, n_prompts: int, concurrency: int) -> None:
+    """A suite of short classification prompts and four demo models."""
+    suites = root / "suites"
+    suites.mkdir()
+    with (suites / "bench.jsonl").open("w") as f:
+        for i in range(n_prompts):
+            label = LABELS[i % 3]
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"b{i}",
+                        "tier": 3,
+                        "category": "sentiment",
+                        "text": f"Classify the sentiment of review #{i}: a {label} experience.",
+                        "reference": label,
+                        "scorer": {"type": "label", "labels": list(LABELS)},
+                    }
+                )
+                + "\n"
+            )
+    lines = [
+        "[[endpoints]]",
+        'name = "demo"',
+        'kind = "demo"',
+        f"max_concurrency = {concurrency}",
+        "max_attempts = 1",
+        "",
+    ]
+    for model_id in MODELS:
+        lines += [
+            "[[models]]",
+            f'name = "Bench {model_id}"',
+            'endpoint = "demo"',
+            f'model_id = "{model_id}"',
+            "pricing = { input = 1.0, output = 2.0 }",
+            "",
+        ]
+    (root / "models.toml").write_text("\n".join(lines))
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/models", timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("serve-demo exited") from None
+            time.sleep(0.1)
+    raise RuntimeError("serve-demo did not start")
+
+
+async def bare_baseline(base_url: str, prompts: list[str], concurrency: int) -> float:
+    """The least a client can do: same requests, same concurrency, nothing stored."""
+    client = AsyncOpenAI(base_url=base_url, api_key="demo", max_retries=0)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(model: str, text: str) -> None:
+        async with slots:
+            stream = await client.chat.completions.create(
+                model=model,
+                messages=[{"role": "user", "content": text}],
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async for _ in stream:
+                pass
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(m, p) for p in prompts for m in MODELS))
+    wall = time.perf_counter() - start
+    await client.close()
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    args = parser.parse_args()
+    n_prompts = args.requests // len(MODELS)
+    requests = n_prompts * len(MODELS)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_workspace(root, n_prompts, args.concurrency)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/v1"
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "blindside.cli",
+                "serve-demo",
+                "--port",
+                str(port),
+                "--latency-ms",
+                str(args.latency_ms),
+                "--suites",
+                str(root / "suites"),
+                "--config",
+                str(root / "models.toml"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(url, server)
+            prompts = [
+                json.loads(line)["text"]
+                for line in (root / "suites" / "bench.jsonl").read_text().splitlines()
+            ]
+            asyncio.run(bare_baseline(url, prompts[:8], args.concurrency))  # warm-up
+
+            baseline_s = asyncio.run(bare_baseline(url, prompts, args.concurrency))
+
+            settings = load_settings(
+                database_url=f"sqlite:///{root / 'bench.db'}",
+                models_path=root / "models.toml",
+                suites_dir=root / "suites",
+                environ={**os.environ, "BLINDSIDE_DEMO_URL": url},
+            )
+            engine, report = init_project(settings)
+            result = generate(
+                engine, report.config, settings, suite_name="bench", concurrency=args.concurrency
+            )
+            with Session(engine) as session:
+                stored = session.exec(select(func.count()).select_from(Response)).one()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    ideal_s = requests * args.latency_ms / 1000 / args.concurrency
+    engine_s = result.wall_s
+    print(
+        f"requests            {requests} at concurrency {args.concurrency}, "
+        f"{args.latency_ms:.0f} ms simulated latency"
+    )
+    print(f"ideal               {ideal_s:7.3f} s  (requests x latency / concurrency)")
+    print(f"bare AsyncOpenAI    {baseline_s:7.3f} s  {baseline_s / ideal_s:5.3f}x ideal")
+    print(
+        f"blindside generate  {engine_s:7.3f} s  {engine_s / ideal_s:5.3f}x ideal  "
+        f"{engine_s / baseline_s:5.3f}x baseline"
+    )
+    print(f"answers stored      {stored} ({result.succeeded} ok, {result.failed} failed)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The engine against a faulty provider: retries, Retry-After, fallbacks, error classes.
+
+Every test runs the real engine over real HTTP against the demo provider on a
+loopback port, with faults injected by the provider itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from blindside.breaker import reset_breakers
+from blindside.config import load_settings
+from blindside.generate import generate
+from blindside.limits import reset_limiters
+from blindside.project import init_project
+from blindside.providers.demo import FaultConfig, create_demo_app, load_demo_knowledge
+from blindside.providers.loopback import LoopbackServer
+from blindside.retry import ERROR_CLASSES
+from blindside.tables import Response
+from tests.conftest import SEED_PROMPTS
+
+ENDPOINT = """\
+[[endpoints]]
+name = "demo"
+kind = "demo"
+max_concurrency = 16
+timeout_s = {timeout}
+max_attempts = {attempts}
+backoff_base_s = 0.01
+backoff_max_s = 0.05
+circuit_failures = 3
+circuit_cooldown_s = 60
+"""
+MODEL = """
+[[models]]
+name = "{name}"
+endpoint = "demo"
+model_id = "{model_id}"
+pricing = {{ input = 1.0, output = 2.0 }}
+fallbacks = {fallbacks}
+"""
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state() -> Iterator[None]:
+    # Breakers and limiters are process-wide by design; each test starts clean.
+    reset_breakers()
+    reset_limiters()
+    yield
+    reset_breakers()
+    reset_limiters()
+
+
+def workspace(
+    tmp_path: Path,
+    *,
+    timeout: float = 5.0,
+    attempts: int = 4,
+    models: list[tuple[str, str, list[str]]] | None = None,
+    prompts: int | None = None,
+):
+    models = models or [("Primary", "careful", []), ("Other", "fast-cheap", [])]
+    text = ENDPOINT.format(timeout=timeout, attempts=attempts) + "".join(
+        MODEL.format(name=n, model_id=i, fallbacks=json.dumps(f)) for n, i, f in models
+    )
+    (tmp_path / "models.toml").write_text(text)
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    lines = (SEED_PROMPTS / "high_volume.jsonl").read_text().splitlines()
+    (suites / "hv.jsonl").write_text("\n".join(lines[:prompts] if prompts else lines) + "\n")
+    return suites
+
+
+def run(tmp_path: Path, server: LoopbackServer, suites: Path):
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        models_path=tmp_path / "models.toml",
+        suites_dir=suites,
+        environ={"BLINDSIDE_DEMO_URL": server.base_url},
+    )
+    engine, report = init_project(settings)
+    start = time.perf_counter()
+    result = generate(engine, report.config, settings, suite_name="hv", concurrency=16)
+    wall = time.perf_counter() - start
+    with Session(engine) as s:
+        rows = s.exec(select(Response)).all()
+    return result, rows, wall
+
+
+def demo(suites: Path, **kwargs) -> LoopbackServer:
+    knowledge = load_demo_knowledge(sorted(suites.glob("*.jsonl")))
+    return LoopbackServer(create_demo_app(latency_scale=0.01, knowledge=knowledge, **kwargs))
+
+
+@pytest.mark.parametrize("kind", ["429", "500", "503", "timeout", "malformed", "truncate"])
+def test_each_fault_class_at_20_percent(tmp_path: Path, kind: str) -> None:
+    suites = workspace(tmp_path, timeout=1.0)
+    faults = FaultConfig(rate=0.2, kinds=(kind,), retry_after_s=0.05)
+    with demo(suites, faults=faults) as server:
+        result, rows, _ = run(tmp_path, server, suites)
+    n_prompts = len((suites / "hv.jsonl").read_text().splitlines())
+    # The run completes, and every (prompt, model) has an answer or a classified error.
+    assert len(rows) == 2 * n_prompts == result.succeeded + result.failed
+    assert len({(r.prompt_id, r.model_id) for r in rows}) == len(rows)
+    for row in rows:
+        if row.error is None:
+            assert row.text and row.served_by
+        else:
+            assert row.error_class in ERROR_CLASSES
+            assert row.error.startswith(row.error_class)
+    # Faults happened and were retried: some answers needed more than one attempt.
+    assert result.retries > 0
+    assert sum(r.attempts > 1 for r in rows) > 0.05 * len(rows)
+    # With 4 attempts at a 20% fault rate nearly everything ends up answered.
+    assert result.succeeded >= 0.95 * len(rows)
+
+
+def test_exhausted_retries_are_classified(tmp_path: Path) -> None:
+    suites = workspace(tmp_path, attempts=2, prompts=4)
+    faults = FaultConfig(rate=1.0, kinds=("500",))
+    with demo(suites, faults=faults) as server:
+        result, rows, _ = run(tmp_path, server, suites)
+    assert result.succeeded == 0
+    assert {r.error_class for r in rows} == {"server_error"}
+    assert all(r.attempts == 2 for r in rows)
+
+
+def test_retry_after_is_honoured(tmp_path: Path) -> None:
+    suites = workspace(tmp_path, attempts=2, prompts=1)
+    faults = FaultConfig(rate=1.0, kinds=("429",), retry_after_s=0.6)
+    with demo(suites, faults=faults) as server:
+        _, rows, wall = run(tmp_path, server, suites)
+    assert {r.error_class for r in rows} == {"rate_limit"}
+    for row in rows:
+        assert row.attempts == 2
+        assert row.retry_wait_ms >= 600  # the recorded wait honours the header...
+    assert wall >= 0.6  # ...and so does the measured one
+
+
+def test_fallback_serves_while_the_primary_is_down(tmp_path: Path) -> None:
+    suites = workspace(
+        tmp_path,
+        attempts=2,
+        models=[
+            ("Primary", "careful", ["Backup"]),
+            ("Other", "fast-cheap", []),
+            ("Backup", "verbose", []),
+        ],
+    )
+    # Only the primary's model id fails; the fallback is healthy.
+    with demo(suites, model_faults={"careful": FaultConfig(rate=1.0, kinds=("503",))}) as server:
+        settings_models = ["Primary", "Other"]
+        settings = load_settings(
+            database_url=f"sqlite:///{tmp_path / 'f.db'}",
+            models_path=tmp_path / "models.toml",
+            suites_dir=suites,
+            environ={"BLINDSIDE_DEMO_URL": server.base_url},
+        )
+        engine, report = init_project(settings)
+        result = generate(
+            engine,
+            report.config,
+            settings,
+            suite_name="hv",
+            model_names=settings_models,
+            concurrency=4,
+        )
+        with urllib.request.urlopen(f"{server.base_url}/_demo/stats") as reply:
+            stats = json.loads(reply.read())
+    with Session(engine) as s:
+        rows = s.exec(select(Response)).all()
+    primary = [r for r in rows if r.served_by == "Backup"]
+    n_prompts = len((suites / "hv.jsonl").read_text().splitlines())
+    assert result.failed == 0
+    assert len(primary) == n_prompts and all(r.is_fallback for r in primary)
+    assert result.fallbacks == n_prompts
+    # Once the circuit opened (3 failures), the primary was no longer asked: far
+    # fewer than 2 attempts per prompt reached it.
+    assert stats["faults"]["503"] < n_prompts
