@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -28,6 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import openai
 from openai import AsyncOpenAI
 from sqlmodel import Session, func, select
 
@@ -106,14 +108,16 @@ async def bare_baseline(base_url: str, prompts: list[str], concurrency: int) -> 
 
     async def one(model: str, text: str) -> None:
         async with slots:
-            stream = await client.chat.completions.create(
-                model=model,
-                messages=[{"role": "user", "content": text}],
-                stream=True,
-                stream_options={"include_usage": True},
-            )
-            async for _ in stream:
-                pass
+            # The erratic profile fails ~3% of requests with a 503, for both contenders.
+            with contextlib.suppress(openai.APIError):
+                stream = await client.chat.completions.create(
+                    model=model,
+                    messages=[{"role": "user", "content": text}],
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                async for _ in stream:
+                    pass
 
     start = time.perf_counter()
     await asyncio.gather(*(one(m, p) for p in prompts for m in MODELS))
@@ -127,6 +131,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     n_prompts = args.requests // len(MODELS)
     requests = n_prompts * len(MODELS)
@@ -161,9 +166,6 @@ def main() -> None:
                 for line in (root / "suites" / "bench.jsonl").read_text().splitlines()
             ]
             asyncio.run(bare_baseline(url, prompts[:8], args.concurrency))  # warm-up
-
-            baseline_s = asyncio.run(bare_baseline(url, prompts, args.concurrency))
-
             settings = load_settings(
                 database_url=f"sqlite:///{root / 'bench.db'}",
                 models_path=root / "models.toml",
@@ -171,17 +173,32 @@ def main() -> None:
                 environ={**os.environ, "BLINDSIDE_DEMO_URL": url},
             )
             engine, report = init_project(settings)
-            result = generate(
-                engine, report.config, settings, suite_name="bench", concurrency=args.concurrency
-            )
-            with Session(engine) as session:
-                stored = session.exec(select(func.count()).select_from(Response)).one()
+            # Interleaved rounds, best of each: the machine's other load hits both alike.
+            baseline_times, engine_times = [], []
+            for _ in range(args.rounds):
+                baseline_times.append(asyncio.run(bare_baseline(url, prompts, args.concurrency)))
+                result = generate(
+                    engine,
+                    report.config,
+                    settings,
+                    suite_name="bench",
+                    concurrency=args.concurrency,
+                    new_run=True,
+                )
+                engine_times.append(result.wall_s)
+                with Session(engine) as session:
+                    stored = session.exec(
+                        select(func.count())
+                        .select_from(Response)
+                        .where(Response.run_id == result.run_id)
+                    ).one()
+                assert stored == requests, f"stored {stored} of {requests} answers"
         finally:
             server.terminate()
             server.wait(timeout=10)
 
     ideal_s = requests * args.latency_ms / 1000 / args.concurrency
-    engine_s = result.wall_s
+    baseline_s, engine_s = min(baseline_times), min(engine_times)
     print(
         f"requests            {requests} at concurrency {args.concurrency}, "
         f"{args.latency_ms:.0f} ms simulated latency"
@@ -192,7 +209,12 @@ def main() -> None:
         f"blindside generate  {engine_s:7.3f} s  {engine_s / ideal_s:5.3f}x ideal  "
         f"{engine_s / baseline_s:5.3f}x baseline"
     )
-    print(f"answers stored      {stored} ({result.succeeded} ok, {result.failed} failed)")
+    print(f"answers stored      {stored} per run ({result.succeeded} ok, {result.failed} failed)")
+    print(
+        f"rounds              {args.rounds}, best of each; baseline "
+        f"{', '.join(f'{t:.3f}' for t in baseline_times)}; blindside "
+        f"{', '.join(f'{t:.3f}' for t in engine_times)}"
+    )
 
 
 if __name__ == "__main__":

@@ -156,9 +156,10 @@ ProgressCallback = Callable[[Progress], None]
 class Budget:
     """Stops dispatching before the spend would pass ``max_cost_usd``.
 
-    Before a request goes out its cost is estimated (the model's mean cost so
-    far, or a pessimistic estimate from its prices) and reserved; the actual
-    cost replaces the reservation when the answer arrives.
+    Before a request goes out its cost is estimated (see :meth:`estimate`) and
+    reserved; the actual cost replaces the reservation when the answer
+    arrives. An answer dearer than every earlier one of its model can still
+    push the spend slightly past the limit.
     """
 
     def __init__(self, max_cost_usd: float | None) -> None:
@@ -169,17 +170,21 @@ class Budget:
         self.stopped = False
 
     def estimate(self, task: Task) -> float:
-        """Expected cost of a task: the model's mean so far, else a pessimistic guess."""
-        seen = self._costs.get(task.model.name)
-        if seen and len(seen) >= 5:
-            return sum(seen) / len(seen)
+        """Expected cost of a task, on the high side so the budget is not passed.
+
+        The dearest answer of this model so far, and until five answers are in,
+        no less than a guess that assumes the full output budget is used.
+        """
+        seen = self._costs.get(task.model.name, [])
+        if len(seen) >= 5:
+            return max(seen)
         guess = cost_usd(
             task.model.pricing,
             prompt_tokens=estimate_tokens(task.messages, 0, tools=task.tools),
             cached_tokens=0,
             completion_tokens=_max_output_tokens(task.model) or DEFAULT_MAX_OUTPUT_TOKENS,
         )
-        return max([guess, *seen]) if seen else guess
+        return max([guess, *seen])
 
     def try_reserve(self, amount: float) -> bool:
         if self.max_cost_usd is None:

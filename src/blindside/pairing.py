@@ -14,12 +14,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import combinations
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from blindside.db import session_scope
-from blindside.tables import Pair, Prompt, Response, Vote
+from blindside.tables import Pair, Prompt, Response, Vote, utc_now
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,16 @@ def build_pairs(engine: Engine, run_id: int) -> int:
                 )
             ).all()
         )
-        created = 0
-        for (prompt_id, _sample), answers in groups.items():
-            for (id_1, model_1), (id_2, model_2) in combinations(sorted(answers), 2):
-                if model_1 == model_2 or (id_1, id_2) in existing:
-                    continue
-                session.add(Pair(prompt_id=prompt_id, response_a_id=id_1, response_b_id=id_2))
-                created += 1
-    return created
+        new_pairs = [
+            {"prompt_id": prompt_id, "response_a_id": id_1, "response_b_id": id_2}
+            for (prompt_id, _sample), answers in groups.items()
+            for (id_1, model_1), (id_2, model_2) in combinations(sorted(answers), 2)
+            if model_1 != model_2 and (id_1, id_2) not in existing
+        ]
+        if new_pairs:
+            # One executemany instead of an ORM object per pair: runs make thousands.
+            session.execute(insert(Pair), [{**p, "created_at": utc_now()} for p in new_pairs])
+    return len(new_pairs)
 
 
 def next_impression(

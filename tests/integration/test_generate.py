@@ -11,7 +11,7 @@ from blindside.db import create_db_engine
 from blindside.generate import GenerationError, generate
 from blindside.pricing import cost_usd
 from blindside.project import generate_demo_answers, init_project, suites_missing_demo_answers
-from blindside.tables import Model, Pair, Prompt, Response, Suite
+from blindside.tables import Model, Pair, Prompt, Response, Run, Suite
 
 TWO_MODELS = ["Demo careful", "Demo fast-cheap"]
 
@@ -87,3 +87,30 @@ def test_unknown_suite_and_model_are_clear_errors(settings: Settings, project) -
         generate(engine, config, settings, suite_name="nope", model_names=TWO_MODELS)
     with pytest.raises(GenerationError, match="unknown model"):
         generate(engine, config, settings, suite_name="creative", model_names=["Demo careful", "x"])
+
+
+def test_max_cost_stops_the_run_cleanly(settings: Settings, project) -> None:
+    engine, config = project
+    result = generate(
+        engine,
+        config,
+        settings,
+        suite_name="high_stakes",
+        model_names=TWO_MODELS,
+        concurrency=4,
+        max_cost_usd=0.02,
+    )
+    assert result.stop_reason is not None and result.stop_reason.startswith("budget")
+    assert result.not_requested > 0
+    assert 0 < result.cost_usd <= 0.02
+    with Session(engine) as s:
+        run = s.get(Run, result.run_id)
+        spent = s.exec(select(func.sum(Response.cost_usd))).one()
+        stored = s.exec(select(func.count()).select_from(Response)).one()
+    assert run.status == "stopped" and run.stop_reason == result.stop_reason
+    assert spent == pytest.approx(result.cost_usd)
+    assert stored == result.requested  # nothing beyond the budget was asked for
+    # Raising the budget resumes the same run and asks only for the rest.
+    rest = generate(engine, config, settings, suite_name="high_stakes", model_names=TWO_MODELS)
+    assert rest.run_id == result.run_id and rest.stop_reason is None
+    assert rest.skipped == result.succeeded

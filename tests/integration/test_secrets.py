@@ -1,0 +1,145 @@
+"""An API key never reaches the database, the journal, the output or the page.
+
+A sentinel key is set in the environment for a real-kind endpoint; one endpoint
+answers normally, another rejects the key and echoes it back in its error
+message, as some providers do. Then everything blindside wrote or printed is
+searched for the sentinel.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from streamlit.testing.v1 import AppTest
+
+from blindside.providers.loopback import LoopbackServer
+from tests.conftest import ROOT, SEED_PROMPTS
+
+SENTINEL = f"sk-sentinel-{uuid.uuid4().hex}"
+KEY_VAR = "BLINDSIDE_TEST_SENTINEL_KEY"
+
+
+def echoing_app() -> Starlette:
+    """A provider that rejects every key and quotes it back (like a careless real one)."""
+
+    async def reject(request: Request) -> JSONResponse:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        body = {
+            "error": {
+                "message": f"Incorrect API key provided: {key}",
+                "type": "auth",
+                "code": "invalid_api_key",
+            }
+        }
+        return JSONResponse(body, status_code=401)
+
+    return Starlette(routes=[Route("/v1/chat/completions", reject, methods=["POST"])])
+
+
+@pytest.fixture
+def echo_server() -> Iterator[LoopbackServer]:
+    with LoopbackServer(echoing_app()) as server:
+        yield server
+
+
+def _models_toml(demo_url: str, echo_url: str) -> str:
+    return f"""
+[[endpoints]]
+name = "keyed"
+base_url = "{demo_url}"
+api_key_env = "{KEY_VAR}"
+
+[[endpoints]]
+name = "leaky"
+base_url = "{echo_url}"
+api_key_env = "{KEY_VAR}"
+max_attempts = 1
+
+[[models]]
+name = "Keyed careful"
+endpoint = "keyed"
+model_id = "careful"
+pricing = {{ input = 1.0, output = 2.0 }}
+
+[[models]]
+name = "Leaky"
+endpoint = "leaky"
+model_id = "whatever"
+pricing = {{ input = 1.0, output = 2.0 }}
+"""
+
+
+def test_sentinel_key_never_leaks(
+    tmp_path: Path,
+    demo_server: LoopbackServer,
+    echo_server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "models.toml").write_text(_models_toml(demo_server.base_url, echo_server.base_url))
+    db = f"sqlite:///{tmp_path / 'secrets.db'}"
+    env = {**os.environ, KEY_VAR: SENTINEL}
+    outputs = []
+    for args in (
+        ["init", "--db", db],
+        ["generate", "--db", db, "--suite", "high_volume", "--models", "Keyed careful,Leaky"],
+        ["probe", "Keyed careful", "--db", db],
+        ["rank", "--db", db],
+    ):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "blindside.cli",
+                *args,
+                "--config",
+                str(tmp_path / "models.toml"),
+                "--suites",
+                str(SEED_PROMPTS),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+        outputs.append(done.stdout + done.stderr)
+    generate_output = outputs[1]
+    # The leaky endpoint really did fail on the key, so its message was stored...
+    assert "auth" in generate_output
+    # ...but the key is in no output, no database file and no journal.
+    for text in outputs:
+        assert SENTINEL not in text
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "models.toml"]
+    assert any(p.name.startswith("secrets.db") for p in written)
+    for path in written:
+        assert SENTINEL.encode() not in path.read_bytes(), path
+
+    # The pages a lead opens show the stored errors and models, never the key.
+    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", db)
+    monkeypatch.setenv("BLINDSIDE_MODELS", str(tmp_path / "models.toml"))
+    monkeypatch.setenv(KEY_VAR, SENTINEL)
+    monkeypatch.chdir(ROOT)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.text_input(key="signin_name").input("Ada")
+    at.button[0].click().run()
+    for page in ("pages/runs.py", "pages/leaderboard.py", "pages/vote.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+        rendered = repr([e.value for e in at.main if hasattr(e, "value")])
+        rendered += "".join(str(df.value.to_dict()) for df in at.dataframe)
+        assert SENTINEL not in rendered, page
+    st.cache_resource.clear()
+    st.cache_data.clear()
