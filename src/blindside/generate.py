@@ -45,6 +45,7 @@ from blindside.limits import (
 from blindside.pairing import build_pairs
 from blindside.pricing import cost_usd
 from blindside.providers.endpoints import check_api_keys, endpoint_base_urls, make_client
+from blindside.redaction import redact
 from blindside.retry import BadResponseError, RetryPolicy, classify_error, retry_delay, should_retry
 from blindside.tables import Model, Prompt, Response, Run, Suite, utc_now
 
@@ -206,13 +207,6 @@ class Budget:
 def _max_output_tokens(model: ModelConfig) -> int | None:
     value = model.params.get("max_completion_tokens", model.params.get("max_tokens"))
     return int(value) if isinstance(value, int | float) else None
-
-
-def _redact(message: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 8:
-            message = message.replace(secret, "[redacted]")
-    return message[:500]
 
 
 def run_config_hash(suite_hash: str, model_names: Sequence[str], samples: int) -> str:
@@ -471,7 +465,7 @@ class _Engine:
                 breaker.record_failure()
         exc = tally.error
         error_class = classify_error(exc) if exc is not None else "other"
-        message = _redact(str(exc), self.secrets) if exc is not None else "no model could be asked"
+        message = redact(str(exc), self.secrets)[:500] if exc is not None else "no answer"
         if skipped_open:
             message += f" (circuit open, skipped: {', '.join(skipped_open)})"
         return Answer(

@@ -29,6 +29,7 @@ import openai
 from openai import AsyncOpenAI
 
 from blindside.config import ModelConfig, Settings
+from blindside.redaction import redact
 
 __all__ = [
     "CHECK_NAMES",
@@ -109,8 +110,6 @@ _CONTEXT_ERROR_RE = re.compile(
     re.IGNORECASE,
 )
 # Key-like strings a provider may echo back (OpenAI, Anthropic, OpenRouter, ... styles).
-_KEY_LIKE_RE = re.compile(r"\b(sk|pk|rk|or|fw|gsk|xai)[-_][A-Za-z0-9_\-*]{8,}")
-_BEARER_RE = re.compile(r"(?i)\bbearer\s+\S+")
 
 _WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
@@ -154,15 +153,6 @@ class ProbeResult:
     status: ProbeStatus
     detail: str
     ms: float | None = None
-
-
-def _redact(message: str, secret_values: Sequence[str]) -> str:
-    """Remove API keys from a message: the known key, key-like strings and bearer tokens."""
-    for secret in secret_values:
-        if secret and len(secret) >= 8:
-            message = message.replace(secret, "[redacted]")
-    message = _BEARER_RE.sub("Bearer [redacted]", message)
-    return _KEY_LIKE_RE.sub("[redacted]", message)
 
 
 def _short(text: str, limit: int = _DETAIL_CHARS) -> str:
@@ -211,7 +201,7 @@ def describe_error(exc: BaseException, secret_values: Sequence[str] = ()) -> str
         text = f"{type(exc).__name__}: {exc.message}"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return _short(_redact(text, secret_values))
+    return _short(redact(text, secret_values))
 
 
 def _is_context_error(exc: BaseException) -> bool:

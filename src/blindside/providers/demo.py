@@ -51,6 +51,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+# One list of fault kinds for models.toml, the CLI and the app.
+from blindside.config import FAULT_KINDS
+
 Style = Literal["reasoned", "terse", "padded", "chatty"]
 
 OWNED_BY = "blindside-demo"
@@ -1304,7 +1307,6 @@ def plan_completion(
 
 # --------------------------------------------------------------------------- faults
 
-FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "timeout", "malformed", "truncate")
 #: How long a ``timeout`` fault holds a request (far beyond any sane client timeout). It
 #: ends early when the client disconnects or the server stops.
 TIMEOUT_FAULT_S = 3600.0
