@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from blindside.db import create_db_engine
-from blindside.tables import Vote
+from blindside.providers.loopback import LoopbackServer
+from blindside.tables import Prompt, Response, Suite, Vote
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -82,3 +83,56 @@ def test_runs_page_renders(app_env: str) -> None:
     at.switch_page("pages/runs.py").run()
     assert not at.exception
     assert at.dataframe[0].value["Answers"].sum() > 0
+
+
+def test_leaderboard_filters_apply_a_cut(app_env: str) -> None:
+    at = _signed_in()
+    for choice in ("left", "right", "left", "tie"):
+        at.button(key=f"vote_{choice}").click().run()
+    at.switch_page("pages/leaderboard.py").run()
+    assert not at.exception
+    assert at.multiselect(key="cut_raters").options == ["Ada"]
+    assert "high_volume" in at.selectbox(key="cut_suite").options
+    summary = at.markdown  # the ranking summary names the rank range of each model
+    assert any("could be" in m.value for m in summary)
+
+    # A rater cut that keeps everything, then bootstrap intervals: same votes, new method.
+    at.multiselect(key="cut_raters").select("Ada").run()
+    at.radio(key="opt_intervals").set_value("bootstrap").run()
+    assert not at.exception
+    assert at.dataframe[0].value["Votes"].sum() == 2 * 4
+    assert any("bootstrap" in c.value for c in at.caption)
+
+    # A suite with no votes: a clear message on every tab, no table, no crash.
+    other = next(
+        s for s in at.selectbox(key="cut_suite").options if s not in ("All", "high_volume")
+    )
+    at.selectbox(key="cut_suite").set_value(other).run()
+    assert not at.exception
+    assert len(at.info) == 4
+    assert all("No votes in this selection" in i.value for i in at.info)
+
+    # Excluding flagged votes with none flagged changes nothing.
+    at.selectbox(key="cut_suite").set_value("All").run()
+    at.checkbox(key="cut_exclude_flagged").check().run()
+    assert not at.exception
+    assert at.dataframe[0].value["Votes"].sum() == 2 * 4
+
+
+def test_generate_from_the_runs_page(
+    app_env: str, demo_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLINDSIDE_DEMO_URL", demo_server.base_url)
+    at = _signed_in()
+    at.switch_page("pages/runs.py").run()
+    at.selectbox(key="gen_suite").select("creative")
+    at.multiselect(key="gen_models").set_value(["Demo careful", "Demo fast-cheap"])
+    at.button[-1].click().run()  # the form's Generate button
+    assert not at.exception
+    assert "Run " in at.success[0].value
+    with Session(create_db_engine(app_env)) as s:
+        rows = s.exec(select(Response).join(Prompt).join(Suite).where(Suite.name == "creative"))
+        answered = {(r.model_id, r.prompt_id) for r in rows if r.error is None}
+    assert len(answered) > 0
+    frame = at.dataframe[0].value
+    assert set(frame["Suite"]) >= {"creative", "high_volume"}
