@@ -37,6 +37,7 @@ backoff_base_s = 0.01
 backoff_max_s = 0.05
 circuit_failures = 3
 circuit_cooldown_s = 60
+{extra}
 """
 MODEL = """
 [[models]]
@@ -63,11 +64,12 @@ def workspace(
     *,
     timeout: float = 5.0,
     attempts: int = 4,
+    extra: str = "",
     models: list[tuple[str, str, list[str]]] | None = None,
     prompts: int | None = None,
 ):
     models = models or [("Primary", "careful", []), ("Other", "fast-cheap", [])]
-    text = ENDPOINT.format(timeout=timeout, attempts=attempts) + "".join(
+    text = ENDPOINT.format(timeout=timeout, attempts=attempts, extra=extra) + "".join(
         MODEL.format(name=n, model_id=i, fallbacks=json.dumps(f)) for n, i, f in models
     )
     (tmp_path / "models.toml").write_text(text)
@@ -184,3 +186,33 @@ def test_fallback_serves_while_the_primary_is_down(tmp_path: Path) -> None:
     # Once the circuit opened (3 failures), the primary was no longer asked: far
     # fewer than 2 attempts per prompt reached it.
     assert stats["faults"]["503"] < n_prompts
+
+
+def test_streaming_metrics_and_estimated_usage(tmp_path: Path) -> None:
+    # fast-cheap sends no usage chunk in streams (like some real providers).
+    suites = workspace(tmp_path, prompts=6)
+    with demo(suites) as server:
+        _, rows, _ = run(tmp_path, server, suites)
+    by_model = {r.served_by: [] for r in rows}
+    for r in rows:
+        by_model[r.served_by].append(r)
+    for r in by_model["Primary"]:  # careful: usage in stream
+        assert not r.tokens_estimated and r.input_tokens > 0 and r.reasoning_tokens == 0
+        assert 0 < r.ttft_ms < r.latency_ms
+        assert r.itl_mean_ms > 0 and r.itl_p95_ms >= r.itl_mean_ms * 0.5
+        assert r.output_tokens_per_s > 0
+    for r in by_model["Other"]:  # fast-cheap: estimated from the text
+        assert r.tokens_estimated
+        assert r.output_tokens == max(1, -(-len(r.text) // 4))
+        assert r.cost_usd > 0
+
+
+def test_non_streaming_endpoint_and_cached_tokens_beside_prompt(tmp_path: Path) -> None:
+    suites = workspace(tmp_path, prompts=6, extra="stream = false\ncached_tokens_in_prompt = false")
+    with demo(suites) as server:
+        _, rows, _ = run(tmp_path, server, suites)
+    assert rows and all(r.error is None for r in rows)
+    for r in rows:
+        assert r.ttft_ms is None and r.itl_mean_ms is None and r.latency_ms > 0
+        assert not r.tokens_estimated  # non-streamed answers always carry usage
+        assert r.input_tokens >= r.cached_tokens

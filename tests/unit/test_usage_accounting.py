@@ -1,0 +1,63 @@
+"""Token counts and cost from a provider's usage, under each endpoint convention."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pytest
+
+from blindside.config import EndpointConfig, ModelConfig, Pricing
+from blindside.generate import Answer, Task, _account_usage
+
+ENDPOINT = EndpointConfig(name="e", kind="openai", base_url="http://x/v1", api_key_env=None)
+MODEL = ModelConfig(
+    name="m", endpoint=ENDPOINT, model_id="m", pricing=Pricing.of(3.0, 15.0, cached_input=0.3)
+)
+TASK = Task(1, 1, 0, [{"role": "user", "content": "x" * 400}], None, (MODEL,))
+
+
+def usage(prompt: int, cached: int, completion: int, reasoning: int | None = None):
+    return SimpleNamespace(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        prompt_tokens_details=SimpleNamespace(cached_tokens=cached),
+        completion_tokens_details=SimpleNamespace(reasoning_tokens=reasoning),
+    )
+
+
+def test_cached_tokens_inside_prompt_tokens() -> None:
+    answer = Answer(1, 1, 0, text="ok")
+    _account_usage(answer, MODEL, TASK, usage(1000, 800, 500, reasoning=120))
+    assert (answer.input_tokens, answer.cached_tokens, answer.output_tokens) == (1000, 800, 500)
+    assert answer.reasoning_tokens == 120
+    # (200 x 3 + 800 x 0.3 + 500 x 15) / 1e6
+    assert answer.cost_usd == pytest.approx(0.00834)
+    assert not answer.tokens_estimated
+
+
+def test_cached_tokens_beside_prompt_tokens() -> None:
+    beside = replace(MODEL, endpoint=replace(ENDPOINT, cached_tokens_in_prompt=False))
+    answer = Answer(1, 1, 0, text="ok")
+    # This provider reports 200 uncached prompt tokens and 800 cached ones separately.
+    _account_usage(answer, beside, TASK, usage(200, 800, 500))
+    assert answer.input_tokens == 1000
+    assert answer.cost_usd == pytest.approx(0.00834)
+
+
+def test_batch_discount_applies() -> None:
+    batch = replace(MODEL, endpoint=replace(ENDPOINT, batch_discount=0.5))
+    answer = Answer(1, 1, 0, text="ok")
+    _account_usage(answer, batch, TASK, usage(1000, 800, 500))
+    assert answer.cost_usd == pytest.approx(0.00417)
+
+
+def test_missing_usage_is_estimated_and_marked() -> None:
+    answer = Answer(1, 1, 0, text="y" * 41)
+    _account_usage(answer, MODEL, TASK, None)
+    assert answer.tokens_estimated
+    assert answer.output_tokens == 11  # ceil(41 / 4)
+    assert answer.input_tokens >= 100  # 400 characters of prompt
+    assert answer.cost_usd == pytest.approx(
+        (answer.input_tokens * 3 + answer.output_tokens * 15) / 1e6
+    )
