@@ -30,6 +30,14 @@ class SyncReport:
     unchanged: int = 0
 
 
+def _update(row: object, fields: dict[str, object]) -> bool:
+    """Set ``fields`` on ``row``; True when any value changed."""
+    changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
+    for key, value in changed.items():
+        setattr(row, key, value)
+    return bool(changed)
+
+
 def _prompt_fields(spec: PromptSpec) -> dict[str, object]:
     return {
         "tier": spec.tier,
@@ -81,9 +89,7 @@ def sync_suites(engine: Engine, suites: Sequence[SuiteSpec]) -> SyncReport:
                         Prompt(suite_id=suite.id, external_id=prompt_spec.external_id, **fields)
                     )
                     created += 1
-                elif any(getattr(row, k) != v for k, v in fields.items()):
-                    for key, value in fields.items():
-                        setattr(row, key, value)
+                elif _update(row, fields):
                     updated += 1
                 else:
                     unchanged += 1
@@ -119,9 +125,7 @@ def sync_models(engine: Engine, models: Sequence[ModelConfig]) -> SyncReport:
             if row is None:
                 session.add(Model(name=model.name, **fields))
                 created += 1
-            elif any(getattr(row, k) != v for k, v in fields.items()):
-                for key, value in fields.items():
-                    setattr(row, key, value)
+            elif _update(row, fields):
                 updated += 1
             else:
                 unchanged += 1

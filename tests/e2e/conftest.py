@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, require_or_skip
+from tests.processes import free_port, wait_for_http
 
 CHROMIUM = os.environ.get("BLINDSIDE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,19 +27,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def streamlit_server(demo_db_template: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of a fresh app server over a copy of the demo database."""
     db = tmp_path / "blindside.db"
     shutil.copyfile(demo_db_template, db)
     db_url = f"sqlite:///{db}"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BLINDSIDE_DATABASE_URL": db_url}
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(
@@ -63,17 +55,10 @@ def streamlit_server(demo_db_template: Path, tmp_path: Path) -> Iterator[tuple[s
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "streamlit.log").read_text())
-            time.sleep(0.2)
+        try:
+            wait_for_http(f"{base}/_stcore/health", proc)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{(tmp_path / 'streamlit.log').read_text()}") from None
         yield base, db_url
     finally:
         proc.terminate()

@@ -5,11 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from sqlmodel import Session, func, select
 from blindside.db import create_db_engine
 from blindside.tables import Prompt, Response, Suite
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
+from tests.processes import serve_demo_process
 
 
 def blindside(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
@@ -32,51 +30,11 @@ def blindside(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def serve_demo() -> Iterator[str]:
     """`blindside serve-demo` in its own process on a loopback port."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "blindside.cli",
-            "serve-demo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--latency-scale",
-            "0.02",
-            "--suites",
-            str(SEED_PROMPTS),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=1) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(proc.stdout.read() if proc.stdout else "") from None
-                time.sleep(0.1)
+    with serve_demo_process("--latency-scale", "0.02") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture

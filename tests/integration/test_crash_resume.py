@@ -20,45 +20,16 @@ from blindside.journal import journal_dir, read_journal
 from blindside.providers.demo import request_digest
 from blindside.tables import Model, Prompt, Response
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
-from tests.integration.test_cli import _free_port
+from tests.processes import serve_demo_process
 
 MODELS = "Demo careful,Demo verbose"  # no built-in failures, so every answer can succeed
 
 
 @pytest.fixture
-def slow_demo(tmp_path: Path) -> Iterator[str]:
+def slow_demo() -> Iterator[str]:
     """serve-demo in its own process (its request log outlives the killed client)."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "blindside.cli",
-            "serve-demo",
-            "--port",
-            str(port),
-            "--latency-ms",
-            "250",
-            "--suites",
-            str(SEED_PROMPTS),
-            "--config",
-            str(MODELS_TOML),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/models", timeout=1):
-                break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, "serve-demo did not start"
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_demo_process("--latency-ms", "250") as url:
+        yield url
 
 
 def _stats(url: str) -> dict:
