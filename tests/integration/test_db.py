@@ -129,19 +129,53 @@ def test_upgrade_keeps_existing_answers(db_url: str) -> None:
         )
         conn.execute(
             text(
-                "INSERT INTO response (run_id, prompt_id, model_id, sample, text, "
-                "attempts, created_at) VALUES (1, 1, 1, 0, 'old', 1, "
+                "INSERT INTO model (name, endpoint, model_id, simulated, active, "
+                "params, pricing, fallbacks, registered_at) VALUES ('m2', 'e', 'y', "
+                "false, true, '{}', '{}', '[]', CURRENT_TIMESTAMP)"
+            )
+        )
+        for model_id, answer in ((1, "old"), (2, "other")):
+            conn.execute(
+                text(
+                    "INSERT INTO response (run_id, prompt_id, model_id, sample, text, "
+                    f"attempts, created_at) VALUES (1, 1, {model_id}, 0, '{answer}', 1, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+        # Rows that point at answers: rebuilding the answer table must not break them.
+        conn.execute(
+            text(
+                "INSERT INTO pair (prompt_id, response_a_id, response_b_id, created_at) "
+                "VALUES (1, 1, 2, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO rater (name, role, created_at) VALUES ('r', 'rater', "
                 "CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO vote (pair_id, rater_id, left_response_id, choice, flagged, "
+                "created_at) VALUES (1, 1, 2, 'left', false, CURRENT_TIMESTAMP)"
             )
         )
     upgrade_schema(engine)
     assert schema_drift(engine) == []
     with Session(engine) as s:
-        old = s.exec(select(Response)).one()
+        old = s.exec(select(Response).where(Response.text == "old")).one()
+        vote = s.exec(select(Vote)).one()
     assert (old.text, old.is_fallback, old.retry_wait_ms, old.tokens_estimated) == (
         "old",
         False,
         0.0,
         False,
     )
+    # The vote survived, and the columns later revisions added were filled in.
+    assert (vote.choice, vote.left_response_id) == ("left", 2)
+    assert (vote.left_model_id, vote.right_model_id) == (2, 1)
+    if engine.dialect.name == "sqlite":  # switched off for the migration, on again after
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
