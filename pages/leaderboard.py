@@ -5,7 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from blindside.leaderboard import TIERS
-from blindside.ui.leaderboard_view import current_leaderboard, render_leaderboard
+from blindside.ui.leaderboard_view import (
+    current_choices,
+    current_leaderboard,
+    cut_filters,
+    render_leaderboard,
+)
 
 st.title("Leaderboard")
 st.caption(
@@ -13,16 +18,10 @@ st.caption(
     "fast it answers. Models marked (simulated) are the built-in demo provider."
 )
 
-include_fallbacks = st.toggle(
-    "Include answers served by fallback models",
-    value=True,
-    key="include_fallbacks",
-    help="When a model failed and a fallback answered in its place, the vote judged the "
-    "fallback. Turn off to rank each model on its own answers only.",
-)
+cut, options = cut_filters(current_choices())
 labels = ["Overall", *TIERS.values()]
 tiers: list[int | None] = [None, *TIERS.keys()]
 for tab, tier in zip(st.tabs(labels), tiers, strict=True):
     with tab:
-        board = current_leaderboard(tier, include_fallbacks=include_fallbacks)
+        board = current_leaderboard(cut.with_tier(tier), options)
         render_leaderboard(board, key=str(tier or "all"))

@@ -201,31 +201,87 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.status != "fails" for r in results) else EXIT_FAILED
 
 
-def cmd_rank(args: argparse.Namespace) -> int:
-    from blindside.db import create_db_engine, upgrade_schema
-    from blindside.leaderboard import build_leaderboard
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
-    settings = _settings(args)
-    engine = create_db_engine(settings.database_url)
-    upgrade_schema(engine)
-    board = build_leaderboard(
-        engine,
-        tier=args.tier,
-        include_fallbacks=not args.exclude_fallbacks,
-        n_bootstrap=args.bootstrap,
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from blindside.leaderboard import RankOptions, build_leaderboard, leaderboard_from_arena
+
+    if args.bootstrap is not None and args.bootstrap < 1:
+        raise InputError.single("--bootstrap", None, "", "needs at least 1 round")
+    options = RankOptions(
+        # --bootstrap N asks for bootstrap intervals with N rounds.
+        intervals="bootstrap" if args.bootstrap else args.intervals,
+        n_bootstrap=args.bootstrap or 1000,
+        tie_model=args.ties,
+        style=args.style,
     )
+    from blindside.votes import Cut, parse_time_bound
+
+    try:
+        since = parse_time_bound(args.since) if args.since else None
+        until = parse_time_bound(args.until, end=True) if args.until else None
+    except ValueError as exc:
+        raise InputError.single("--since/--until", None, "", str(exc)) from None
+    cut = Cut(
+        tier=args.tier,
+        suite=args.suite,
+        category=args.category,
+        run_id=args.run,
+        raters=tuple(args.rater or ()),
+        since=since,
+        until=until,
+        exclude_flagged=args.exclude_flagged,
+        exclude_gold=args.exclude_gold,
+        exclude_identity_leaks=args.exclude_identity_leaks,
+        exclude_fallbacks=args.exclude_fallbacks,
+    )
+    if args.votes:
+        from blindside.arena import read_arena_battles
+
+        if cut != Cut():
+            raise InputError.single(
+                "--votes", None, "", "cut options apply to the database, not to a votes file"
+            )
+        if args.style:
+            raise InputError.single(
+                "--votes", None, "", "--style needs the answer texts, which a votes file lacks"
+            )
+        battles = read_arena_battles(args.votes)
+        if battles.total == 0:
+            print(f"no votes in {args.votes}: nothing to rank", file=sys.stderr)
+            return EXIT_FAILED
+        board = leaderboard_from_arena(battles.names, battles.counts, options)
+        source = str(args.votes)
+    else:
+        from blindside.db import create_db_engine, upgrade_schema
+
+        settings = _settings(args)
+        engine = create_db_engine(settings.database_url)
+        upgrade_schema(engine)
+        board = build_leaderboard(engine, cut, options)
+        source = "database"
     if board.total_votes == 0:
-        print("no votes yet: rate some pairs on the Vote page first", file=sys.stderr)
+        print(
+            f"no votes yet in this selection ({cut.describe()}): rate some pairs on the Vote "
+            "page, "
+            "or widen the cut",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     records = [
         {
             "rank": r.rank,
+            "rank_best": r.rank_best,
+            "rank_worst": r.rank_worst,
             "model": r.display_name,
-            "rating": None if r.rating is None else round(r.rating, 1),
-            "ci_low": None if r.rating_low is None else round(r.rating_low, 1),
-            "ci_high": None if r.rating_high is None else round(r.rating_high, 1),
+            "rating": _round(r.rating, 1),
+            "ci_low": _round(r.rating_low, 1),
+            "ci_high": _round(r.rating_high, 1),
             "votes": r.votes,
-            "win_rate": None if r.win_rate is None else round(r.win_rate, 3),
+            "few_votes": r.few_votes,
+            "win_rate": _round(r.win_rate, 3),
             "mean_latency_ms": r.stats.mean_latency_ms,
             "mean_ttft_ms": r.stats.mean_ttft_ms,
             "cost_per_task_usd": r.stats.cost_per_task_usd,
@@ -234,25 +290,61 @@ def cmd_rank(args: argparse.Namespace) -> int:
         for r in board.rows
     ]
     if args.format == "json":
-        print(
-            json.dumps(
-                {"tier": board.tier, "votes": board.total_votes, "models": records}, indent=2
-            )
-        )
+        style = None
+        if board.style_coef is not None:
+            style = {
+                name: {
+                    "coef": float(board.style_coef[i]),
+                    "low": None if board.style_low is None else float(board.style_low[i]),
+                    "high": None if board.style_high is None else float(board.style_high[i]),
+                }
+                for i, name in enumerate(board.style_names)
+            }
+        summary = {
+            "source": source,
+            "tier": board.tier,
+            "cut": cut.describe(),
+            "votes": board.total_votes,
+            "intervals": board.interval_method,
+            "tie_model": board.tie_model,
+            "tie_param": board.tie_param,
+            "left_advantage_elo": {
+                "estimate": _round(board.left_advantage_elo, 1),
+                "low": _round(board.left_advantage_low, 1),
+                "high": _round(board.left_advantage_high, 1),
+            },
+            "style": style,
+            "models": records,
+            "warnings": board.warnings,
+        }
+        print(json.dumps(summary, indent=2))
     elif args.format == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]))
         writer.writeheader()
         writer.writerows(records)
     else:
-        print(f"{'rank':>4}  {'model':<32} {'rating':>7} {'95% CI':>15} {'votes':>6} {'win%':>6}")
+        print(
+            f"{'rank':>4} {'range':>7}  {'model':<32} {'rating':>7} {'95% CI':>15} "
+            f"{'votes':>6} {'win%':>6}"
+        )
         for rec in records:
             ci = f"{rec['ci_low']:.0f}..{rec['ci_high']:.0f}" if rec["ci_low"] is not None else "-"
             rating = f"{rec['rating']:.0f}" if rec["rating"] is not None else "-"
             win = f"{100 * rec['win_rate']:.0f}" if rec["win_rate"] is not None else "-"
+            span = f"{rec['rank_best']}-{rec['rank_worst']}" if rec["rank_best"] else "-"
             print(
-                f"{rec['rank'] or '-':>4}  {rec['model']:<32} {rating:>7} {ci:>15} "
+                f"{rec['rank'] or '-':>4} {span:>7}  {rec['model']:<32} {rating:>7} {ci:>15} "
                 f"{rec['votes']:>6} {win:>6}"
             )
+        print(f"{board.total_votes} votes ({cut.describe()}); intervals: {board.interval_method}")
+        if board.left_advantage_elo is not None:
+            low, high = board.left_advantage_low, board.left_advantage_high
+            ci = (
+                f" (95% CI {low:+.0f} to {high:+.0f})"
+                if low is not None and high is not None
+                else ""
+            )
+            print(f"left-side advantage: {board.left_advantage_elo:+.0f} Elo{ci}")
     for warning in board.warnings:
         print(f"note: {warning}", file=sys.stderr)
     return EXIT_OK
@@ -320,10 +412,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("rank", parents=[common], help="print the Bradley-Terry leaderboard")
-    p.add_argument("--tier", type=int, choices=[1, 2, 3])
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds for the 95%% CI")
-    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument(
+        "--votes",
+        metavar="FILE",
+        help="rank an arena-format file (JSON lines or array: model_a, model_b, winner) "
+        "instead of the database",
+    )
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    fit = p.add_argument_group("fit")
+    fit.add_argument(
+        "--intervals",
+        choices=["sandwich", "bootstrap"],
+        default="sandwich",
+        help="95%% interval method (default: sandwich)",
+    )
+    fit.add_argument(
+        "--bootstrap",
+        type=int,
+        metavar="N",
+        help="bootstrap intervals with N rounds (implies --intervals bootstrap)",
+    )
+    fit.add_argument(
+        "--ties",
+        choices=["half", "davidson"],
+        default="half",
+        help="a tie as half a win each way, or Davidson's tie model",
+    )
+    fit.add_argument(
+        "--style", action="store_true", help="style control: length and markdown covariates"
+    )
+    cut = p.add_argument_group("cut (database only)")
+    cut.add_argument("--tier", type=int, choices=[1, 2, 3])
+    cut.add_argument("--suite", help="only prompts of this suite")
+    cut.add_argument("--category", help="only prompts of this category")
+    cut.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
+    cut.add_argument(
+        "--rater", action="append", metavar="NAME", help="only this rater's votes (repeatable)"
+    )
+    cut.add_argument("--since", help="votes at or after (ISO date/time, UTC)")
+    cut.add_argument("--until", help="votes before this time; a bare date includes that day")
+    cut.add_argument("--exclude-flagged", action="store_true", help="drop flagged votes")
+    cut.add_argument("--exclude-gold", action="store_true", help="drop gold (rater QA) prompts")
+    cut.add_argument(
+        "--exclude-identity-leaks",
+        action="store_true",
+        help="drop votes on answers that reveal which model wrote them",
+    )
+    cut.add_argument(
         "--exclude-fallbacks",
         action="store_true",
         help="ignore votes on answers that a fallback model served",

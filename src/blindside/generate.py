@@ -35,6 +35,7 @@ from sqlmodel import col, select
 from blindside.breaker import breaker_for
 from blindside.config import EndpointConfig, ModelConfig, ProjectConfig, Settings
 from blindside.db import session_scope
+from blindside.identity import flag_identity_leaks
 from blindside.journal import Journal, journal_path, read_journal
 from blindside.limits import (
     DEFAULT_MAX_OUTPUT_TOKENS,
@@ -746,6 +747,9 @@ async def generate_async(
         run.stop_reason = stop_reason
         session.add(run)
     pairs = build_pairs(engine, run_id)
+    # Answers that name their author would unblind a vote: flag them (and
+    # measure their style) once, here, rather than at every leaderboard load.
+    flag_identity_leaks(engine, run_id)
     return RunResult(
         run_id=run_id,
         requested=len(tasks) - progress.not_requested,

@@ -1,27 +1,65 @@
 """The leaderboard: Bradley-Terry ratings next to what is measured per model.
 
-Counts come from the database (:func:`blindside.votes.aggregate_outcomes`),
-the fit from :mod:`blindside.ranking`; this module joins them with per-model
-latency, time to first token, cost per task and error rate.
+Counts come from the database (:func:`blindside.votes.aggregate`, one GROUP BY
+over the votes of a :class:`~blindside.votes.Cut`), the fit from
+:mod:`blindside.ranking`; this module joins them with per-model latency, time to
+first token, cost per task and error rate, and says in words what a lead should
+not over-read (too few votes, a disconnected comparison graph).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from blindside import ranking
 from blindside.config import display_name
-from blindside.ranking import rank_models
-from blindside.tables import Model, Prompt, Response
-from blindside.votes import aggregate_outcomes
+from blindside.tables import Model, Prompt, Rater, Response, Run, Suite, Vote
+from blindside.votes import Cut, PositionCounts, aggregate, fold_unordered
 
 TIERS = {1: "Tier 1 · high-stakes reasoning", 2: "Tier 2 · creative", 3: "Tier 3 · high-volume"}
+#: Below this many votes a model's interval rests on too little data to mean much.
 FEW_VOTES = 20
+
+
+@dataclass(frozen=True)
+class RankOptions:
+    """How to fit: everything but the choice of votes (that is the :class:`Cut`).
+
+    Attributes
+    ----------
+    intervals : {"sandwich", "bootstrap"}
+        Sandwich (robust Fisher-information) intervals are instant; bootstrap
+        intervals refit ``n_bootstrap`` resampled count tables.
+    n_bootstrap : int
+        Bootstrap rounds (only with ``intervals="bootstrap"``).
+    tie_model : {"half", "davidson"}
+        A tie as half a win each way (LMArena), or Davidson's tie parameter.
+    style : bool
+        Style control: fit length and markdown covariates beside the ratings.
+    position_bias : bool
+        Fit a left-side advantage (reported with its interval).
+    level : float
+        Interval coverage.
+    seed : int
+        Bootstrap seed, so reruns show the same numbers.
+    """
+
+    intervals: Literal["sandwich", "bootstrap"] = "sandwich"
+    n_bootstrap: int = 1000
+    tie_model: Literal["half", "davidson"] = "half"
+    style: bool = False
+    position_bias: bool = True
+    level: float = 0.95
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,22 +90,61 @@ class LeaderboardRow:
     votes: int
     win_rate: float | None
     stats: ModelStats
+    rank_best: int | None = None
+    rank_worst: int | None = None
 
     @property
     def display_name(self) -> str:
         return display_name(self.name, simulated=self.simulated)
 
+    @property
+    def few_votes(self) -> bool:
+        """Rated on fewer than :data:`FEW_VOTES` votes: read the interval with care."""
+        return self.rank is not None and self.votes < FEW_VOTES
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Leaderboard:
+    """One fitted leaderboard for one cut.
+
+    ``matrix_names`` orders the rated models (best first) for ``battles`` (votes
+    between two models, both sides added), ``win_rate`` (observed share of row
+    over column, ties half) and ``win_prob`` (fitted probability).
+    """
+
     tier: int | None
     rows: list[LeaderboardRow]
     total_votes: int
     warnings: list[str] = field(default_factory=list)
+    cut: Cut = field(default_factory=Cut)
+    options: RankOptions = field(default_factory=RankOptions)
+    interval_method: str = ""
+    tie_model: str = "half"
+    tie_param: float | None = None
+    left_advantage_elo: float | None = None
+    left_advantage_low: float | None = None
+    left_advantage_high: float | None = None
+    style_names: tuple[str, ...] = ()
+    style_coef: np.ndarray | None = None
+    style_low: np.ndarray | None = None
+    style_high: np.ndarray | None = None
+    matrix_names: list[str] = field(default_factory=list)
+    battles: np.ndarray | None = None
+    win_rate: np.ndarray | None = None
+    win_prob: np.ndarray | None = None
+
+    @property
+    def few_vote_models(self) -> list[str]:
+        return [r.display_name for r in self.rows if r.few_votes]
 
 
-def model_stats(engine: Engine, *, tier: int | None = None) -> dict[int, ModelStats]:
-    """Per-model latency, time to first token, cost per task and errors, by GROUP BY."""
+def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]:
+    """Per-model latency, time to first token, cost per task and errors, by GROUP BY.
+
+    Only the prompt-side parts of the cut apply (tier, suite, category, run):
+    raters, dates and vote exclusions say nothing about what generation measured.
+    """
+    cut = cut or Cut()
     ok = col(Response.error).is_(None)
     query = select(
         Response.model_id,
@@ -77,10 +154,18 @@ def model_stats(engine: Engine, *, tier: int | None = None) -> dict[int, ModelSt
         func.avg(case((ok, Response.ttft_ms))),
         func.avg(case((ok, Response.cost_usd))),
     ).group_by(Response.model_id)
-    if tier is not None:
-        query = query.join(Prompt, col(Prompt.id) == col(Response.prompt_id)).where(
-            Prompt.tier == tier
-        )
+    if cut.run_id is not None:
+        query = query.where(Response.run_id == cut.run_id)
+    if cut.tier is not None or cut.category is not None or cut.suite is not None:
+        query = query.join(Prompt, col(Prompt.id) == col(Response.prompt_id))
+        if cut.tier is not None:
+            query = query.where(Prompt.tier == cut.tier)
+        if cut.category is not None:
+            query = query.where(Prompt.category == cut.category)
+        if cut.suite is not None:
+            query = query.join(Suite, col(Suite.id) == col(Prompt.suite_id)).where(
+                Suite.name == cut.suite
+            )
     with Session(engine) as session:
         rows = session.exec(query).all()
     return {
@@ -99,94 +184,411 @@ def _float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
+# --------------------------------------------------------------------------- #
+# Fitting
+# --------------------------------------------------------------------------- #
+
+
+def fit_counts(counts: PositionCounts, options: RankOptions) -> Any:
+    """Fit a ranking to aggregated, position-oriented counts.
+
+    Uses :func:`blindside.ranking.rank_battles`; "both bad" votes are added to
+    the ties, as the ranking contract asks.
+
+    Raises
+    ------
+    ValueError
+        "no votes in this selection" when the counts are empty.
+    """
+    if counts.total == 0:
+        raise ValueError("no votes in this selection")
+    ties = (counts.ties + counts.both_bad).astype(float)
+    style, style_names = None, ()
+    if options.style and counts.style is not None and counts.style.size:
+        # A feature that never varies in this cut (no answer has a header, say) cannot be
+        # fitted; drop it rather than refuse the whole style fit.
+        varies = np.ptp(counts.style, axis=0) > 0
+        if varies.any():
+            style = counts.style[:, varies]
+            style_names = tuple(n for n, v in zip(counts.style_names, varies, strict=True) if v)
+    if hasattr(ranking, "rank_battles"):
+        battles = ranking.Battles(  # type: ignore[attr-defined]
+            n_items=counts.n_models,
+            left=counts.left.astype(np.int64),
+            right=counts.right.astype(np.int64),
+            left_wins=counts.left_wins.astype(float),
+            right_wins=counts.right_wins.astype(float),
+            ties=ties,
+            style=style,
+            style_names=style_names,
+        )
+        return ranking.rank_battles(  # type: ignore[attr-defined]
+            battles,
+            intervals=options.intervals,
+            n_bootstrap=options.n_bootstrap,
+            level=options.level,
+            tie_model=options.tie_model,
+            position_bias=options.position_bias,
+            style=style is not None,
+            seed=options.seed,
+        )
+    return _legacy_fit(counts, ties, options)
+
+
+@dataclass(frozen=True, eq=False)
+class _LegacyRanking:
+    """The fields of the new ``Ranking`` that the old ``rank_models`` can fill."""
+
+    theta: np.ndarray
+    elo: np.ndarray
+    elo_low: np.ndarray
+    elo_high: np.ndarray
+    rank: np.ndarray
+    rank_best: np.ndarray
+    rank_worst: np.ndarray
+    games: np.ndarray
+    win_rate: np.ndarray
+    components: list[list[int]]
+    prior: float
+    win_prob: np.ndarray
+    interval_method: str
+    tie_model: str = "half"
+    tie_param: float | None = None
+    left_advantage_elo: float | None = None
+    left_advantage_low: float | None = None
+    left_advantage_high: float | None = None
+    style_names: tuple[str, ...] = ()
+    style_coef: np.ndarray | None = None
+    style_low: np.ndarray | None = None
+    style_high: np.ndarray | None = None
+
+
+def _legacy_fit(counts: PositionCounts, ties: np.ndarray, options: RankOptions) -> _LegacyRanking:
+    # Used only while blindside.ranking has no rank_battles: position is folded away and
+    # every interval is a bootstrap (200 rounds when sandwich was asked for).
+    rounds = options.n_bootstrap if options.intervals == "bootstrap" else 200
+    fitted = ranking.rank_models(
+        counts.n_models,
+        counts.left,
+        counts.right,
+        counts.left_wins,
+        counts.right_wins,
+        ties,
+        n_bootstrap=rounds,
+        level=options.level,
+        seed=options.seed,
+    )
+    best, worst = rank_ranges(fitted.elo_low, fitted.elo_high)
+    return _LegacyRanking(
+        theta=fitted.theta,
+        elo=fitted.elo,
+        elo_low=fitted.elo_low,
+        elo_high=fitted.elo_high,
+        rank=fitted.rank,
+        rank_best=best,
+        rank_worst=worst,
+        games=fitted.games,
+        win_rate=fitted.win_rate,
+        components=fitted.components,
+        prior=fitted.prior,
+        win_prob=ranking.win_probabilities(fitted.theta),
+        interval_method=f"bootstrap ({rounds} rounds)",
+    )
+
+
+def rank_ranges(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best and worst rank each model could hold given interval overlap.
+
+    Best rank: one plus the models whose lower bound lies above this model's upper
+    bound; worst rank: the number of models whose upper bound reaches this
+    model's lower bound (itself included).
+    """
+    lo = np.asarray(low, dtype=float)
+    hi = np.asarray(high, dtype=float)
+    best = 1 + (lo[None, :] > hi[:, None]).sum(axis=1)
+    worst = (hi[None, :] >= lo[:, None]).sum(axis=1)
+    return best.astype(int), worst.astype(int)
+
+
+def _opt(value: Any) -> float | None:
+    if value is None:
+        return None
+    v = float(value)
+    return None if math.isnan(v) else v
+
+
+# --------------------------------------------------------------------------- #
+# The leaderboard
+# --------------------------------------------------------------------------- #
+
+
 def build_leaderboard(
     engine: Engine,
+    cut: Cut | None = None,
+    options: RankOptions | None = None,
     *,
     tier: int | None = None,
-    include_fallbacks: bool = True,
-    n_bootstrap: int = 1000,
-    seed: int = 0,
+    include_fallbacks: bool | None = None,
+    n_bootstrap: int | None = None,
+    seed: int | None = None,
 ) -> Leaderboard:
-    """Ratings (Elo scale, 95% bootstrap interval), ranks and measured stats per model.
+    """Ratings, intervals, rank ranges and measured stats per model for one cut.
 
     Parameters
     ----------
     engine : Engine
-    tier : int, optional
-        One tier, or all votes when None.
-    include_fallbacks : bool
-        Count votes on answers a fallback model served.
-    n_bootstrap : int
-        Bootstrap rounds for the interval.
-    seed : int
-        Seed of the bootstrap, so a page shows the same numbers on every rerun.
+    cut : Cut, optional
+        Which votes count (``Cut()``: all).
+    options : RankOptions, optional
+        How to fit (sandwich intervals, ties as halves, position bias on).
+    tier, include_fallbacks, n_bootstrap, seed
+        Shorthands kept for older callers: they override the matching fields
+        of ``cut`` and ``options`` (``n_bootstrap`` also selects bootstrap
+        intervals).
+
+    Returns
+    -------
+    Leaderboard
+        With no votes in the cut: every model unrated, ``total_votes == 0``.
     """
-    outcomes = aggregate_outcomes(engine, tier=tier, include_fallbacks=include_fallbacks)
-    stats = model_stats(engine, tier=tier)
+    cut = cut or Cut()
+    options = options or RankOptions()
+    if tier is not None:
+        cut = cut.with_tier(tier)
+    if include_fallbacks is not None:
+        cut = replace(cut, exclude_fallbacks=not include_fallbacks)
+    if n_bootstrap is not None:
+        options = replace(options, intervals="bootstrap", n_bootstrap=n_bootstrap)
+    if seed is not None:
+        options = replace(options, seed=seed)
+    counts = aggregate(engine, cut, by_response=options.style)
+    return leaderboard_from_counts(engine, counts, cut, options)
+
+
+def leaderboard_from_counts(
+    engine: Engine, counts: PositionCounts, cut: Cut, options: RankOptions
+) -> Leaderboard:
+    """:func:`build_leaderboard` after the aggregation (the benchmark times both halves)."""
+    stats = model_stats(engine, cut)
     with Session(engine) as session:
         models = {m.id: m for m in session.exec(select(Model))}
-    warnings: list[str] = []
-    ranked: dict[int, tuple[int, float, float, float, int, float]] = {}
-    if outcomes.total > 0:
-        ids = sorted(set(outcomes.model_a.tolist()) | set(outcomes.model_b.tolist()))
-        index = {model_id: i for i, model_id in enumerate(ids)}
-        ranking = rank_models(
-            len(ids),
-            np.array([index[m] for m in outcomes.model_a]),
-            np.array([index[m] for m in outcomes.model_b]),
-            outcomes.a_wins,
-            outcomes.b_wins,
-            outcomes.ties + outcomes.both_bad,
-            n_bootstrap=n_bootstrap,
-            seed=seed,
+    if counts.total == 0:
+        rows = [_row(models[m], stats.get(m)) for m in sorted(stats)]
+        rows.sort(key=lambda r: r.name)
+        return Leaderboard(
+            tier=cut.tier, rows=rows, total_votes=0, cut=cut, options=options, tie_model=""
         )
-        for model_id, i in index.items():
-            ranked[model_id] = (
-                int(ranking.rank[i]),
-                float(ranking.elo[i]),
-                float(ranking.elo_low[i]),
-                float(ranking.elo_high[i]),
-                int(ranking.games[i]),
-                float(ranking.win_rate[i]),
-            )
-        if len(ranking.components) > 1:
-            groups = [" / ".join(models[ids[i]].name for i in comp) for comp in ranking.components]
-            warnings.append(
-                "The comparison graph is disconnected, so ratings across these groups are "
-                "not comparable (a small prior keeps them finite): " + "; ".join(groups)
-            )
-        elif ranking.prior > 0:
-            extreme = [
-                models[ids[i]].name for i in range(len(ids)) if ranking.win_rate[i] in (0.0, 1.0)
-            ]
-            warnings.append(
-                "Some models won or lost every comparison, so their rating is only bounded by a "
-                "small prior and its interval is too narrow: " + ", ".join(extreme)
-            )
-        few = [models[m].name for m, r in ranked.items() if r[4] < FEW_VOTES]
-        if few:
-            warnings.append(
-                f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)
-            )
-    rows: list[LeaderboardRow] = []
-    for model_id in sorted(set(ranked) | set(stats)):
-        model = models[model_id]
-        rank, rating, low, high, games, win_rate = ranked.get(
-            model_id, (None, None, None, None, 0, None)
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        # The fit warns about what it could not estimate (e.g. position bias when every
+        # pair was shown one way round): the lead should read that, not a log.
+        warnings.simplefilter("always")
+        try:
+            fitted = fit_counts(counts, options)
+        except ValueError as exc:
+            if not options.style:
+                raise
+            # Style covariates can be collinear with the ratings in a small cut (every
+            # answer of a model equally long): show the plain ratings and say why.
+            notes.append(f"Style control could not be fitted on this selection ({exc}).")
+            fitted = fit_counts(counts, replace(options, style=False))
+    notes += sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
+    ids = counts.model_ids.tolist()
+    names = [models[m].name for m in ids]
+    board_warnings = notes + _warnings(fitted, names)
+    ranked: dict[int, LeaderboardRow] = {}
+    for i, model_id in enumerate(ids):
+        win_rate = float(fitted.win_rate[i])
+        ranked[model_id] = _row(
+            models[model_id],
+            stats.get(model_id),
+            rank=int(fitted.rank[i]),
+            rating=float(fitted.elo[i]),
+            low=_opt(fitted.elo_low[i]),
+            high=_opt(fitted.elo_high[i]),
+            votes=round(float(fitted.games[i])),
+            win_rate=None if math.isnan(win_rate) else win_rate,
+            rank_best=int(fitted.rank_best[i]),
+            rank_worst=int(fitted.rank_worst[i]),
         )
+    rows = list(ranked.values())
+    rows += [_row(models[m], stats[m]) for m in sorted(set(stats) - set(ranked))]
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.name))
+    few = [r.display_name for r in rows if r.few_votes]
+    if few:
+        board_warnings.append(
+            f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)
+        )
+    order = np.argsort(-np.asarray(fitted.elo), kind="stable")
+    games = counts.games_matrix()
+    wins = counts.wins_matrix()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed = np.where(games > 0, wins / np.where(games > 0, games, 1), np.nan)
+    simulated = {m: models[m].simulated for m in ids}
+    return Leaderboard(
+        tier=cut.tier,
+        rows=rows,
+        total_votes=counts.total,
+        warnings=board_warnings,
+        cut=cut,
+        options=options,
+        interval_method=str(fitted.interval_method),
+        tie_model=str(fitted.tie_model),
+        tie_param=_opt(getattr(fitted, "tie_param", None)),
+        left_advantage_elo=_opt(getattr(fitted, "left_advantage_elo", None)),
+        left_advantage_low=_opt(getattr(fitted, "left_advantage_low", None)),
+        left_advantage_high=_opt(getattr(fitted, "left_advantage_high", None)),
+        style_names=tuple(getattr(fitted, "style_names", ()) or ()),
+        style_coef=getattr(fitted, "style_coef", None),
+        style_low=getattr(fitted, "style_low", None),
+        style_high=getattr(fitted, "style_high", None),
+        matrix_names=[display_name(names[i], simulated=simulated[ids[i]]) for i in order],
+        battles=games[np.ix_(order, order)],
+        win_rate=observed[np.ix_(order, order)],
+        win_prob=np.asarray(fitted.win_prob)[np.ix_(order, order)],
+    )
+
+
+def _row(
+    model: Model,
+    stats: ModelStats | None,
+    *,
+    rank: int | None = None,
+    rating: float | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    votes: int = 0,
+    win_rate: float | None = None,
+    rank_best: int | None = None,
+    rank_worst: int | None = None,
+) -> LeaderboardRow:
+    return LeaderboardRow(
+        model_id=model.id,  # type: ignore[arg-type]
+        name=model.name,
+        simulated=model.simulated,
+        rank=rank,
+        rating=rating,
+        rating_low=low,
+        rating_high=high,
+        votes=votes,
+        win_rate=win_rate,
+        stats=stats or ModelStats(0, 0, None, None, None),
+        rank_best=rank_best,
+        rank_worst=rank_worst,
+    )
+
+
+def _warnings(fitted: Any, names: list[str]) -> list[str]:
+    notes: list[str] = []
+    if len(fitted.components) > 1:
+        groups = [" / ".join(names[i] for i in comp) for comp in fitted.components]
+        notes.append(
+            "The comparison graph is disconnected, so ratings across these groups are "
+            "not comparable (a small prior keeps them finite): " + "; ".join(groups)
+        )
+    elif fitted.prior > 0:
+        extreme = [names[i] for i in range(len(names)) if fitted.win_rate[i] in (0.0, 1.0)]
+        if extreme:
+            notes.append(
+                "Some models won or lost every comparison, so their rating is only bounded "
+                "by a small prior and its interval is too narrow: " + ", ".join(extreme)
+            )
+    return notes
+
+
+def leaderboard_from_arena(
+    names: list[str], counts: PositionCounts, options: RankOptions
+) -> Leaderboard:
+    """A leaderboard of an arena-format file: ratings only, no database, no position.
+
+    Arena files do not record which answer was on the left, so position bias is
+    not fitted and each battle is folded onto an unordered pair.
+    """
+    if counts.total == 0:
+        raise ValueError("no votes in this selection")
+    unordered = fold_unordered(counts)
+    oriented = PositionCounts(
+        model_ids=np.arange(len(names), dtype=np.int64),
+        left=unordered.model_a,
+        right=unordered.model_b,
+        left_wins=unordered.a_wins,
+        right_wins=unordered.b_wins,
+        ties=unordered.ties,
+        both_bad=unordered.both_bad,
+    )
+    fitted = fit_counts(oriented, replace(options, position_bias=False))
+    rows = []
+    for i, name in enumerate(names):
+        win_rate = float(fitted.win_rate[i])
         rows.append(
             LeaderboardRow(
-                model_id=model_id,
-                name=model.name,
-                simulated=model.simulated,
-                rank=rank,
-                rating=rating,
-                rating_low=low,
-                rating_high=high,
-                votes=games,
-                win_rate=None if win_rate is None or math.isnan(win_rate) else win_rate,
-                stats=stats.get(model_id, ModelStats(0, 0, None, None, None)),
+                model_id=i,
+                name=name,
+                simulated=False,
+                rank=int(fitted.rank[i]),
+                rating=float(fitted.elo[i]),
+                rating_low=_opt(fitted.elo_low[i]),
+                rating_high=_opt(fitted.elo_high[i]),
+                votes=round(float(fitted.games[i])),
+                win_rate=None if math.isnan(win_rate) else win_rate,
+                stats=ModelStats(0, 0, None, None, None),
+                rank_best=int(fitted.rank_best[i]),
+                rank_worst=int(fitted.rank_worst[i]),
             )
         )
-    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.name))
-    return Leaderboard(tier=tier, rows=rows, total_votes=outcomes.total, warnings=warnings)
+    rows.sort(key=lambda r: (r.rank or 0, r.name))
+    board_warnings = _warnings(fitted, names)
+    few = [r.name for r in rows if r.few_votes]
+    if few:
+        board_warnings.append(
+            f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)
+        )
+    return Leaderboard(
+        tier=None,
+        rows=rows,
+        total_votes=counts.total,
+        warnings=board_warnings,
+        options=options,
+        interval_method=str(fitted.interval_method),
+        tie_model=str(fitted.tie_model),
+        tie_param=_opt(getattr(fitted, "tie_param", None)),
+    )
+
+
+# --------------------------------------------------------------------------- #
+# What a cut can choose from
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class CutChoices:
+    """Values the filters can offer: what exists in the database."""
+
+    suites: list[str]
+    categories: list[str]
+    runs: list[tuple[int, str]]
+    raters: list[str]
+    first_vote: datetime | None
+    last_vote: datetime | None
+
+
+def cut_choices(engine: Engine) -> CutChoices:
+    """Suites, categories, runs, raters and the vote date range (small queries)."""
+    with Session(engine) as session:
+        suites = list(session.exec(select(Suite.name).order_by(Suite.name)))
+        categories = list(
+            session.exec(select(Prompt.category).distinct().order_by(Prompt.category))
+        )
+        runs = [
+            (run_id, f"run {run_id} · {suite} · {started:%Y-%m-%d %H:%M}")
+            for run_id, suite, started in session.exec(
+                select(Run.id, Suite.name, Run.started_at)
+                .join(Suite, col(Suite.id) == col(Run.suite_id))
+                .order_by(col(Run.id).desc())
+            )
+        ]
+        raters = list(session.exec(select(Rater.name).order_by(Rater.name)))
+        first, last = session.exec(
+            select(func.min(col(Vote.created_at)), func.max(col(Vote.created_at)))
+        ).one()
+    return CutChoices(suites, categories, runs, raters, first, last)

@@ -113,6 +113,15 @@ class Response(SQLModel, table=True):
     # None when the answer succeeded; otherwise a short class + message (never a key).
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utc_now)
+    # Post-processing (blindside.identity.flag_identity_leaks), computed once per answer so a
+    # leaderboard never parses texts. True when the text says who wrote it ("I'm Claude"),
+    # which breaks blinding: cuts can drop votes on such answers.
+    identity_leak: bool = False
+    # Style features for style control; None until the answer has been analysed.
+    text_chars: int | None = None
+    md_headers: int | None = None
+    md_list_items: int | None = None
+    md_bold: int | None = None
 
 
 class Pair(SQLModel, table=True):
@@ -138,7 +147,32 @@ class Rater(SQLModel, table=True):
 class Vote(SQLModel, table=True):
     """One rater's verdict on one pair; unique per (pair, rater) so a vote never counts twice."""
 
-    __table_args__ = (UniqueConstraint("pair_id", "rater_id", name="uq_vote_pair_rater"),)
+    __table_args__ = (
+        UniqueConstraint("pair_id", "rater_id", name="uq_vote_pair_rater"),
+        # Covering indexes of the leaderboard's GROUP BY: the database answers the
+        # aggregation and the common exclusions from the index alone, in key order.
+        Index(
+            "ix_vote_agg",
+            "left_model_id",
+            "right_model_id",
+            "choice",
+            "flagged",
+            "fallback",
+            "identity_leak",
+            "prompt_id",
+        ),
+        Index(
+            "ix_vote_tier_agg",
+            "tier",
+            "left_model_id",
+            "right_model_id",
+            "choice",
+            "flagged",
+            "fallback",
+            "identity_leak",
+            "prompt_id",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     pair_id: int = Field(foreign_key="pair.id", index=True)
@@ -150,6 +184,20 @@ class Vote(SQLModel, table=True):
     flagged: bool = False
     comment: str | None = None
     created_at: datetime = Field(default_factory=utc_now, index=True)
+    # Copies of facts about the pair and its answers, written by record_vote (and backfilled
+    # by migration 0003), so that aggregating a million votes needs no join. They never
+    # change after the vote, except identity_leak, which flag_identity_leaks refreshes.
+    # No Python defaults: a vote written without them fails loudly instead of ranking nobody.
+    right_response_id: int
+    left_model_id: int
+    right_model_id: int
+    prompt_id: int = Field(index=True)
+    tier: int
+    run_id: int = Field(index=True)
+    # Either answer was served by a fallback model rather than the model itself.
+    fallback: bool = False
+    # Either answer reveals who wrote it (Response.identity_leak).
+    identity_leak: bool = False
 
 
 VOTE_CHOICES = ("left", "right", "tie", "both_bad")

@@ -14,7 +14,7 @@ from blindside.generate import generate
 from blindside.leaderboard import build_leaderboard
 from blindside.pairing import next_impression
 from blindside.project import init_project
-from blindside.tables import Model, Pair, Response
+from blindside.tables import Model, Pair, Response, Vote
 from blindside.votes import aggregate_outcomes, count_votes, record_vote, sign_in
 
 PREFERENCE = ["Demo careful", "Demo verbose", "Demo fast-cheap", "Demo erratic"]
@@ -83,3 +83,39 @@ def test_leaderboard_recovers_the_raters_preference(voted_engine: Engine) -> Non
     # Per tier: every vote here is on tier 3 prompts.
     assert build_leaderboard(voted_engine, tier=3, n_bootstrap=50).total_votes == outcomes.total
     assert build_leaderboard(voted_engine, tier=1, n_bootstrap=50).total_votes == 0
+
+
+def test_votes_carry_their_pair_facts_and_position_bias_is_measured(voted_engine: Engine) -> None:
+    from blindside.leaderboard import RankOptions
+    from blindside.tables import Prompt
+    from blindside.votes import Cut
+
+    model_of = _model_of(voted_engine)
+    lefty = sign_in(voted_engine, "lefty")
+    fair = sign_in(voted_engine, "fair")
+    while (imp := next_impression(voted_engine, lefty.id)) is not None:
+        record_vote(voted_engine, lefty.id, imp, "left")  # always the left answer
+    while (imp := next_impression(voted_engine, fair.id)) is not None:
+        left, right = model_of[imp.left_response_id], model_of[imp.right_response_id]
+        better = min(left, right, key=PREFERENCE.index)
+        record_vote(voted_engine, fair.id, imp, "left" if better == left else "right")
+    with Session(voted_engine) as s:
+        responses = {r.id: r for r in s.exec(select(Response))}
+        for vote in s.exec(select(Vote)):
+            pair = s.get(Pair, vote.pair_id)
+            assert {vote.left_response_id, vote.right_response_id} == {
+                pair.response_a_id,
+                pair.response_b_id,
+            }
+            assert vote.left_model_id == responses[vote.left_response_id].model_id
+            assert vote.right_model_id == responses[vote.right_response_id].model_id
+            assert vote.tier == s.get(Prompt, pair.prompt_id).tier == 3
+    board = build_leaderboard(voted_engine)
+    assert board.interval_method.startswith("sandwich")
+    assert board.left_advantage_elo is not None and board.left_advantage_low > 0
+    # Without the rater who always clicks left, no side is favoured.
+    fair_only = build_leaderboard(voted_engine, Cut(raters=("fair",)))
+    assert fair_only.left_advantage_low < 0 < fair_only.left_advantage_high
+    assert [r.name for r in fair_only.rows if r.rank is not None] == PREFERENCE
+    styled = build_leaderboard(voted_engine, Cut(raters=("fair",)), RankOptions(style=True))
+    assert styled.style_coef is not None or any("Style control" in w for w in styled.warnings)

@@ -1,36 +1,170 @@
-"""Leaderboard tables and the ratings chart (Altair)."""
+"""Leaderboard filters, tables and charts (Altair).
+
+The fit is cached with ``st.cache_data`` keyed on the cut, the fit options, the
+newest vote id and the number of answers: a rerun with no new vote or answer
+(switching tabs, toggling a chart) is served from the cache.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from blindside.leaderboard import Leaderboard, build_leaderboard
+from blindside.leaderboard import (
+    FEW_VOTES,
+    CutChoices,
+    Leaderboard,
+    RankOptions,
+    build_leaderboard,
+    cut_choices,
+)
 from blindside.ui.state import get_engine, get_settings
+from blindside.votes import Cut
 
 
 @st.cache_data(show_spinner="Fitting Bradley-Terry…", max_entries=64)
 def cached_leaderboard(
-    database_url: str, tier: int | None, include_fallbacks: bool, latest_vote_id: int, answers: int
+    database_url: str, cut: Cut, options: RankOptions, latest_vote_id: int, answers: int
 ) -> Leaderboard:
-    # Keyed on the newest vote id and the number of answers: a rerun with no
-    # new vote or answer is served from the cache.
+    # The URL, newest vote id and answer count are only cache keys: any new vote or
+    # answer changes them, so a cached board is never stale.
     del database_url, latest_vote_id, answers
-    return build_leaderboard(get_engine(), tier=tier, include_fallbacks=include_fallbacks)
+    return build_leaderboard(get_engine(), cut, options)
+
+
+def current_leaderboard(cut: Cut, options: RankOptions | None = None) -> Leaderboard:
+    """The leaderboard of a cut, fitted at most once per new vote or answer."""
+    from blindside.runs import count_answers
+    from blindside.votes import latest_vote_id
+
+    engine = get_engine()
+    return cached_leaderboard(
+        get_settings().database_url,
+        cut,
+        options or RankOptions(),
+        latest_vote_id(engine),
+        count_answers(engine),
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Filters
+# --------------------------------------------------------------------------- #
+
+ALL = "All"
+
+
+def cut_filters(choices: CutChoices) -> tuple[Cut, RankOptions]:
+    """Cut and fit options from the widgets of an expander (tier comes from the tabs)."""
+    with st.expander("Filters and options", expanded=False, icon=":material/tune:"):
+        c1, c2, c3 = st.columns(3)
+        suite = c1.selectbox("Suite", [ALL, *choices.suites], key="cut_suite")
+        category = c2.selectbox("Category", [ALL, *choices.categories], key="cut_category")
+        run_labels = {label: run_id for run_id, label in choices.runs}
+        run = c3.selectbox("Run", [ALL, *run_labels], key="cut_run")
+        raters = st.multiselect(
+            "Raters (none selected: every rater)", choices.raters, key="cut_raters"
+        )
+        since = until = None
+        if choices.first_vote is not None and choices.last_vote is not None:
+            first, last = choices.first_vote.date(), choices.last_vote.date()
+            window = st.date_input(
+                "Votes cast between (UTC)",
+                value=(first, last),
+                min_value=first,
+                max_value=last,
+                key="cut_dates",
+            )
+            if isinstance(window, tuple) and len(window) == 2:
+                # Only a narrowed window becomes a cut, so the default stays "every vote".
+                if window[0] > first:
+                    since = datetime.combine(window[0], time(), tzinfo=UTC)
+                if window[1] < last:
+                    until = datetime.combine(window[1] + timedelta(days=1), time(), tzinfo=UTC)
+        e1, e2, e3, e4 = st.columns(4)
+        exclude_flagged = e1.checkbox("Exclude flagged votes", key="cut_exclude_flagged")
+        exclude_gold = e2.checkbox(
+            "Exclude gold items",
+            key="cut_exclude_gold",
+            help='Rater QA prompts ("gold": true in the suite\'s meta).',
+        )
+        exclude_leaks = e3.checkbox(
+            "Exclude identity leaks",
+            key="cut_exclude_identity_leaks",
+            help="Answers that say who wrote them ('I'm Claude', a model's own name) break "
+            "blinding.",
+        )
+        exclude_fallbacks = e4.checkbox(
+            "Exclude fallback answers",
+            key="cut_exclude_fallbacks",
+            help="When a model failed and a fallback answered in its place, the vote judged "
+            "the fallback.",
+        )
+        o1, o2, o3 = st.columns(3)
+        intervals = o1.radio(
+            "Intervals",
+            ["sandwich", "bootstrap"],
+            horizontal=True,
+            key="opt_intervals",
+            help="Sandwich: robust Fisher-information interval, instant. Bootstrap: 1,000 "
+            "refits on resampled counts.",
+        )
+        tie_model = o2.radio(
+            "Ties",
+            ["half", "davidson"],
+            horizontal=True,
+            key="opt_ties",
+            help="Half a win each way (LMArena), or Davidson's tie model.",
+        )
+        style = o3.toggle(
+            "Style control",
+            key="opt_style",
+            help="Fit answer length and markdown (headers, lists, bold) beside the ratings, so "
+            "a model is not rewarded for style alone.",
+        )
+    cut = Cut(
+        suite=None if suite == ALL else suite,
+        category=None if category == ALL else category,
+        run_id=None if run == ALL else run_labels[run],
+        raters=tuple(raters),
+        since=since,
+        until=until,
+        exclude_flagged=exclude_flagged,
+        exclude_gold=exclude_gold,
+        exclude_identity_leaks=exclude_leaks,
+        exclude_fallbacks=exclude_fallbacks,
+    )
+    options = RankOptions(intervals=intervals, tie_model=tie_model, style=style)  # type: ignore[arg-type]
+    return cut, options
+
+
+def current_choices() -> CutChoices:
+    return cut_choices(get_engine())
+
+
+# --------------------------------------------------------------------------- #
+# Tables and charts
+# --------------------------------------------------------------------------- #
 
 
 def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
-    """One row per model: rating and interval beside the measured columns."""
+    """One row per model: rating, interval and rank range beside the measured columns."""
     return pd.DataFrame(
         [
             {
                 "Rank": r.rank,
+                "Rank range": f"{r.rank_best}–{r.rank_worst}" if r.rank_best else None,
                 "Model": r.display_name,
                 "Rating": r.rating,
                 "95% CI low": r.rating_low,
                 "95% CI high": r.rating_high,
                 "Votes": r.votes,
+                # Said in words beside the count: a narrow-looking interval on 5 votes misleads.
+                "Note": f"fewer than {FEW_VOTES} votes" if r.few_votes else "",
                 "Win rate": r.win_rate,
                 "Mean latency (ms)": r.stats.mean_latency_ms,
                 "Time to first token (ms)": r.stats.mean_ttft_ms,
@@ -38,7 +172,22 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
                 "Error rate": r.stats.error_rate,
             }
             for r in board.rows
-        ]
+        ],
+        columns=[
+            "Rank",
+            "Rank range",
+            "Model",
+            "Rating",
+            "95% CI low",
+            "95% CI high",
+            "Votes",
+            "Note",
+            "Win rate",
+            "Mean latency (ms)",
+            "Time to first token (ms)",
+            "Cost per task (USD)",
+            "Error rate",
+        ],
     )
 
 
@@ -46,20 +195,25 @@ def ranking_summary(board: Leaderboard) -> str:
     """The ranking as a numbered markdown list, readable at a glance (and by screen readers)."""
     lines = []
     for position, row in enumerate((r for r in board.rows if r.rank is not None), start=1):
+        interval = (
+            f"(95% CI {row.rating_low:.0f} to {row.rating_high:.0f})"
+            if row.rating_low is not None and row.rating_high is not None
+            else "(no interval)"
+        )
+        few = f" — fewer than {FEW_VOTES} votes" if row.few_votes else ""
         lines.append(
-            f"{position}. **{row.display_name}**: {row.rating:.0f} "
-            f"(95% CI {row.rating_low:.0f} to {row.rating_high:.0f}), rank {row.rank}, "
-            f"{row.votes} votes"
+            f"{position}. **{row.display_name}**: {row.rating:.0f} {interval}, rank {row.rank} "
+            f"(could be {row.rank_best} to {row.rank_worst}), {row.votes} votes{few}"
         )
     unrated = [r.display_name for r in board.rows if r.rank is None]
     if unrated:
         lines.append("")
-        lines.append("No votes yet: " + ", ".join(unrated))
+        lines.append("No votes in this cut: " + ", ".join(unrated))
     return "\n".join(lines)
 
 
-def ratings_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Ratings with their 95% intervals, best on top."""
+def forest_plot(frame: pd.DataFrame) -> alt.Chart:
+    """Ratings with their 95% intervals, best on top (a forest plot)."""
     rated = frame.dropna(subset=["Rating"])
     order = rated.sort_values("Rating", ascending=False)["Model"].tolist()
     base = alt.Chart(rated).encode(
@@ -71,17 +225,113 @@ def ratings_chart(frame: pd.DataFrame) -> alt.Chart:
     )
     point = base.mark_point(filled=True, size=80).encode(
         x="Rating:Q",
-        tooltip=["Model", alt.Tooltip("Rating:Q", format=".0f"), "Votes", "Rank"],
+        tooltip=[
+            "Model",
+            alt.Tooltip("Rating:Q", format=".0f"),
+            alt.Tooltip("95% CI low:Q", format=".0f"),
+            alt.Tooltip("95% CI high:Q", format=".0f"),
+            "Rank range",
+            "Votes",
+        ],
     )
-    return (interval + point).properties(height=max(120, 40 * len(rated)))
+    return (interval + point).properties(height=max(120, 28 * len(rated)))
+
+
+def matrix_frame(names: list[str], matrix: np.ndarray, value: str) -> pd.DataFrame:
+    """Long form of an (n, n) matrix for a heatmap: row model, column model, value."""
+    n = len(names)
+    rows, cols = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    return pd.DataFrame(
+        {
+            "Model": [names[i] for i in rows.ravel()],
+            "Opponent": [names[j] for j in cols.ravel()],
+            value: matrix.ravel(),
+        }
+    )
+
+
+def heatmap(names: list[str], matrix: np.ndarray, value: str, *, fmt: str) -> alt.Chart:
+    """A model × opponent heatmap, best model first on both axes."""
+    data = matrix_frame(names, matrix, value).dropna()
+    axis = alt.Axis(labelLimit=200)
+    scale = (
+        alt.Scale(scheme="redblue", domain=[0, 1])
+        if value != "Battles"
+        else alt.Scale(scheme="blues")
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_rect()
+        .encode(
+            x=alt.X("Opponent:N", sort=names, title="against", axis=axis),
+            y=alt.Y("Model:N", sort=names, title=None, axis=axis),
+            color=alt.Color(f"{value}:Q", scale=scale),
+            tooltip=["Model", "Opponent", alt.Tooltip(f"{value}:Q", format=fmt)],
+        )
+    )
+    size = max(160, 26 * len(names))
+    return chart.properties(width=size, height=size)
+
+
+def cost_scatter(frame: pd.DataFrame) -> alt.Chart | None:
+    """Cost per task against rating, with the Pareto frontier (cheapest for its rating)."""
+    data = frame.dropna(subset=["Rating", "Cost per task (USD)"]).copy()
+    if data.empty:
+        return None
+    data = data.sort_values(["Cost per task (USD)", "Rating"], ascending=[True, False])
+    # A model is on the frontier when no cheaper (or equally cheap) model rates higher.
+    best = -np.inf
+    frontier = []
+    for rating in data["Rating"]:
+        frontier.append(rating > best)
+        best = max(best, rating)
+    data["Pareto frontier"] = frontier
+    base = alt.Chart(data).encode(
+        x=alt.X("Cost per task (USD):Q", scale=alt.Scale(type="log"), title="Cost per task (USD)"),
+        y=alt.Y("Rating:Q", scale=alt.Scale(zero=False), title="Rating (Elo scale)"),
+    )
+    points = base.mark_point(filled=True, size=90).encode(
+        color=alt.Color("Pareto frontier:N", scale=alt.Scale(range=["#9aa0a6", "#d62728"])),
+        tooltip=[
+            "Model",
+            alt.Tooltip("Rating:Q", format=".0f"),
+            alt.Tooltip("Cost per task (USD):Q", format="$.5f"),
+        ],
+    )
+    labels = base.mark_text(align="left", dx=7, dy=-7, fontSize=11).encode(text="Model:N")
+    line = (
+        alt.Chart(data[data["Pareto frontier"]])
+        .mark_line(strokeDash=[4, 3], color="#d62728")
+        .encode(x="Cost per task (USD):Q", y="Rating:Q")
+    )
+    return (line + points + labels).properties(height=320)
+
+
+def _fit_note(board: Leaderboard) -> str:
+    ties = (
+        "a tie or 'both bad' counts half a win each way"
+        if board.tie_model == "half"
+        else f"ties follow Davidson's model (ν = {board.tie_param:.2f})"
+        if board.tie_param is not None
+        else "ties follow Davidson's model"
+    )
+    return (
+        f"{board.total_votes} votes ({board.cut.describe()}). Bradley-Terry fitted on aggregated "
+        f"counts; {ties}; 95% intervals: {board.interval_method}. Rank range: the ranks a model "
+        "could hold given the overlap of intervals. Latency, time to first token, cost and error "
+        "rate come from the generation runs."
+    )
 
 
 def render_leaderboard(board: Leaderboard, *, key: str) -> None:
-    """Table, chart and warnings of one leaderboard."""
+    """Summary, table, position bias, forest plot, heatmaps and cost scatter of one cut."""
     if board.total_votes == 0:
-        st.info("No votes in this cut yet. Rate some pairs on the Vote page.")
+        st.info(
+            "No votes in this selection yet. Rate some pairs on the Vote page, or widen the "
+            "filters."
+        )
     for warning in board.warnings:
-        st.warning(warning)
+        st.warning(warning, icon=":material/warning:")
     frame = leaderboard_frame(board)
     if frame.empty:
         return
@@ -102,24 +352,47 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
             "Error rate": st.column_config.NumberColumn(format="percent"),
         },
     )
+    if board.left_advantage_elo is not None:
+        low, high = board.left_advantage_low, board.left_advantage_high
+        interval = (
+            f" (95% CI {low:+.0f} to {high:+.0f})" if low is not None and high is not None else ""
+        )
+        with st.container(key=f"position_bias_{key}"):
+            st.markdown(
+                f"**Position bias:** the answer on the left gains {board.left_advantage_elo:+.0f} "
+                f"Elo points{interval}; ratings are corrected for it.",
+            )
+    if board.style_coef is not None and board.style_names:
+        st.markdown(
+            "**Style control** (log-odds per unit, left minus right): "
+            + "; ".join(
+                f"{name} {board.style_coef[i]:+.2f}"
+                + (
+                    f" ({board.style_low[i]:+.2f} to {board.style_high[i]:+.2f})"
+                    if board.style_low is not None and board.style_high is not None
+                    else ""
+                )
+                for i, name in enumerate(board.style_names)
+            )
+        )
     if frame["Rating"].notna().any():
-        st.altair_chart(ratings_chart(frame), key=f"chart_{key}")
-    st.caption(
-        f"{board.total_votes} votes. Bradley-Terry fitted on aggregated win counts; a tie or "
-        "'both bad' counts half a win each way; interval from 1,000 bootstrap rounds. "
-        "Latency, time to first token, cost and error rate come from the generation runs."
-    )
-
-
-def current_leaderboard(tier: int | None, *, include_fallbacks: bool = True) -> Leaderboard:
-    from blindside.runs import count_answers
-    from blindside.votes import latest_vote_id
-
-    engine = get_engine()
-    return cached_leaderboard(
-        get_settings().database_url,
-        tier,
-        include_fallbacks,
-        latest_vote_id(engine),
-        count_answers(engine),
-    )
+        st.altair_chart(forest_plot(frame), key=f"forest_{key}")
+        if board.win_rate is not None and board.battles is not None:
+            h1, h2 = st.columns(2)
+            with h1:
+                st.caption("Observed win rate of row against column (ties half)")
+                st.altair_chart(
+                    heatmap(board.matrix_names, board.win_rate, "Win rate", fmt=".0%"),
+                    key=f"winrate_{key}",
+                )
+            with h2:
+                st.caption("Battles between two models (both sides)")
+                st.altair_chart(
+                    heatmap(board.matrix_names, board.battles, "Battles", fmt=".0f"),
+                    key=f"battles_{key}",
+                )
+        scatter = cost_scatter(frame)
+        if scatter is not None:
+            st.caption("Cost per task against rating; red: the Pareto frontier")
+            st.altair_chart(scatter, key=f"cost_{key}")
+    st.caption(_fit_note(board))

@@ -1,0 +1,282 @@
+"""Answers that say who wrote them, and the style features of every answer.
+
+Blinding breaks when an answer names its author: "As an AI model developed by
+OpenAI…", "I'm Claude", or a configured model's own name. A vote on such an
+answer measures brand preference, not quality, so each answer is checked once,
+after it is stored, and ``Response.identity_leak`` lets a leaderboard cut drop
+the votes on it.
+
+The same pass computes the style features that style control needs (length and
+markdown counts), so a leaderboard never parses answer texts.
+
+What counts as a leak
+---------------------
+* a vendor named as the maker of the speaker: "developed / created / trained /
+  built / made by OpenAI" (or Anthropic, Google, DeepMind, Meta, Mistral AI,
+  Alibaba, DeepSeek, xAI, Microsoft, Cohere, Amazon, ...);
+* a first-person claim to be a known assistant: "I am Claude", "I'm ChatGPT",
+  "my name is Gemini", "as Llama, I ...";
+* "as an AI (language) model from <vendor>" and "an AI assistant by <vendor>";
+* any configured model name or model id (e.g. ``gpt-4o-mini``) as a whole word.
+
+Mentions that are not self-references, such as "OpenAI released a model", are
+not leaks: the patterns need the first person or a maker phrase. Configured
+names shorter than three characters are ignored (they would match ordinary
+words).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from blindside.db import session_scope
+from blindside.tables import Model, Response, Vote
+
+#: Organisations that ship assistants, as they name themselves in answers.
+VENDORS = (
+    "OpenAI",
+    "Anthropic",
+    "Google(?: DeepMind)?",
+    "DeepMind",
+    "Meta(?: AI)?",
+    "Mistral(?: AI)?",
+    "Alibaba(?: Cloud)?",
+    "Qwen Team",
+    "DeepSeek",
+    "xAI",
+    "Microsoft",
+    "Cohere",
+    "Amazon",
+    "AI21(?: Labs)?",
+    "Moonshot(?: AI)?",
+    "Zhipu(?: AI)?",
+    "Baidu",
+    "Nvidia",
+    "IBM",
+    "Perplexity",
+    "Together AI",
+)
+
+#: Assistant and model-family names a model may call itself.
+ASSISTANTS = (
+    "ChatGPT",
+    "GPT(?:-?[0-9][\\w.-]*)?",
+    "o[134](?:-mini)?",
+    "Claude(?: [0-9.]+)?(?: (?:Opus|Sonnet|Haiku))?",
+    "Gemini(?: [\\w.]+)?",
+    "Bard",
+    "Gemma",
+    "PaLM",
+    "Llama(?: ?[0-9][\\w.]*)?",
+    "Mistral",
+    "Mixtral",
+    "Qwen[\\w.-]*",
+    "DeepSeek[\\w.-]*",
+    "Grok",
+    "Copilot",
+    "Phi(?:-[0-9][\\w.-]*)?",
+    "Command R\\+?",
+    "Kimi",
+    "GLM[\\w.-]*",
+    "Ernie",
+    "Nemotron",
+)
+
+_VENDOR = "(?:" + "|".join(VENDORS) + ")"
+_ASSISTANT = "(?:" + "|".join(ASSISTANTS) + ")"
+_MAKER = r"(?:developed|created|trained|built|made|designed|engineered|programmed|released)"
+
+#: Self-reference patterns (case-insensitive), each a reason a rater could tell the author.
+LEAK_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        # "... developed by OpenAI", "trained by Google DeepMind", "a model made by Meta"
+        rf"\b{_MAKER}\s+(?:and\s+\w+\s+)?by\s+(?:the\s+)?(?:team\s+at\s+)?{_VENDOR}\b",
+        # "I am Claude", "I'm ChatGPT", "my name is Gemini", "I am a Llama model"
+        rf"\b(?:I\s+am|I'm|I’m|my\s+name\s+is|this\s+is|call\s+me)\s+(?:an?\s+)?{_ASSISTANT}\b",
+        # "As ChatGPT, I ...", "As Claude I cannot ..."
+        rf"\bas\s+{_ASSISTANT}\s*,?\s+I\b",
+        # "as an AI language model from OpenAI", "an AI assistant by Anthropic"
+        rf"\bAI\s+(?:language\s+)?(?:model|assistant|system|chatbot)\s+(?:from|by|of)\s+{_VENDOR}\b",
+        # "I'm an OpenAI model", "I am a Google-trained assistant"
+        rf"\b(?:I\s+am|I'm|I’m)\s+(?:an?\s+)?{_VENDOR}(?:[- ]\w+)?\s+"
+        r"(?:model|assistant|AI|language\s+model|chatbot)\b",
+    )
+)
+
+_MIN_NAME_CHARS = 3
+
+
+@lru_cache(maxsize=64)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    # Whole-word matches only: "o1" must not fire on "o100", "gpt-4o" not on "gpt-4o-mini"
+    # (which has its own entry when configured). Hyphens and dots count as word characters.
+    usable = sorted({n.strip() for n in names if len(n.strip()) >= _MIN_NAME_CHARS}, key=len)
+    if not usable:
+        return None
+    alternatives = "|".join(re.escape(n) for n in reversed(usable))
+    return re.compile(rf"(?<![\w.-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
+
+
+def leaks_identity(text: str, names: Iterable[str] = ()) -> bool:
+    """True when an answer reveals which model or vendor wrote it.
+
+    Parameters
+    ----------
+    text : str
+        The answer text.
+    names : iterable of str
+        Configured model names and model ids (e.g. ``"Demo careful"``,
+        ``"gpt-4o-mini"``); any of them appearing as a whole word is a leak.
+
+    Returns
+    -------
+    bool
+    """
+    if not text:
+        return False
+    if any(p.search(text) for p in LEAK_PATTERNS):
+        return True
+    pattern = _names_pattern(tuple(names))
+    return bool(pattern and pattern.search(text))
+
+
+@dataclass(frozen=True)
+class StyleFeatures:
+    """Per-answer style counts used by style control."""
+
+    chars: int
+    headers: int
+    list_items: int
+    bold: int
+
+
+_HEADER = re.compile(r"^\s{0,3}#{1,6}\s+\S", re.MULTILINE)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S", re.MULTILINE)
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
+
+
+def style_features(text: str | None) -> StyleFeatures:
+    """Length and markdown structure of an answer (headers, list items, bold spans)."""
+    text = text or ""
+    return StyleFeatures(
+        chars=len(text),
+        headers=len(_HEADER.findall(text)),
+        list_items=len(_LIST_ITEM.findall(text)),
+        bold=len(_BOLD.findall(text)),
+    )
+
+
+#: Names of the left-minus-right covariates of :func:`style_differences`.
+STYLE_NAMES = ("log length ratio", "headers", "list items", "bold")
+
+
+def style_differences(left: StyleFeatures, right: StyleFeatures) -> tuple[float, ...]:
+    """Left-minus-right style covariates of one pair of answers.
+
+    Length enters as ``log((1 + left chars) / (1 + right chars))``; each markdown
+    count as the normalised difference ``(l - r) / (l + r + 1)``, so that 12
+    against 10 list items weighs less than 2 against 0 (as in LMArena's style
+    control), and every covariate lies on a comparable scale.
+    """
+
+    def norm(a: int, b: int) -> float:
+        return (a - b) / (a + b + 1)
+
+    return (
+        math.log1p(left.chars) - math.log1p(right.chars),
+        norm(left.headers, right.headers),
+        norm(left.list_items, right.list_items),
+        norm(left.bold, right.bold),
+    )
+
+
+def style_difference_array(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """:func:`style_differences` for many cells at once.
+
+    Parameters
+    ----------
+    left, right : numpy.ndarray, shape (k, 4)
+        Feature rows (chars, headers, list items, bold) of the left and right answers.
+
+    Returns
+    -------
+    numpy.ndarray, shape (k, 4)
+        Columns named by :data:`STYLE_NAMES`.
+    """
+    lf = np.asarray(left, dtype=float).reshape(-1, 4)
+    rf = np.asarray(right, dtype=float).reshape(-1, 4)
+    out = np.empty_like(lf)
+    out[:, 0] = np.log1p(lf[:, 0]) - np.log1p(rf[:, 0])
+    out[:, 1:] = (lf[:, 1:] - rf[:, 1:]) / (lf[:, 1:] + rf[:, 1:] + 1)
+    return out
+
+
+def model_names(engine: Engine) -> list[str]:
+    """Every configured model name and model id: what an answer must not mention."""
+    with session_scope(engine) as session:
+        rows = session.exec(select(Model.name, Model.model_id)).all()
+    return [s for row in rows for s in row if s]
+
+
+def flag_identity_leaks(engine: Engine, run_id: int | None = None) -> int:
+    """Check the answers of a run (or all runs) for identity leaks, and measure their style.
+
+    Call after a generation run has stored its answers. Idempotent: rerunning
+    recomputes every flag, and votes already cast on the run's answers get the
+    new flag too (``Vote.identity_leak`` is a copy used by the GROUP BY).
+
+    Parameters
+    ----------
+    engine : Engine
+    run_id : int, optional
+        Only this run's answers; all answers when None.
+
+    Returns
+    -------
+    int
+        Answers of the run (or database) flagged as leaking.
+    """
+    names = model_names(engine)
+    leaking: list[int] = []
+    with session_scope(engine) as session:
+        query = select(Response).where(col(Response.text).is_not(None))
+        if run_id is not None:
+            query = query.where(Response.run_id == run_id)
+        responses = session.exec(query).all()
+        checked: list[int] = []
+        for r in responses:
+            features = style_features(r.text)
+            leak = leaks_identity(r.text or "", names)
+            r.identity_leak = leak
+            r.text_chars = features.chars
+            r.md_headers = features.headers
+            r.md_list_items = features.list_items
+            r.md_bold = features.bold
+            session.add(r)
+            checked.append(r.id)  # type: ignore[arg-type]
+            if leak:
+                leaking.append(r.id)  # type: ignore[arg-type]
+        session.flush()
+        # Refresh the copy on votes: a vote leaks when either of its answers does.
+        leaky = select(Response.id).where(col(Response.identity_leak).is_(True))
+        votes = update(Vote)
+        if run_id is not None:
+            votes = votes.where(Vote.run_id == run_id)
+        session.exec(  # type: ignore[call-overload]
+            votes.values(
+                identity_leak=or_(
+                    col(Vote.left_response_id).in_(leaky), col(Vote.right_response_id).in_(leaky)
+                )
+            )
+        )
+    return len(leaking)
