@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -12,7 +13,7 @@ from blindside.config import Settings
 from blindside.db import create_db_engine
 from blindside.generate import generate
 from blindside.leaderboard import build_leaderboard
-from blindside.pairing import next_impression
+from blindside.pairing import Impression, next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Pair, Response, Vote
 from blindside.votes import aggregate_outcomes, count_votes, record_vote, sign_in
@@ -25,6 +26,16 @@ def voted_engine(settings: Settings) -> Engine:
     engine, report = init_project(settings, create_db_engine(settings.database_url))
     generate(engine, report.config, settings, suite_name="high_volume", model_names=PREFERENCE)
     return engine
+
+
+def impressions(engine: Engine, rater_id: int, **kwargs: object) -> Iterator[Impression]:
+    """Impressions until the rater has seen every pair; fails instead of looping forever."""
+    for _ in range(10_000):
+        imp = next_impression(engine, rater_id, **kwargs)  # type: ignore[arg-type]
+        if imp is None:
+            return
+        yield imp
+    raise AssertionError("the same rater kept getting pairs: votes are not being stored")
 
 
 def _model_of(engine: Engine) -> dict[int, str]:
@@ -42,7 +53,7 @@ def test_rater_sees_every_pair_once_then_none(voted_engine: Engine) -> None:
     seen: set[int] = set()
     lefts = 0
     rng = random.Random(1)
-    while (imp := next_impression(voted_engine, rater.id, rng=rng)) is not None:
+    for imp in impressions(voted_engine, rater.id, rng=rng):
         assert imp.pair_id not in seen
         seen.add(imp.pair_id)
         lefts += imp.left_response_id < imp.right_response_id
@@ -66,7 +77,7 @@ def test_leaderboard_recovers_the_raters_preference(voted_engine: Engine) -> Non
     model_of = _model_of(voted_engine)
     for name in ("r1", "r2", "r3"):
         rater = sign_in(voted_engine, name)
-        while (imp := next_impression(voted_engine, rater.id)) is not None:
+        for imp in impressions(voted_engine, rater.id):
             left, right = model_of[imp.left_response_id], model_of[imp.right_response_id]
             better = min(left, right, key=PREFERENCE.index)
             record_vote(voted_engine, rater.id, imp, "left" if better == left else "right")
@@ -93,9 +104,9 @@ def test_votes_carry_their_pair_facts_and_position_bias_is_measured(voted_engine
     model_of = _model_of(voted_engine)
     lefty = sign_in(voted_engine, "lefty")
     fair = sign_in(voted_engine, "fair")
-    while (imp := next_impression(voted_engine, lefty.id)) is not None:
+    for imp in impressions(voted_engine, lefty.id):
         record_vote(voted_engine, lefty.id, imp, "left")  # always the left answer
-    while (imp := next_impression(voted_engine, fair.id)) is not None:
+    for imp in impressions(voted_engine, fair.id):
         left, right = model_of[imp.left_response_id], model_of[imp.right_response_id]
         better = min(left, right, key=PREFERENCE.index)
         record_vote(voted_engine, fair.id, imp, "left" if better == left else "right")
