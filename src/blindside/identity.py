@@ -249,23 +249,28 @@ def flag_identity_leaks(engine: Engine, run_id: int | None = None) -> int:
     names = model_names(engine)
     leaking: list[int] = []
     with session_scope(engine) as session:
-        query = select(Response).where(col(Response.text).is_not(None))
+        query = select(Response.id, Response.text).where(col(Response.text).is_not(None))
         if run_id is not None:
             query = query.where(Response.run_id == run_id)
-        responses = session.exec(query).all()
-        checked: list[int] = []
-        for r in responses:
-            features = style_features(r.text)
-            leak = leaks_identity(r.text or "", names)
-            r.identity_leak = leak
-            r.text_chars = features.chars
-            r.md_headers = features.headers
-            r.md_list_items = features.list_items
-            r.md_bold = features.bold
-            session.add(r)
-            checked.append(r.id)  # type: ignore[arg-type]
+        rows = []
+        # Plain tuples and one executemany: a run has thousands of answers.
+        for response_id, text in session.exec(query):
+            features = style_features(text)
+            leak = leaks_identity(text or "", names)
+            rows.append(
+                {
+                    "id": response_id,
+                    "identity_leak": leak,
+                    "text_chars": features.chars,
+                    "md_headers": features.headers,
+                    "md_list_items": features.list_items,
+                    "md_bold": features.bold,
+                }
+            )
             if leak:
-                leaking.append(r.id)  # type: ignore[arg-type]
+                leaking.append(response_id)
+        if rows:
+            session.execute(update(Response), rows)
         session.flush()
         # Refresh the copy on votes: a vote leaks when either of its answers does.
         leaky = select(Response.id).where(col(Response.identity_leak).is_(True))
