@@ -234,7 +234,8 @@ def forest_plot(frame: pd.DataFrame) -> alt.Chart:
             "Votes",
         ],
     )
-    return (interval + point).properties(height=max(120, 28 * len(rated)))
+    # A height per band: Streamlit's layout otherwise squeezes nominal axes flat.
+    return (interval + point).properties(height=alt.Step(32))
 
 
 def matrix_frame(names: list[str], matrix: np.ndarray, value: str) -> pd.DataFrame:
@@ -269,8 +270,7 @@ def heatmap(names: list[str], matrix: np.ndarray, value: str, *, fmt: str) -> al
             tooltip=["Model", "Opponent", alt.Tooltip(f"{value}:Q", format=fmt)],
         )
     )
-    size = max(160, 26 * len(names))
-    return chart.properties(width=size, height=size)
+    return chart.properties(height=alt.Step(28))
 
 
 def cost_scatter(frame: pd.DataFrame) -> alt.Chart | None:
