@@ -391,6 +391,15 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
                     heatmap(board.matrix_names, board.battles, "Battles", fmt=".0f"),
                     key=f"battles_{key}",
                 )
+            if board.win_prob is not None:
+                st.caption(
+                    "Predicted probability that the row model beats the column model "
+                    "(fitted ratings, no side advantage, ties half)"
+                )
+                st.altair_chart(
+                    heatmap(board.matrix_names, board.win_prob, "P(win)", fmt=".0%"),
+                    key=f"winprob_{key}",
+                )
         scatter = cost_scatter(frame)
         if scatter is not None:
             st.caption("Cost per task against rating; red: the Pareto frontier")
