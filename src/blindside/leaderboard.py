@@ -189,7 +189,7 @@ def _float(value: object) -> float | None:
 # --------------------------------------------------------------------------- #
 
 
-def fit_counts(counts: PositionCounts, options: RankOptions) -> Any:
+def fit_counts(counts: PositionCounts, options: RankOptions) -> ranking.Ranking:
     """Fit a ranking to aggregated, position-oriented counts.
 
     Uses :func:`blindside.ranking.rank_battles`; "both bad" votes are added to
@@ -211,103 +211,26 @@ def fit_counts(counts: PositionCounts, options: RankOptions) -> Any:
         if varies.any():
             style = counts.style[:, varies]
             style_names = tuple(n for n, v in zip(counts.style_names, varies, strict=True) if v)
-    if hasattr(ranking, "rank_battles"):
-        battles = ranking.Battles(  # type: ignore[attr-defined]
-            n_items=counts.n_models,
-            left=counts.left.astype(np.int64),
-            right=counts.right.astype(np.int64),
-            left_wins=counts.left_wins.astype(float),
-            right_wins=counts.right_wins.astype(float),
-            ties=ties,
-            style=style,
-            style_names=style_names,
-        )
-        return ranking.rank_battles(  # type: ignore[attr-defined]
-            battles,
-            intervals=options.intervals,
-            n_bootstrap=options.n_bootstrap,
-            level=options.level,
-            tie_model=options.tie_model,
-            position_bias=options.position_bias,
-            style=style is not None,
-            seed=options.seed,
-        )
-    return _legacy_fit(counts, ties, options)
-
-
-@dataclass(frozen=True, eq=False)
-class _LegacyRanking:
-    """The fields of the new ``Ranking`` that the old ``rank_models`` can fill."""
-
-    theta: np.ndarray
-    elo: np.ndarray
-    elo_low: np.ndarray
-    elo_high: np.ndarray
-    rank: np.ndarray
-    rank_best: np.ndarray
-    rank_worst: np.ndarray
-    games: np.ndarray
-    win_rate: np.ndarray
-    components: list[list[int]]
-    prior: float
-    win_prob: np.ndarray
-    interval_method: str
-    tie_model: str = "half"
-    tie_param: float | None = None
-    left_advantage_elo: float | None = None
-    left_advantage_low: float | None = None
-    left_advantage_high: float | None = None
-    style_names: tuple[str, ...] = ()
-    style_coef: np.ndarray | None = None
-    style_low: np.ndarray | None = None
-    style_high: np.ndarray | None = None
-
-
-def _legacy_fit(counts: PositionCounts, ties: np.ndarray, options: RankOptions) -> _LegacyRanking:
-    # Used only while blindside.ranking has no rank_battles: position is folded away and
-    # every interval is a bootstrap (200 rounds when sandwich was asked for).
-    rounds = options.n_bootstrap if options.intervals == "bootstrap" else 200
-    fitted = ranking.rank_models(
-        counts.n_models,
-        counts.left,
-        counts.right,
-        counts.left_wins,
-        counts.right_wins,
-        ties,
-        n_bootstrap=rounds,
+    battles = ranking.Battles(
+        n_items=counts.n_models,
+        left=counts.left.astype(np.int64),
+        right=counts.right.astype(np.int64),
+        left_wins=counts.left_wins.astype(float),
+        right_wins=counts.right_wins.astype(float),
+        ties=ties,
+        style=style,
+        style_names=style_names,
+    )
+    return ranking.rank_battles(
+        battles,
+        intervals=options.intervals,
+        n_bootstrap=options.n_bootstrap,
         level=options.level,
+        tie_model=options.tie_model,
+        position_bias=options.position_bias,
+        style=style is not None,
         seed=options.seed,
     )
-    best, worst = rank_ranges(fitted.elo_low, fitted.elo_high)
-    return _LegacyRanking(
-        theta=fitted.theta,
-        elo=fitted.elo,
-        elo_low=fitted.elo_low,
-        elo_high=fitted.elo_high,
-        rank=fitted.rank,
-        rank_best=best,
-        rank_worst=worst,
-        games=fitted.games,
-        win_rate=fitted.win_rate,
-        components=fitted.components,
-        prior=fitted.prior,
-        win_prob=ranking.win_probabilities(fitted.theta),
-        interval_method=f"bootstrap ({rounds} rounds)",
-    )
-
-
-def rank_ranges(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best and worst rank each model could hold given interval overlap.
-
-    Best rank: one plus the models whose lower bound lies above this model's upper
-    bound; worst rank: the number of models whose upper bound reaches this
-    model's lower bound (itself included).
-    """
-    lo = np.asarray(low, dtype=float)
-    hi = np.asarray(high, dtype=float)
-    best = 1 + (lo[None, :] > hi[:, None]).sum(axis=1)
-    worst = (hi[None, :] >= lo[:, None]).sum(axis=1)
-    return best.astype(int), worst.astype(int)
 
 
 def _opt(value: Any) -> float | None:
