@@ -136,3 +136,15 @@ def test_generate_from_the_runs_page(
     assert len(answered) > 0
     frame = at.dataframe[0].value
     assert set(frame["Suite"]) >= {"creative", "high_volume"}
+
+
+def test_a_flag_and_note_go_with_the_vote(app_env: str) -> None:
+    at = _signed_in()
+    at.checkbox(key="vote_flag").check()
+    at.text_input(key="vote_comment").input("the right answer names its vendor")
+    at.button(key="vote_right").click().run()
+    at.button(key="vote_left").click().run()  # the next pair: flag and note were cleared
+    with Session(create_db_engine(app_env)) as s:
+        first, second = s.exec(select(Vote).order_by(Vote.id)).all()
+    assert (first.flagged, first.comment) == (True, "the right answer names its vendor")
+    assert (second.flagged, second.comment) == (False, None)

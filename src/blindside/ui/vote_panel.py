@@ -19,6 +19,8 @@ IMPRESSION = "impression"
 SHOWN_AT = "impression_shown_at"
 SKIPPED = "skipped_pairs"
 VOTES_CAST = "votes_cast"
+FLAG = "vote_flag"
+COMMENT = "vote_comment"
 
 BUTTONS = (
     ("left", "Left is better", "1"),
@@ -47,7 +49,19 @@ def _cast(rater_id: int, pair_id: int, choice: str) -> None:
     if impression is None or impression.pair_id != pair_id:
         return
     dwell_ms = int((time.monotonic() - st.session_state.get(SHOWN_AT, time.monotonic())) * 1000)
-    record_vote(get_engine(), rater_id, impression, choice, dwell_ms=dwell_ms)
+    comment = str(st.session_state.get(COMMENT, "")).strip() or None
+    record_vote(
+        get_engine(),
+        rater_id,
+        impression,
+        choice,
+        dwell_ms=dwell_ms,
+        flagged=bool(st.session_state.get(FLAG, False)),
+        comment=comment,
+    )
+    # The flag and the note belong to this pair only.
+    st.session_state[FLAG] = False
+    st.session_state[COMMENT] = ""
     st.session_state[VOTES_CAST] = count_votes(get_engine(), rater_id)
     _load_next(rater_id)
 
@@ -114,3 +128,10 @@ def render_vote_panel(rater_id: int) -> None:
         args=(rater_id, impression.pair_id),
     )
     st.caption("Keyboard: 1 left, 2 right, 3 tie, 4 both bad.")
+    with st.expander("Something wrong with this pair?"):
+        st.checkbox(
+            "Flag it (a broken prompt, an answer that gives away its source, ...)",
+            key=FLAG,
+            help="Flagged votes still count, and leads can leave them out of the leaderboard.",
+        )
+        st.text_input("Note for the eval team (optional)", key=COMMENT, max_chars=500)
