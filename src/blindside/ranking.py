@@ -1,9 +1,10 @@
-"""Bradley-Terry rankings with bootstrap confidence intervals.
+"""Bradley-Terry rankings with confidence intervals.
 
 Everything here is a pure function on numpy arrays of *aggregated* counts: one
-row per (model a, model b) with how often a won, b won, or it was a tie. The
-caller builds those rows from votes (a "both bad" vote is added to the ties);
-this module never sees vote rows, a database or a UI.
+row per (left model, right model[, style cell]) with how often each side won
+or it was a tie (:class:`Battles`). The caller builds those rows from votes (a
+"both bad" vote is added to the ties); this module never sees vote rows, a
+database or a UI.
 
 Model
 -----
@@ -11,14 +12,18 @@ Model ``i`` has a log-strength ``theta[i]`` and
 
     P(i beats j) = 1 / (1 + exp(theta[j] - theta[i])).
 
-A tie counts as half a win each way (as LMArena does), so the data reduce to a
-win matrix ``W`` with ``W[i, j]`` = times ``i`` beat ``j`` (halves included).
-``theta`` is only identified up to a constant; we report it with mean 0.
+:func:`rank_battles` fits this jointly with an optional left-side advantage,
+style coefficients and Davidson's tie model, with sandwich, Fisher or
+Poisson-bootstrap intervals (see ``docs/statistics.md``). In the plain model a
+tie counts as half a win each way (as LMArena does), so the data reduce to a
+win matrix ``W`` with ``W[i, j]`` = times ``i`` beat ``j`` (halves included);
+:func:`fit_bradley_terry` fits that. ``theta`` is only identified up to a
+constant; we report it with mean 0.
 
-The maximum-likelihood estimate is computed with Newton's method on the
-aggregated counts. The number of items is small (models, not votes), so the
-dense ``(n, n)`` Hessian is cheap and Newton converges in a handful of steps,
-which also makes warm-started bootstrap refits cheap.
+There is one solver: damped Newton on the aggregated rows (:class:`_Joint`,
+:func:`_newton`). The number of parameters is small (models, not votes), so
+the dense Hessian is cheap and Newton converges in a handful of steps;
+bootstrap refits are warm-started and use fixed-Hessian (chord) steps first.
 """
 
 from __future__ import annotations
@@ -41,12 +46,10 @@ __all__ = [
     "ELO_SCALE",
     "Battles",
     "Ranking",
-    "bootstrap_ratings",
     "comparison_components",
     "fit_bradley_terry",
     "percentile_intervals",
     "rank_battles",
-    "rank_models",
     "rank_order",
     "rank_ranges",
     "to_elo",
@@ -123,12 +126,6 @@ def _check_wins(wins: np.ndarray) -> np.ndarray:
     if np.any(np.diag(w) != 0):
         raise ValueError("wins has a non-zero diagonal: a model cannot be compared with itself")
     return w
-
-
-def _pairs_from_wins(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Met pairs (i < j) of a win matrix with the wins of each side."""
-    ii, jj = np.nonzero(np.triu(w + w.T, k=1))
-    return ii, jj, w[ii, jj], w[jj, ii]
 
 
 def _strongly_connected(adjacency: np.ndarray) -> bool:
@@ -260,17 +257,17 @@ def _newton(
 def _chord(
     x0: np.ndarray,
     gradient: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    hessian: np.ndarray,
+    inverse: np.ndarray,
     *,
-    gauge: np.ndarray | None,
     tol: float,
     max_iter: int = 30,
-    inverse: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Newton steps with one fixed Hessian for a batch of similar problems.
 
-    ``inverse``, if given, is ``(hessian + gauge gauge^T)^-1`` precomputed
-    (the bootstrap shares it between batches).
+    ``inverse`` is ``(H0 + v v^T)^-1`` for the shared Hessian ``H0`` and the
+    gauge ``v`` (see :func:`_newton`), computed once by the caller (the
+    bootstrap shares it between batches). It is symmetric, so the row-vector
+    form ``g @ inverse`` is the step.
 
     Bootstrap rounds are small perturbations of the full data, so the
     full-data Hessian is a good stand-in for each round's own: iterating
@@ -287,18 +284,13 @@ def _chord(
         Problems that converged (last step below ``tol``).
     """
     x = np.array(x0, dtype=float, copy=True)
-    if inverse is None:
-        h = hessian + np.outer(gauge, gauge) if gauge is not None else hessian
-        inv = np.linalg.inv(h)  # symmetric, so row-vector form g @ inv is the step
-    else:
-        inv = inverse
     done = np.zeros(x.shape[0], dtype=bool)
     active = np.arange(x.shape[0])
     last = np.full(x.shape[0], 1.0)  # first step may move each strength by < 1
     for _ in range(max_iter):
         if active.size == 0:
             break
-        step = -(gradient(x[active], active) @ inv)
+        step = -(gradient(x[active], active) @ inverse)
         size = np.max(np.abs(step), axis=1)
         ok = np.isfinite(size) & (size < last[active])
         x[active[ok]] += step[ok]
@@ -306,130 +298,6 @@ def _chord(
         done[active[ok & (size < tol)]] = True
         active = active[ok & (size >= tol)]
     return x, done
-
-
-class _PairData:
-    """Batched Bradley-Terry likelihood on a fixed list of met pairs.
-
-    ``wi[r, k]`` / ``wj[r, k]`` are the wins of ``ii[k]`` / ``jj[k]`` over the
-    other in problem (bootstrap round) ``r``; ``prior[r]`` is its L2 penalty.
-    Working on the pair list rather than the full matrix halves the work and
-    exploits sparse designs (not every pair meets).
-    """
-
-    def __init__(
-        self,
-        n_items: int,
-        ii: np.ndarray,
-        jj: np.ndarray,
-        wi: np.ndarray,
-        wj: np.ndarray,
-        prior: np.ndarray,
-        incidence: csr_array | None = None,
-    ) -> None:
-        self.n = n_items
-        self.ii, self.jj = ii, jj
-        self.prior = prior
-        # Per-pair data are stored pairs-major, (K, B): with the sparse incidence
-        # products below this avoids fancy-index gathers over the whole batch.
-        self.wi = np.ascontiguousarray(np.transpose(wi))
-        self.wj = np.ascontiguousarray(np.transpose(wj))
-        self.games = self.wi + self.wj
-        # Incidence matrix (n, K): pair k -> +1 at ii[k], -1 at jj[k]. Its
-        # transpose maps strengths to pair differences, itself scatters per-pair
-        # quantities back onto items; both as one sparse product for the batch.
-        if incidence is None:
-            k = np.arange(ii.size)
-            incidence = csr_array(
-                (np.r_[np.ones(k.size), -np.ones(k.size)], (np.r_[ii, jj], np.r_[k, k])),
-                shape=(n_items, ii.size),
-            )
-        self.incidence = incidence
-        self.incidence_t = csr_array(incidence.T)
-        self.degree = abs(incidence)
-
-    @staticmethod
-    def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Columns ``rows`` of a (K, B) array (no copy when all are wanted)."""
-        return a if rows.size == a.shape[1] else a[:, rows]
-
-    def _diff(self, theta: np.ndarray) -> np.ndarray:
-        """theta[ii] - theta[jj] per pair, shape (K, len(theta))."""
-        return self.incidence_t @ np.ascontiguousarray(theta.T)
-
-    def objective(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Negative penalised log-likelihood, shape (len(rows),)."""
-        d = self._diff(theta)
-        # wi*log(p) + wj*log(1-p) with log(1-p) = log(p) - d: one log_expit, not two.
-        wj, games = self._rows(self.wj, rows), self._rows(self.games, rows)
-        nll = (wj * d - games * log_expit(d)).sum(axis=0)
-        return nll + 0.5 * self.prior[rows] * np.einsum("bm,bm->b", theta, theta)
-
-    def _gradient(self, theta: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient of :meth:`objective`, and P(ii beats jj) (K, B) for reuse."""
-        # The logistic function via tanh: overflow-free and faster than expit.
-        p = 0.5 + 0.5 * np.tanh(0.5 * self._diff(theta))
-        # Score of pair k w.r.t. theta[ii]: observed minus expected wins.
-        resid = self._rows(self.wi, rows) - self._rows(self.games, rows) * p
-        grad = -(self.incidence @ resid).T + self.prior[rows, None] * theta
-        return grad, p
-
-    def gradient(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Gradient of :meth:`objective`, shape (len(rows), n)."""
-        return self._gradient(theta, rows)[0]
-
-    def derivatives(self, theta: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient and Hessian of :meth:`objective`."""
-        grad, p = self._gradient(theta, rows)
-        # Fisher information: a weighted graph Laplacian plus the prior.
-        info = self._rows(self.games, rows) * p * (1.0 - p)
-        hess = np.zeros((theta.shape[0], self.n, self.n))
-        hess[:, self.ii, self.jj] = -info.T
-        hess[:, self.jj, self.ii] = -info.T
-        diag = (self.degree @ info).T + self.prior[rows, None]
-        hess[:, np.arange(self.n), np.arange(self.n)] = diag
-        return grad, hess
-
-    def fit(
-        self,
-        theta0: np.ndarray,
-        *,
-        tol: float,
-        max_iter: int,
-        hessian0: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Penalised MLE for every problem, each centred to mean 0.
-
-        ``hessian0`` (e.g. the full-data Hessian for bootstrap rounds) enables
-        the fixed-Hessian phase of :func:`_chord` before Newton's method.
-        """
-        # Centre the start: the optimum has mean 0 (the likelihood ignores a
-        # shift; the prior, if any, is minimised at mean 0) and Newton steps
-        # with the gauge fix below preserve the mean.
-        theta = theta0 - theta0.mean(axis=1, keepdims=True)
-        gauge = np.full(self.n, 1.0 / math.sqrt(self.n))
-        rest = np.arange(theta.shape[0])
-        if hessian0 is not None:
-            theta, done = _chord(theta, self.gradient, hessian0, gauge=gauge, tol=tol)
-            rest = np.flatnonzero(~done)
-        if rest.size:
-            sub = self.subset(rest)
-            theta[rest] = _newton(
-                theta[rest], sub.objective, sub.derivatives, gauge=gauge, tol=tol, max_iter=max_iter
-            )
-        return theta - theta.mean(axis=1, keepdims=True)
-
-    def subset(self, rows: np.ndarray) -> _PairData:
-        """The same pairs restricted to some problems (rounds)."""
-        return _PairData(
-            self.n,
-            self.ii,
-            self.jj,
-            self.wi[:, rows].T,
-            self.wj[:, rows].T,
-            self.prior[rows],
-            incidence=self.incidence,
-        )
 
 
 # --------------------------------------------------------------------------- #
@@ -534,8 +402,12 @@ def fit_bradley_terry(
     With ``prior == 0`` the plain MLE exists only if the directed "beat at
     least once" graph is strongly connected. If it is not, a weak fallback
     prior (1e-3, see ``_FALLBACK_PRIOR``) is applied instead of diverging and
-    a ``RuntimeWarning`` is issued; :func:`rank_models` reports the prior
+    a ``RuntimeWarning`` is issued; :func:`rank_battles` reports the prior
     actually used in :attr:`Ranking.prior`.
+
+    This is the joint model of :func:`rank_battles` reduced to strengths
+    alone (no left advantage, no style, ties as halves), fitted by the same
+    Newton solver.
 
     Parameters
     ----------
@@ -585,138 +457,14 @@ def fit_bradley_terry(
         theta0 = np.asarray(initial, dtype=float).reshape(1, -1)
         if theta0.shape[1] != n or not np.all(np.isfinite(theta0)):
             raise ValueError(f"initial must be {n} finite values")
-    ii, jj, wi, wj = _pairs_from_wins(w)
-    data = _PairData(n, ii, jj, wi[None], wj[None], np.array([used]))
-    return data.fit(theta0, tol=tol, max_iter=max_iter)[0]
-
-
-def bootstrap_ratings(
-    n_items: int,
-    a: ArrayLike,
-    b: ArrayLike,
-    a_wins: ArrayLike,
-    b_wins: ArrayLike,
-    ties: ArrayLike,
-    *,
-    n_rounds: int = 1000,
-    prior: float = 0.0,
-    seed: int | np.random.Generator | None = 0,
-    initial: np.ndarray | None = None,
-    tol: float = 1e-10,
-    max_iter: int = 1000,
-) -> np.ndarray:
-    """Bootstrap distribution of Bradley-Terry strengths.
-
-    Each round redraws all votes at once: a multinomial with ``total`` trials
-    (the number of votes) over every (pair, outcome) cell, with probabilities
-    ``count / total``. This is the ordinary vote-level bootstrap, done on the
-    aggregated counts. Each round is refitted by Newton's method, warm-started
-    from the full-data estimate, and rounds are solved in vectorised batches.
-
-    Parameters
-    ----------
-    n_items : int
-        Number of models.
-    a, b, a_wins, b_wins, ties : array_like, shape (k,)
-        Aggregated rows as for :func:`win_matrix`. Counts must be whole
-        numbers (they are vote counts).
-    n_rounds : int, optional
-        Number of bootstrap rounds.
-    prior : float, optional
-        L2 penalty as in :func:`fit_bradley_terry`. With ``prior == 0``, a
-        round whose resampled data have no finite MLE (e.g. a model that lost
-        once in the data lost zero times in the round) is fitted with the
-        fallback prior instead, silently; such rounds put large values in the
-        tails, which is the honest answer.
-    seed : int, numpy.random.Generator or None, optional
-        Seed or generator for the resampling; the same seed gives the same
-        samples.
-    initial : numpy.ndarray, optional
-        Full-data estimate to warm-start from; computed if not given.
-    tol, max_iter : optional
-        Passed to the Newton solver of each round.
-
-    Returns
-    -------
-    samples : numpy.ndarray, shape (n_rounds, n_items)
-        One row of mean-0 log-strengths per round.
-
-    Raises
-    ------
-    ValueError
-        On invalid rows, non-integer counts, or no votes with >= 2 models.
-    """
-    ai, bi, aw, bw, t = _pair_rows(n_items, a, b, a_wins, b_wins, ties)
-    if int(n_rounds) != n_rounds or n_rounds < 0:
-        raise ValueError(f"n_rounds must be a non-negative integer, got {n_rounds!r}")
-    for name, x in (("a_wins", aw), ("b_wins", bw), ("ties", t)):
-        if np.any(x != np.round(x)):
-            raise ValueError(f"{name} must be whole numbers of votes to bootstrap")
-    rng = np.random.default_rng(seed)
-    if n_items == 1:
-        return np.zeros((n_rounds, 1))
-    w = win_matrix(n_items, ai, bi, aw, bw, t)
-    if not np.any(w):
-        raise ValueError(
-            f"no comparisons: cannot rank {n_items} models without any votes between them"
-        )
-    if initial is None:
-        with warnings.catch_warnings():
-            # The fallback is the caller's business here; rank_models reports it.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            initial = fit_bradley_terry(w, prior=prior, tol=tol, max_iter=max_iter)
-    used = _effective_prior(w, prior)
-    theta_full = np.asarray(initial, dtype=float)
-
-    # Canonical cells: one row per met pair (i < j) with counts
-    # (i beat j, j beat i, tie). Merging repeated / flipped rows does not
-    # change the multinomial (a sum of multinomial cells is a multinomial cell).
-    lo, hi = np.minimum(ai, bi), np.maximum(ai, bi)
-    flip = ai > bi
-    cells = np.stack([np.where(flip, bw, aw), np.where(flip, aw, bw), t], axis=1)
-    key = lo * n_items + hi
-    uniq, inverse = np.unique(key, return_inverse=True)
-    merged = np.zeros((uniq.size, 3))
-    np.add.at(merged, inverse.ravel(), cells)
-    keep = merged.sum(axis=1) > 0
-    uniq, merged = uniq[keep], merged[keep]
-    ii, jj = uniq // n_items, uniq % n_items
-    total = int(merged.sum())
-    probs = (merged / total).ravel()
-    nonempty = np.flatnonzero(probs)
-    wi_full = merged[:, 0] + 0.5 * merged[:, 2]
-    wj_full = merged[:, 1] + 0.5 * merged[:, 2]
-
-    # Full-data Hessian at the estimate, shared by all rounds' first steps.
-    full = _PairData(n_items, ii, jj, wi_full[None], wj_full[None], np.array([used]))
-    hessian0 = full.derivatives(theta_full[None], np.array([0]))[1][0]
-    out = np.empty((n_rounds, n_items))
-    batch = max(1, _BATCH_ELEMENTS // max(3 * uniq.size, n_items * n_items))
-    for start in range(0, n_rounds, batch):
-        size = min(batch, n_rounds - start)
-        # Draw only the non-empty cells (cost grows with the number of cells).
-        draws = np.zeros((size, probs.size))
-        draws[:, nonempty] = rng.multinomial(total, probs[nonempty], size=size)
-        draws = draws.reshape(size, -1, 3)
-        wi = draws[:, :, 0] + 0.5 * draws[:, :, 2]
-        wj = draws[:, :, 1] + 0.5 * draws[:, :, 2]
-        priors = np.full(size, used)
-        if used == 0:
-            # Rounds whose resample has no finite MLE get the fallback prior.
-            # The full data are strongly connected (else used > 0) and a resample
-            # can only lose "beat" edges, never gain one, so only rounds that
-            # lost an edge need the (slower) graph check.
-            lost = np.flatnonzero(
-                np.any((wi == 0) & (wi_full > 0), axis=1)
-                | np.any((wj == 0) & (wj_full > 0), axis=1)
-            )
-            if lost.size:
-                ok = _strongly_connected_batch(n_items, ii, jj, wi[lost], wj[lost])
-                priors[lost[~ok]] = _FALLBACK_PRIOR
-        data = _PairData(n_items, ii, jj, wi, wj, priors)
-        theta0 = np.broadcast_to(theta_full, (size, n_items))
-        out[start : start + size] = data.fit(theta0, tol=tol, max_iter=max_iter, hessian0=hessian0)
-    return out
+    # One row per met pair (i < j): i's wins on the left, j's on the right,
+    # tie halves already included in both.
+    ii, jj = np.nonzero(np.triu(w + w.T, k=1))
+    counts = np.stack([w[ii, jj], w[jj, ii], np.zeros(ii.size)])[:, :, None]
+    model = _Joint(
+        n, ii, jj, counts, np.zeros((ii.size, 0)), davidson=False, prior=np.array([used])
+    )
+    return model.fit(theta0, tol=tol, max_iter=max_iter)[0, :n]
 
 
 def percentile_intervals(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -1170,7 +918,12 @@ class _Joint:
         max_iter: int = 1000,
         inverse0: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Penalised MLE per problem, theta centred to mean 0 (see _PairData.fit).
+        """Penalised MLE per problem, theta centred to mean 0.
+
+        The optimum has mean-0 theta (the likelihood ignores a common shift and
+        the prior, if any, is smallest at mean 0), and Newton steps with the
+        gauge term keep the mean, so the start is centred and so is the result
+        (again, to remove rounding drift).
 
         ``inverse0``, the inverse of a shared Hessian plus the gauge term,
         enables the chord phase of :func:`_chord` before Newton's method.
@@ -1180,7 +933,7 @@ class _Joint:
         gauge = self.gauge()
         rest = np.arange(x.shape[0])
         if inverse0 is not None:
-            x, done = _chord(x, self.gradient, inverse0, gauge=gauge, tol=tol, inverse=inverse0)
+            x, done = _chord(x, self.gradient, inverse0, tol=tol)
             rest = np.flatnonzero(~done)
         if rest.size:
             sub = self.subset(rest) if rest.size < x.shape[0] else self
@@ -1649,6 +1402,11 @@ def rank_battles(
         raise ValueError(f"n_bootstrap must be a non-negative integer, got {n_bootstrap!r}")
     if intervals == "bootstrap" and n_bootstrap == 0:
         intervals = "none"
+    if intervals == "bootstrap":
+        counts = np.concatenate([battles.left_wins, battles.right_wins, battles.ties])
+        # Resampling votes needs whole votes; silently rounding would change the data.
+        if not np.all(counts == np.floor(counts)):
+            raise ValueError("bootstrap intervals need whole vote counts")
     if style and battles.style is None:
         raise ValueError("style=True needs style covariates on the battles")
     n = battles.n_items
@@ -1771,36 +1529,4 @@ def rank_battles(
         style_low=ELO_SCALE * x_low[style_idx] if style else None,
         style_high=ELO_SCALE * x_high[style_idx] if style else None,
         win_prob=win_prob,
-    )
-
-
-def rank_models(
-    n_items: int,
-    a: ArrayLike,
-    b: ArrayLike,
-    a_wins: ArrayLike,
-    b_wins: ArrayLike,
-    ties: ArrayLike,
-    *,
-    n_bootstrap: int = 1000,
-    level: float = 0.95,
-    prior: float = 0.0,
-    seed: int | np.random.Generator | None = 0,
-) -> Ranking:
-    """Leaderboard from unordered pair counts (compatibility wrapper).
-
-    Equivalent to ``rank_battles(Battles.from_unordered(...),
-    intervals="bootstrap")`` (no left advantage: the rows carry no position);
-    ``n_bootstrap=0`` skips the intervals (nan). New code should call
-    :func:`rank_battles`.
-    """
-    battles = Battles.from_unordered(n_items, a, b, a_wins, b_wins, ties)
-    return rank_battles(
-        battles,
-        intervals="bootstrap" if n_bootstrap > 0 else "none",
-        n_bootstrap=n_bootstrap,
-        level=level,
-        prior=prior,
-        seed=seed,
-        position_bias=False,
     )

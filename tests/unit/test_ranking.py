@@ -1,4 +1,4 @@
-"""Unit tests for blindside.ranking (Bradley-Terry fit, bootstrap, display helpers)."""
+"""Unit tests for blindside.ranking (Bradley-Terry fit, intervals, display helpers)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,10 @@ from blindside.ranking import (
     ELO_SCALE,
     Battles,
     Ranking,
-    bootstrap_ratings,
     comparison_components,
     fit_bradley_terry,
     percentile_intervals,
     rank_battles,
-    rank_models,
     rank_order,
     rank_ranges,
     to_elo,
@@ -35,6 +33,12 @@ def _rows(pairs: dict[tuple[int, int], tuple[int, int, int]]):
     a, b = zip(*pairs, strict=True)
     aw, bw, t = zip(*pairs.values(), strict=True)
     return np.array(a), np.array(b), np.array(aw), np.array(bw), np.array(t)
+
+
+def _unordered(n: int, rows, **kwargs) -> Ranking:
+    """rank_battles on unordered (a, b, a_wins, b_wins, ties) rows (no position term)."""
+    kwargs.setdefault("intervals", "bootstrap")
+    return rank_battles(Battles.from_unordered(n, *rows), **kwargs)
 
 
 def _simulate(theta: np.ndarray, games_per_pair: int, rng: np.random.Generator):
@@ -132,7 +136,9 @@ def test_symmetric_results_give_equal_ratings():
 
 
 def test_all_ties_give_equal_ratings():
-    ranking = rank_models(3, [0, 1, 0], [1, 2, 2], [0, 0, 0], [0, 0, 0], [4, 7, 1], n_bootstrap=50)
+    rows = ([0, 1, 0], [1, 2, 2], [0, 0, 0], [0, 0, 0], [4, 7, 1])
+    np.testing.assert_allclose(fit_bradley_terry(win_matrix(3, *rows)), 0, atol=1e-12)
+    ranking = _unordered(3, rows, n_bootstrap=50)
     np.testing.assert_allclose(ranking.theta, 0, atol=1e-12)
     np.testing.assert_array_equal(ranking.rank, [1, 1, 1])
     np.testing.assert_allclose(ranking.win_rate, 0.5)
@@ -151,7 +157,7 @@ def test_unbeaten_model_is_finite_and_on_top():
         warnings.simplefilter("error")
         shrunk = fit_bradley_terry(w, prior=1.0)
     assert 0 < shrunk[0] < theta[0]
-    ranking = rank_models(3, [0, 0, 1], [1, 2, 2], [10, 10, 5], [0, 0, 5], [0, 0, 0])
+    ranking = _unordered(3, ([0, 0, 1], [1, 2, 2], [10, 10, 5], [0, 0, 5], [0, 0, 0]))
     assert ranking.prior > 0
     assert ranking.rank.tolist() == [1, 2, 2]
     assert np.all(np.isfinite(ranking.elo_low)) and np.all(np.isfinite(ranking.elo_high))
@@ -162,7 +168,7 @@ def test_disconnected_graph():
     rows = _rows({(0, 1): (6, 2, 1), (2, 3): (3, 3, 0)})
     w = win_matrix(4, *rows)
     assert comparison_components(w) == [[0, 1], [2, 3]]
-    ranking = rank_models(4, *rows, n_bootstrap=100)
+    ranking = _unordered(4, rows, n_bootstrap=100)
     assert len(ranking.components) == 2
     assert ranking.prior > 0
     assert np.all(np.isfinite(ranking.theta)) and np.all(np.isfinite(ranking.elo_high))
@@ -180,7 +186,7 @@ def test_comparison_components_connected_and_isolated():
 
 
 def test_one_model():
-    ranking = rank_models(1, [], [], [], [], [], n_bootstrap=20)
+    ranking = _unordered(1, ([], [], [], [], []), n_bootstrap=20)
     assert ranking.elo.tolist() == [1000.0]
     assert ranking.elo_low.tolist() == [1000.0] and ranking.elo_high.tolist() == [1000.0]
     assert ranking.rank.tolist() == [1]
@@ -190,10 +196,10 @@ def test_one_model():
 
 
 def test_no_votes_is_a_clear_error():
-    with pytest.raises(ValueError, match="no comparisons"):
-        rank_models(3, [], [], [], [], [])
-    with pytest.raises(ValueError, match="no comparisons"):
-        rank_models(2, [0], [1], [0], [0], [0])  # a row with zero counts
+    with pytest.raises(ValueError, match="no votes in this selection"):
+        _unordered(3, ([], [], [], [], []))
+    with pytest.raises(ValueError, match="no votes in this selection"):
+        _unordered(2, ([0], [1], [0], [0], [0]))  # a row with zero counts
     with pytest.raises(ValueError, match="no comparisons"):
         fit_bradley_terry(np.zeros((2, 2)))
 
@@ -212,8 +218,8 @@ def test_warm_start_gives_same_answer():
 def test_bootstrap_contains_estimate_and_narrows_with_data():
     rng = np.random.default_rng(5)
     a, b, aw, bw, t = _simulate(np.array([0.8, 0.3, 0.0, -0.4, -0.7]), 12, rng)
-    small = rank_models(5, a, b, aw, bw, t, n_bootstrap=400, seed=1)
-    big = rank_models(5, a, b, 10 * aw, 10 * bw, 10 * t, n_bootstrap=400, seed=1)
+    small = _unordered(5, (a, b, aw, bw, t), n_bootstrap=400, seed=1)
+    big = _unordered(5, (a, b, 10 * aw, 10 * bw, 10 * t), n_bootstrap=400, seed=1)
     for r in (small, big):
         assert np.all(r.elo_low <= r.elo) and np.all(r.elo <= r.elo_high)
     # Same point estimate (same rates), ~1/sqrt(10) the width.
@@ -226,55 +232,61 @@ def test_bootstrap_contains_estimate_and_narrows_with_data():
 def test_bootstrap_is_deterministic_with_seed():
     rng = np.random.default_rng(2)
     rows = _simulate(rng.normal(size=4), 10, rng)
-    s1 = bootstrap_ratings(4, *rows, n_rounds=200, seed=11)
-    s2 = bootstrap_ratings(4, *rows, n_rounds=200, seed=11)
-    s3 = bootstrap_ratings(4, *rows, n_rounds=200, seed=12)
-    assert s1.shape == (200, 4)
-    np.testing.assert_array_equal(s1, s2)
-    assert not np.array_equal(s1, s3)
-    np.testing.assert_allclose(s1.sum(axis=1), 0, atol=1e-9)  # each round mean-0
+    r1, r2, r3 = (_unordered(4, rows, n_bootstrap=200, seed=s) for s in (11, 11, 12))
+    np.testing.assert_array_equal(r1.elo_low, r2.elo_low)
+    np.testing.assert_array_equal(r1.elo_high, r2.elo_high)
+    assert not np.array_equal(r1.elo_low, r3.elo_low)
 
 
 def test_bootstrap_rounds_are_exact_refits():
-    # Row order and orientation of the input must not matter, and each round
-    # must be the MLE of its own resample: with one pair, the resample is one
-    # binomial and its MLE is the log-odds of the resampled rate.
-    s = bootstrap_ratings(2, [0], [1], [30], [10], [0], n_rounds=300, seed=4)
+    # Each round must be the MLE of its own resample: with one pair, the
+    # resample is two Poisson counts (k0, k1) and the gap is log(k0 / k1).
+    counts = np.array([[[30.0]], [[10.0]], [[0.0]]])
+    model = ranking_module._Joint(
+        2, np.array([0]), np.array([1]), counts, np.zeros((1, 0)), davidson=False,
+        prior=np.zeros(1),
+    )  # fmt: skip
+    x_hat = model.fit(np.zeros((1, 2)), tol=1e-10)[0]
+    assert x_hat[0] - x_hat[1] == pytest.approx(math.log(3), abs=1e-9)
+    s = ranking_module._bootstrap(model, x_hat, 300, 4, fallback=True, tol=1e-10)
+    # One batch: the same child generator and draws as inside _bootstrap.
+    draws = ranking_module._poisson_resample(
+        counts[:, 0, 0], 300, np.random.default_rng(4).spawn(1)[0]
+    )
+    ok = (draws[0] > 0) & (draws[1] > 0)  # else no finite MLE: fallback prior
+    assert ok.mean() > 0.9
     gap = s[:, 0] - s[:, 1]
-    # Resampled wins of model 0 are integers k, so exp(gap) = k / (40 - k).
-    k = 40 / (1 + np.exp(-gap))
-    np.testing.assert_allclose(k, np.round(k), atol=1e-6)
-    flipped = bootstrap_ratings(2, [1], [0], [10], [30], [0], n_rounds=300, seed=4)
-    assert np.mean(flipped[:, 0] - flipped[:, 1]) == pytest.approx(np.mean(gap), abs=0.05)
+    np.testing.assert_allclose(gap[ok], np.log(draws[0, ok] / draws[1, ok]), atol=1e-6)
+    assert np.all(np.isfinite(gap))
+    # Row orientation of the input must not matter.
+    one = _unordered(2, ([0], [1], [30], [10], [0]), n_bootstrap=300, seed=4)
+    flipped = _unordered(2, ([1], [0], [10], [30], [0]), n_bootstrap=300, seed=4)
+    np.testing.assert_allclose(flipped.theta, one.theta, atol=1e-9)
+    widths = [r.elo_high - r.elo_low for r in (one, flipped)]
+    np.testing.assert_allclose(widths[0], widths[1], rtol=0.2)
 
 
 def test_bootstrap_handles_rounds_without_finite_mle():
     # Model 2 lost only once: many resamples make it winless; those rounds
     # must use the fallback prior instead of diverging.
     rows = _rows({(0, 1): (5, 5, 0), (0, 2): (7, 0, 0), (1, 2): (6, 1, 0)})
-    s = bootstrap_ratings(3, *rows, n_rounds=300, seed=0)
-    assert np.all(np.isfinite(s))
-    low, high = percentile_intervals(s)
-    assert high[2] - low[2] > 1.0  # honest: very uncertain
-
-
-def test_bootstrap_rejects_fractional_counts():
-    with pytest.raises(ValueError, match="whole numbers"):
-        bootstrap_ratings(2, [0], [1], [1.5], [1], [0], n_rounds=10)
+    r = _unordered(3, rows, n_bootstrap=300, seed=0)
+    assert r.prior == 0.0  # the full data have a finite MLE
+    assert np.all(np.isfinite(r.elo_low)) and np.all(np.isfinite(r.elo_high))
+    assert r.elo_high[2] - r.elo_low[2] > ELO_SCALE * 1.0  # honest: very uncertain
 
 
 def test_bootstrap_coverage():
-    # Loose calibration check: the 95% percentile interval of each model's
-    # (centred) strength should contain the truth most of the time.
+    # Loose calibration check on unordered data (no position term): the 95%
+    # percentile interval of each model's centred strength should contain the
+    # truth most of the time.
     rng = np.random.default_rng(2024)
     truth = np.array([1.0, 0.5, 0.0, -0.3, -1.2])
-    truth -= truth.mean()
+    elo_truth = to_elo(truth)
     hits = []
     for sim in range(40):
-        rows = _simulate(truth, 25, rng)
-        samples = bootstrap_ratings(5, *rows, n_rounds=200, seed=sim)
-        low, high = percentile_intervals(samples, 0.95)
-        hits.append((low <= truth) & (truth <= high))
+        r = _unordered(5, _simulate(truth, 25, rng), n_bootstrap=200, seed=sim)
+        hits.append((r.elo_low <= elo_truth) & (elo_truth <= r.elo_high))
     coverage = np.mean(hits)
     assert 0.8 <= coverage <= 1.0, coverage
 
@@ -320,9 +332,9 @@ def test_rank_order_ties_share_better_rank():
     assert rank_order(np.array([1.0, 1.0 + 1e-12, 0.5])).tolist() == [2, 1, 3]
 
 
-def test_rank_models_summary_fields():
+def test_ranking_summary_fields():
     rows = _rows({(0, 1): (8, 2, 2), (1, 2): (5, 3, 0), (2, 0): (1, 6, 1)})
-    r = rank_models(3, *rows, n_bootstrap=100, seed=0)
+    r = _unordered(3, rows, n_bootstrap=100, seed=0)
     assert isinstance(r, Ranking)
     np.testing.assert_allclose(r.games, [12 + 8, 12 + 8, 8 + 8])
     # Model 0: 8 wins + 1 tie-half vs 1, 6 wins + 0.5 vs 2, over 20 games.
@@ -330,7 +342,7 @@ def test_rank_models_summary_fields():
     np.testing.assert_allclose(r.elo, to_elo(r.theta))
     assert r.rank.tolist() == rank_order(r.theta).tolist() == [1, 2, 3]
     assert r.components == [[0, 1, 2]] and r.prior == 0.0
-    no_ci = rank_models(3, *rows, n_bootstrap=0)
+    no_ci = _unordered(3, rows, n_bootstrap=0)
     assert np.all(np.isnan(no_ci.elo_low)) and np.all(np.isnan(no_ci.elo_high))
 
 
@@ -624,3 +636,10 @@ def test_interval_coverage_loose():
             hits[method].append((r.elo_low <= elo_truth) & (elo_truth <= r.elo_high))
     for method, h in hits.items():
         assert 0.88 <= np.mean(h) <= 0.99, (method, np.mean(h))
+
+
+def test_bootstrap_rejects_fractional_counts() -> None:
+    battles = Battles.from_unordered(2, [0], [1], [1.5], [1.0], [0.0])
+    with pytest.raises(ValueError, match="whole vote counts"):
+        rank_battles(battles, intervals="bootstrap", n_bootstrap=10)
+    assert rank_battles(battles).elo.shape == (2,)  # sandwich intervals take any counts
