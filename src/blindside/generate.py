@@ -701,7 +701,36 @@ async def generate_async(
     max_cost_usd: float | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> RunResult:
-    """Generate every missing answer of a run; see :func:`generate`."""
+    """Run a suite through models and store every answer (resumable, crash-safe).
+
+    Parameters
+    ----------
+    engine : Engine
+        Database with the suite and models registered (``blindside init``).
+    config : ProjectConfig
+        Parsed models.toml.
+    settings : Settings
+        Where the demo provider lives, among others.
+    suite_name : str
+        Suite to run.
+    model_names : sequence of str, optional
+        Model names or model ids; every active model when omitted.
+    samples : int
+        Answers per (prompt, model), for consistency scoring; sample ``i`` is
+        sent with ``seed=i`` where the endpoint supports it.
+    concurrency : int
+        Answers in flight at most (each endpoint also caps its own requests).
+    new_run : bool
+        Start a new run even if one with the same configuration exists.
+    max_cost_usd : float, optional
+        Stop dispatching before the spend would pass this amount.
+    on_progress : callable, optional
+        Called with :class:`Progress` after every answer.
+
+    Returns
+    -------
+    RunResult
+    """
     if samples < 1 or concurrency < 1:
         raise GenerationError("--samples and --concurrency must be at least 1")
     if max_cost_usd is not None and max_cost_usd <= 0:
@@ -790,59 +819,7 @@ async def generate_async(
 
 
 def generate(
-    engine: Engine,
-    config: ProjectConfig,
-    settings: Settings,
-    *,
-    suite_name: str,
-    model_names: Sequence[str] | None = None,
-    samples: int = 1,
-    concurrency: int = 16,
-    new_run: bool = False,
-    max_cost_usd: float | None = None,
-    on_progress: ProgressCallback | None = None,
+    engine: Engine, config: ProjectConfig, settings: Settings, **options: Any
 ) -> RunResult:
-    """Run a suite through models and store every answer (resumable, crash-safe).
-
-    Parameters
-    ----------
-    engine : Engine
-        Database with the suite and models registered (``blindside init``).
-    config : ProjectConfig
-        Parsed models.toml.
-    settings : Settings
-        Where the demo provider lives, among others.
-    suite_name : str
-        Suite to run.
-    model_names : sequence of str, optional
-        Model names or model ids; every active model when omitted.
-    samples : int
-        Answers per (prompt, model), for consistency scoring; sample ``i`` is
-        sent with ``seed=i`` where the endpoint supports it.
-    concurrency : int
-        Answers in flight at most (each endpoint also caps its own requests).
-    new_run : bool
-        Start a new run even if one with the same configuration exists.
-    max_cost_usd : float, optional
-        Stop dispatching before the spend would pass this amount.
-    on_progress : callable, optional
-        Called with :class:`Progress` after every answer.
-
-    Returns
-    -------
-    RunResult
-    """
-    return asyncio.run(
-        generate_async(
-            engine,
-            config,
-            settings,
-            suite_name=suite_name,
-            model_names=model_names,
-            samples=samples,
-            concurrency=concurrency,
-            new_run=new_run,
-            max_cost_usd=max_cost_usd,
-            on_progress=on_progress,
-        )
-    )
+    """:func:`generate_async` run to completion in its own event loop (CLI, Streamlit)."""
+    return asyncio.run(generate_async(engine, config, settings, **options))

@@ -67,17 +67,21 @@ def run_model_summaries(
             run_ids = list(
                 session.exec(select(Run.id).order_by(col(Run.id).desc()).limit(limit_runs))
             )
+        # The per-(run, model) identity columns, selected and grouped by alike.
+        keys = (
+            Run.id,
+            Suite.name,
+            Run.status,
+            Run.stop_reason,
+            Run.started_at,
+            Run.finished_at,
+            Model.id,
+            Model.name,
+            Model.simulated,
+        )
         rows = session.exec(
             select(
-                Run.id,
-                Suite.name,
-                Run.status,
-                Run.stop_reason,
-                Run.started_at,
-                Run.finished_at,
-                Model.id,
-                Model.name,
-                Model.simulated,
+                *keys,
                 func.sum(case((ok, 1), else_=0)),
                 func.sum(case((ok, 0), else_=1)),
                 func.coalesce(func.sum(Response.attempts), 0) - func.count(col(Response.id)),
@@ -90,17 +94,7 @@ def run_model_summaries(
             .join(Response, col(Response.run_id) == col(Run.id))
             .join(Model, col(Model.id) == col(Response.model_id))
             .where(col(Run.id).in_(run_ids))
-            .group_by(
-                Run.id,
-                Suite.name,
-                Run.status,
-                Run.stop_reason,
-                Run.started_at,
-                Run.finished_at,
-                Model.id,
-                Model.name,
-                Model.simulated,
-            )
+            .group_by(*keys)
             .order_by(col(Run.id).desc(), Model.name)
         ).all()
         error_rows = session.exec(
