@@ -104,9 +104,10 @@ def test_votes_carry_their_pair_facts_and_position_bias_is_measured(voted_engine
     model_of = _model_of(voted_engine)
     lefty = sign_in(voted_engine, "lefty")
     fair = sign_in(voted_engine, "fair")
-    for imp in impressions(voted_engine, lefty.id):
+    # Seeded sides: a 95% interval for the fair rater's side bias misses 0 one time in 20.
+    for imp in impressions(voted_engine, lefty.id, rng=random.Random(2)):
         record_vote(voted_engine, lefty.id, imp, "left")  # always the left answer
-    for imp in impressions(voted_engine, fair.id):
+    for imp in impressions(voted_engine, fair.id, rng=random.Random(3)):
         left, right = model_of[imp.left_response_id], model_of[imp.right_response_id]
         better = min(left, right, key=PREFERENCE.index)
         record_vote(voted_engine, fair.id, imp, "left" if better == left else "right")
