@@ -22,21 +22,23 @@ import json
 import math
 import random
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+import httpx2
 from openai import AsyncOpenAI
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from blindside.breaker import breaker_for
 from blindside.config import EndpointConfig, ModelConfig, ProjectConfig, Settings
 from blindside.db import session_scope
-from blindside.identity import flag_identity_leaks
+from blindside.identity import answer_checks
+from blindside.identity import model_names as identifying_names
 from blindside.journal import Journal, journal_path, read_journal
 from blindside.limits import (
     DEFAULT_MAX_OUTPUT_TOKENS,
@@ -49,6 +51,7 @@ from blindside.pricing import cost_usd
 from blindside.providers.endpoints import check_api_keys, endpoint_base_urls, make_client
 from blindside.redaction import redact
 from blindside.retry import BadResponseError, RetryPolicy, classify_error, retry_delay, should_retry
+from blindside.streaming import StreamedReply, decode_chunk, server_sent_events
 from blindside.tables import Model, Prompt, Response, Run, Suite, utc_now
 
 PROVIDER_FAILURES = frozenset({"rate_limit", "timeout", "server_error", "bad_response"})
@@ -169,7 +172,8 @@ class Budget:
         self.max_cost_usd = max_cost_usd
         self.spent = 0.0
         self.reserved = 0.0
-        self._costs: dict[str, list[float]] = {}
+        self._dearest: dict[str, float] = {}  # per model, the dearest answer so far
+        self._answers: Counter[str] = Counter()  # per model, answers with a known cost
         self.stopped = False
 
     def estimate(self, task: Task) -> float:
@@ -178,32 +182,38 @@ class Budget:
         The dearest answer of this model so far, and until five answers are in,
         no less than a guess that assumes the full output budget is used.
         """
-        seen = self._costs.get(task.model.name, [])
-        if len(seen) >= 5:
-            return max(seen)
+        name = task.model.name
+        dearest = self._dearest.get(name, 0.0)
+        if self._answers[name] >= 5:
+            return dearest
         guess = cost_usd(
             task.model.pricing,
             prompt_tokens=estimate_tokens(task.messages, 0, tools=task.tools),
             cached_tokens=0,
             completion_tokens=_max_output_tokens(task.model) or DEFAULT_MAX_OUTPUT_TOKENS,
         )
-        return max([guess, *seen])
+        return max(guess, dearest)
 
-    def try_reserve(self, amount: float) -> bool:
+    def reserve(self, task: Task) -> float | None:
+        """Reserve the task's estimated cost; None once the budget would be passed.
+
+        Returns 0.0 without estimating anything when there is no budget.
+        """
         if self.max_cost_usd is None:
-            return True
+            return 0.0
+        amount = self.estimate(task)
         if self.stopped or self.spent + self.reserved + amount > self.max_cost_usd:
             self.stopped = True
-            return False
+            return None
         self.reserved += amount
-        return True
+        return amount
 
     def settle(self, reserved: float, model: str, actual: float | None) -> None:
-        if self.max_cost_usd is not None:
-            self.reserved -= reserved
+        self.reserved -= reserved
         if actual is not None:
             self.spent += actual
-            self._costs.setdefault(model, []).append(actual)
+            self._answers[model] += 1
+            self._dearest[model] = max(actual, self._dearest.get(model, 0.0))
 
 
 def _max_output_tokens(model: ModelConfig) -> int | None:
@@ -238,8 +248,7 @@ async def _call_once(
         params["tools"] = task.tools
     answer = Answer(task.prompt_id, task.model_row_id, task.sample)
     start = time.perf_counter()
-    usage: Any = None
-    chunk_times: list[float] = []
+    usage: Mapping[str, Any] | None = None
     if not endpoint.stream:
         completion = await client.chat.completions.create(
             model=model.model_id,
@@ -252,44 +261,42 @@ async def _call_once(
         choice = completion.choices[0]
         answer.text = choice.message.content or _tool_calls_text(choice.message.tool_calls)
         answer.finish_reason = choice.finish_reason
-        usage = completion.usage
+        usage = completion.usage.model_dump() if completion.usage is not None else None
     else:
-        parts: list[str] = []
-        tool_calls: dict[int, dict[str, str]] = {}
-        chunks = await client.chat.completions.create(
-            model=model.model_id,
-            messages=task.messages,  # type: ignore[arg-type]
-            stream=True,
-            stream_options={"include_usage": True},
+        # The SDK's documented raw request (``client.post`` with ``cast_to=httpx2.Response``):
+        # its auth, base URL, timeout, transport and status errors, without the typed
+        # params and chunks, which cost more CPU than the rest of the request (see
+        # blindside.streaming). The body is JSON-ready already.
+        reply = StreamedReply()
+        body = {
+            "model": model.model_id,
+            "messages": task.messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
             **params,
+        }
+        response = await client.post(
+            "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
         )
-        async for chunk in chunks:
-            if chunk.usage is not None:
-                usage = chunk.usage
-            for choice in chunk.choices:
-                delta = choice.delta
-                if delta.content or delta.tool_calls:
-                    chunk_times.append(time.perf_counter())
-                if delta.content:
-                    parts.append(delta.content)
-                for call in delta.tool_calls or []:
-                    slot = tool_calls.setdefault(call.index, {"name": "", "arguments": ""})
-                    if call.function and call.function.name:
-                        slot["name"] += call.function.name
-                    if call.function and call.function.arguments:
-                        slot["arguments"] += call.function.arguments
-                if choice.finish_reason:
-                    answer.finish_reason = choice.finish_reason
+        try:
+            async for event in server_sent_events(response.aiter_lines()):
+                chunk = decode_chunk(event)
+                if chunk is None:
+                    break
+                reply.add_chunk(chunk, time.perf_counter())
+        finally:
+            await response.aclose()
         answer.latency_ms = (time.perf_counter() - start) * 1000
-        if answer.finish_reason is None:
-            # A stream cut short looks like a normal end to the SDK.
+        if reply.finish_reason is None:
+            # A stream cut short can look like a normal end of the body.
             raise BadResponseError("the stream ended before a finish_reason")
-        answer.text = "".join(parts) or (
-            json.dumps(list(tool_calls.values())) if tool_calls else ""
-        )
-        if chunk_times:
-            answer.ttft_ms = (chunk_times[0] - start) * 1000
-            gaps = [(b - a) * 1000 for a, b in pairwise(chunk_times)]
+        answer.finish_reason = reply.finish_reason
+        answer.text = reply.text
+        usage = reply.usage
+        times = reply.token_times
+        if times:
+            answer.ttft_ms = (times[0] - start) * 1000
+            gaps = [(b - a) * 1000 for a, b in pairwise(times)]
             if gaps:
                 answer.itl_mean_ms = sum(gaps) / len(gaps)
                 answer.itl_p95_ms = _p95(gaps)
@@ -301,7 +308,9 @@ async def _call_once(
     return answer
 
 
-def _account_usage(answer: Answer, model: ModelConfig, task: Task, usage: Any) -> None:
+def _account_usage(
+    answer: Answer, model: ModelConfig, task: Task, usage: Mapping[str, Any] | None
+) -> None:
     """Token counts and cost, from ``usage`` or, when a provider sends none, estimated."""
     if usage is None:
         answer.tokens_estimated = True
@@ -309,15 +318,15 @@ def _account_usage(answer: Answer, model: ModelConfig, task: Task, usage: Any) -
         answer.cached_tokens = 0
         answer.output_tokens = _estimate_text_tokens(answer.text or "")
     else:
-        prompt_details = getattr(usage, "prompt_tokens_details", None)
-        completion_details = getattr(usage, "completion_tokens_details", None)
-        cached = int(getattr(prompt_details, "cached_tokens", None) or 0)
-        prompt = int(usage.prompt_tokens or 0)
+        prompt_details = usage.get("prompt_tokens_details") or {}
+        completion_details = usage.get("completion_tokens_details") or {}
+        cached = int(prompt_details.get("cached_tokens") or 0)
+        prompt = int(usage.get("prompt_tokens") or 0)
         # Some providers count cached tokens beside, not inside, the prompt tokens.
         answer.input_tokens = prompt if model.endpoint.cached_tokens_in_prompt else prompt + cached
         answer.cached_tokens = cached
-        answer.output_tokens = int(usage.completion_tokens or 0)
-        reasoning = getattr(completion_details, "reasoning_tokens", None)
+        answer.output_tokens = int(usage.get("completion_tokens") or 0)
+        reasoning = completion_details.get("reasoning_tokens")
         answer.reasoning_tokens = None if reasoning is None else int(reasoning)
     answer.cost_usd = cost_usd(
         model.pricing,
@@ -356,7 +365,11 @@ async def _ask_model(
     endpoint = model.endpoint
     policy = RetryPolicy.from_endpoint(endpoint)
     limiter = limiter_for(endpoint.name, EndpointLimitConfig.from_endpoint(endpoint))
-    estimated = estimate_tokens(task.messages, _max_output_tokens(model), tools=task.tools)
+    estimated = (
+        estimate_tokens(task.messages, _max_output_tokens(model), tools=task.tools)
+        if limiter.tokens is not None
+        else 0
+    )
     attempt = 0
     while True:
         attempt += 1
@@ -389,7 +402,6 @@ class _Engine:
         queue: asyncio.Queue[Answer | None],
         progress: Progress,
         on_progress: ProgressCallback | None,
-        concurrency: int,
     ) -> None:
         self.clients = clients
         self.secrets = secrets
@@ -399,22 +411,34 @@ class _Engine:
         self.queue = queue
         self.progress = progress
         self.on_progress = on_progress
-        self.slots = asyncio.Semaphore(concurrency)
         self.errors: Counter[str] = Counter()
         self.succeeded = 0
         self.rng = random.Random()
 
+    async def run_all(self, tasks: Sequence[Task], concurrency: int) -> None:
+        """Run every task, at most ``concurrency`` at once, in order of dispatch.
+
+        A fixed set of workers pulling from one queue, rather than a coroutine per
+        task behind a semaphore: thousands of tasks cost no thousands of waiters.
+        """
+        pending = deque(tasks)
+
+        async def worker() -> None:
+            while pending:
+                await self.run_task(pending.popleft())
+
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(pending)))))
+
     async def run_task(self, task: Task) -> None:
-        async with self.slots:
-            estimate = self.budget.estimate(task)
-            if not self.budget.try_reserve(estimate):
-                self.progress.not_requested += 1
-                self._report()
-                return
-            answer = await self._answer(task)
-            self.budget.settle(estimate, task.model.name, answer.cost_usd)
+        reserved = self.budget.reserve(task)
+        if reserved is None:
+            self.progress.not_requested += 1
+            self._report()
+            return
+        answer = await self._answer(task)
+        self.budget.settle(reserved, task.model.name, answer.cost_usd)
         # Journal first: from here on a crash cannot make us pay for this answer again.
-        self.journal.append(asdict(answer))
+        self.journal.append(vars(answer))
         await self.queue.put(answer)
         self.progress.done += 1
         self.progress.retries += max(0, answer.attempts - 1)
@@ -486,13 +510,17 @@ _ANSWER_FIELDS = [
 ]
 
 
-def _store_answers(engine: Engine, run_id: int, answers: Sequence[Answer]) -> None:
+def _store_answers(
+    engine: Engine, run_id: int, answers: Sequence[Answer], names: Sequence[str]
+) -> None:
     """Insert or update the answers' rows in one transaction.
 
     A failed row is replaced by a later attempt; a successful row is never
-    overwritten, so replaying a journal twice changes nothing. Rows go in as
-    one executemany (no ORM object per answer): the writer shares the GIL with
-    the event loop, and ORM bookkeeping here measurably slowed whole runs.
+    overwritten, so replaying a journal twice changes nothing. Each row is
+    checked for identity leaks on the way in (``names``: :func:`model_names`).
+    Rows go in as one Core executemany (no ORM object, no ORM bulk path): the
+    writer shares the GIL with the event loop, and ORM bookkeeping here
+    measurably slowed whole runs.
     """
     if not answers:
         return
@@ -518,11 +546,12 @@ def _store_answers(engine: Engine, run_id: int, answers: Sequence[Answer]) -> No
             key = (answer.prompt_id, answer.model_row_id, answer.sample)
             values = {name: getattr(answer, name) for name in _ANSWER_FIELDS}
             values["created_at"] = now
+            values.update(answer_checks(answer.text, names))
             if key in existing:
                 row_id, error, attempts = existing[key]
                 if error is None:
                     continue
-                updates.append({**values, "id": row_id, "attempts": attempts + answer.attempts})
+                updates.append({**values, "row_id": row_id, "attempts": attempts + answer.attempts})
                 existing[key] = (row_id, answer.error, attempts + answer.attempts)
             elif key in inserts and inserts[key]["error"] is None:
                 continue
@@ -536,13 +565,16 @@ def _store_answers(engine: Engine, run_id: int, answers: Sequence[Answer]) -> No
                     "sample": answer.sample,
                     "attempts": previous + answer.attempts,
                 }
+        table = Response.__table__  # type: ignore[attr-defined]
         if inserts:
-            session.execute(insert(Response), list(inserts.values()))
+            session.execute(insert(table), list(inserts.values()))
         if updates:
-            session.execute(update(Response), updates)
+            session.execute(update(table).where(table.c.id == bindparam("row_id")), updates)
 
 
-async def _writer(engine: Engine, run_id: int, queue: asyncio.Queue[Answer | None]) -> None:
+async def _writer(
+    engine: Engine, run_id: int, queue: asyncio.Queue[Answer | None], names: Sequence[str]
+) -> None:
     """Store answers in batches: when WRITE_BATCH are waiting, or WRITE_INTERVAL_S after the first.
 
     Few, large transactions keep the writer thread off the GIL most of the
@@ -568,11 +600,11 @@ async def _writer(engine: Engine, run_id: int, queue: asyncio.Queue[Answer | Non
             pass
         if batch and (finished or len(batch) >= WRITE_BATCH or loop.time() >= deadline):
             # The database call runs in a thread so requests keep flowing meanwhile.
-            await asyncio.to_thread(_store_answers, engine, run_id, batch)
+            await asyncio.to_thread(_store_answers, engine, run_id, batch, names)
             batch = []
 
 
-def replay_journal(engine: Engine, run_id: int) -> int:
+def replay_journal(engine: Engine, run_id: int, names: Sequence[str]) -> int:
     """Store the answers a killed process journaled but did not write; returns how many."""
     path = journal_path(engine, run_id)
     records = list(read_journal(path))
@@ -580,7 +612,7 @@ def replay_journal(engine: Engine, run_id: int) -> int:
     for record in records:
         with contextlib.suppress(TypeError):
             answers.append(Answer(**record))
-    _store_answers(engine, run_id, answers)
+    _store_answers(engine, run_id, answers, names)
     path.unlink(missing_ok=True)
     return len(answers)
 
@@ -752,12 +784,15 @@ async def generate_async(
         raise GenerationError(f"model(s) not registered, run `blindside init`: {unregistered}")
 
     run_id = _find_or_create_run(engine, suite, models, samples, new_run, max_cost_usd)
-    recovered = replay_journal(engine, run_id)
+    # Answers that name their author would unblind a vote: each is flagged (and its
+    # style measured) as it is stored, against every configured name.
+    names = identifying_names(engine)
+    recovered = replay_journal(engine, run_id, names)
     tasks, already_done = plan_tasks(engine, run_id, chains, samples)
     progress = Progress(total=len(tasks))
     queue: asyncio.Queue[Answer | None] = asyncio.Queue()
     journal = Journal(journal_path(engine, run_id))
-    writer = asyncio.create_task(_writer(engine, run_id, queue))
+    writer = asyncio.create_task(_writer(engine, run_id, queue, names))
 
     with endpoint_base_urls(endpoints.values(), settings, config.models) as urls:
         clients = {name: make_client(e, urls[name]) for name, e in endpoints.items()}
@@ -770,10 +805,9 @@ async def generate_async(
             queue,
             progress,
             on_progress,
-            concurrency,
         )
         try:
-            await asyncio.gather(*(state.run_task(t) for t in tasks))
+            await state.run_all(tasks, concurrency)
         finally:
             await queue.put(None)
             await writer
@@ -797,9 +831,6 @@ async def generate_async(
         run.stop_reason = stop_reason
         session.add(run)
     pairs = build_pairs(engine, run_id)
-    # Answers that name their author would unblind a vote: flag them (and
-    # measure their style) once, here, rather than at every leaderboard load.
-    flag_identity_leaks(engine, run_id)
     return RunResult(
         run_id=run_id,
         requested=len(tasks) - progress.not_requested,

@@ -3,10 +3,10 @@
 Blinding breaks when an answer names its author: "As an AI model developed by
 OpenAI…", "I'm Claude", or a configured model's own name. A vote on such an
 answer measures brand preference, not quality, so each answer is checked once,
-after it is stored, and ``Response.identity_leak`` lets a leaderboard cut drop
-the votes on it.
+as the generation engine stores it, and ``Response.identity_leak`` lets a
+leaderboard cut drop the votes on it.
 
-The same pass computes the style features that style control needs (length and
+The same check computes the style features that style control needs (length and
 markdown counts), so a leaderboard never parses answer texts.
 
 What counts as a leak
@@ -32,11 +32,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from blindside.db import session_scope
 from blindside.tables import Model, Response, Vote
@@ -228,12 +229,56 @@ def model_names(engine: Engine) -> list[str]:
     return [s for row in rows for s in row if s]
 
 
-def flag_identity_leaks(engine: Engine, run_id: int | None = None) -> int:
-    """Check the answers of a run (or all runs) for identity leaks, and measure their style.
+def answer_checks(text: str | None, names: Iterable[str]) -> dict[str, Any]:
+    """The post-processing columns of one ``response`` row: leak flag and style counts.
 
-    Call after a generation run has stored its answers. Idempotent: rerunning
-    recomputes every flag, and votes already cast on the run's answers get the
-    new flag too (``Vote.identity_leak`` is a copy used by the GROUP BY).
+    Parameters
+    ----------
+    text : str or None
+        The answer.
+    names : iterable of str
+        What the answer must not mention (:func:`model_names`).
+
+    Returns
+    -------
+    dict
+        ``identity_leak``, ``text_chars``, ``md_headers``, ``md_list_items``, ``md_bold``.
+    """
+    features = style_features(text)
+    return {
+        "identity_leak": leaks_identity(text or "", names),
+        "text_chars": features.chars,
+        "md_headers": features.headers,
+        "md_list_items": features.list_items,
+        "md_bold": features.bold,
+    }
+
+
+def refresh_vote_leaks(session: Session, run_id: int | None = None) -> None:
+    """Copy the answers' leak flags onto their votes (``Vote.identity_leak`` feeds the GROUP BY).
+
+    A vote leaks when either of its answers does.
+    """
+    leaky = select(Response.id).where(col(Response.identity_leak).is_(True))
+    votes = update(Vote)
+    if run_id is not None:
+        votes = votes.where(Vote.run_id == run_id)
+    session.exec(  # type: ignore[call-overload]
+        votes.values(
+            identity_leak=or_(
+                col(Vote.left_response_id).in_(leaky), col(Vote.right_response_id).in_(leaky)
+            )
+        )
+    )
+
+
+def flag_identity_leaks(engine: Engine, run_id: int | None = None) -> int:
+    """Check stored answers again for identity leaks, and measure their style.
+
+    The generation engine checks every answer as it stores it
+    (:func:`answer_checks`); this re-checks a run (or all runs), for instance
+    after models were added whose names older answers might mention.
+    Idempotent, and votes already cast on the answers get the new flag too.
 
     Parameters
     ----------
@@ -247,41 +292,16 @@ def flag_identity_leaks(engine: Engine, run_id: int | None = None) -> int:
         Answers of the run (or database) flagged as leaking.
     """
     names = model_names(engine)
-    leaking: list[int] = []
     with session_scope(engine) as session:
         query = select(Response.id, Response.text).where(col(Response.text).is_not(None))
         if run_id is not None:
             query = query.where(Response.run_id == run_id)
-        rows = []
         # Plain tuples and one executemany: a run has thousands of answers.
-        for response_id, text in session.exec(query):
-            features = style_features(text)
-            leak = leaks_identity(text or "", names)
-            rows.append(
-                {
-                    "id": response_id,
-                    "identity_leak": leak,
-                    "text_chars": features.chars,
-                    "md_headers": features.headers,
-                    "md_list_items": features.list_items,
-                    "md_bold": features.bold,
-                }
-            )
-            if leak:
-                leaking.append(response_id)
+        rows = [
+            {"id": row_id, **answer_checks(text, names)} for row_id, text in session.exec(query)
+        ]
         if rows:
             session.execute(update(Response), rows)
         session.flush()
-        # Refresh the copy on votes: a vote leaks when either of its answers does.
-        leaky = select(Response.id).where(col(Response.identity_leak).is_(True))
-        votes = update(Vote)
-        if run_id is not None:
-            votes = votes.where(Vote.run_id == run_id)
-        session.exec(  # type: ignore[call-overload]
-            votes.values(
-                identity_leak=or_(
-                    col(Vote.left_response_id).in_(leaky), col(Vote.right_response_id).in_(leaky)
-                )
-            )
-        )
-    return len(leaking)
+        refresh_vote_leaks(session, run_id)
+    return sum(row["identity_leak"] for row in rows)

@@ -254,13 +254,21 @@ class ConcurrencyLimit:
         self._release()
 
     def _release(self) -> None:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
         with self._lock:
             while self._waiters:
                 waiter = self._waiters.popleft()
                 if waiter.future.done():
                     continue  # cancelled while queued: skip it
                 try:
-                    waiter.loop.call_soon_threadsafe(_wake, waiter.future)
+                    if waiter.loop is running:
+                        # Same loop: no need to wake it through its self-pipe (a syscall).
+                        waiter.loop.call_soon(_wake, waiter.future)
+                    else:
+                        waiter.loop.call_soon_threadsafe(_wake, waiter.future)
                 except RuntimeError:
                     continue  # its loop is closed: that caller is gone
                 waiter.granted = True  # the slot moves over; in_use is unchanged

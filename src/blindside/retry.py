@@ -1,8 +1,9 @@
 """When to retry a failed request, how long to wait, and what kind of failure it was.
 
 Pure functions over exceptions raised by the ``openai`` SDK (with its own
-retries off) and by the ``httpx2`` transport underneath it, which surfaces
-unwrapped when a stream breaks after the response started.
+retries off), by the ``httpx2`` layer underneath it, which surfaces unwrapped
+when a stream breaks after the response started, by the aiohttp transport
+under that, and by our own stream reader (:mod:`blindside.streaming`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import aiohttp
 import httpx2
 import openai
+
+from blindside.streaming import StreamError
 
 if TYPE_CHECKING:
     from blindside.config import EndpointConfig
@@ -204,7 +208,7 @@ def retry_after_seconds(
     return max(0.0, when.timestamp() - current)
 
 
-def _code(exc: openai.APIError) -> str:
+def _code(exc: openai.APIError | StreamError) -> str:
     return (exc.code or "").lower()
 
 
@@ -217,7 +221,7 @@ def _text(exc: BaseException) -> str:
     return " ".join(parts)
 
 
-def _classify_body(exc: openai.APIError) -> ErrorClass | None:
+def _classify_body(exc: openai.APIError | StreamError) -> ErrorClass | None:
     """Context-length and content-filter refusals, named by code or by message."""
     code = _code(exc)
     if code == "context_length_exceeded" or _CONTEXT_LENGTH.search(_text(exc)):
@@ -225,6 +229,24 @@ def _classify_body(exc: openai.APIError) -> ErrorClass | None:
     if code in _CONTENT_FILTER_CODES or _CONTENT_FILTER.search(_text(exc)):
         return "content_filter"
     return None
+
+
+def _dropped_connection(exc: BaseException) -> bool:
+    """A refused, reset or closed connection under the SDK's and httpx2's wrappers.
+
+    The aiohttp transport maps every ``ClientConnectionError`` that is not a
+    timeout to httpx2's ``ConnectTimeout``, so the SDK reports a refused
+    connection as ``APITimeoutError``; the aiohttp error in the chain of
+    causes says what happened.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, aiohttp.ClientError):
+            return isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
+                cause, TimeoutError
+            )
+        cause = cause.__cause__
+    return False
 
 
 def classify_error(exc: BaseException) -> ErrorClass:
@@ -248,6 +270,8 @@ def classify_error(exc: BaseException) -> ErrorClass:
         return "bad_response"
     if isinstance(exc, openai.ContentFilterFinishReasonError):
         return "content_filter"
+    if _dropped_connection(exc):
+        return "server_error"
     # APITimeoutError before APIConnectionError, its base class
     if isinstance(exc, openai.APITimeoutError | TimeoutError | httpx2.TimeoutException):
         return "timeout"
@@ -264,7 +288,7 @@ def classify_error(exc: BaseException) -> ErrorClass:
         if status >= 500:
             return "server_error"
         return _classify_body(exc) or "other"
-    if isinstance(exc, openai.APIError):
+    if isinstance(exc, openai.APIError | StreamError):
         # error event in a stream (no HTTP status of its own)
         named = _classify_body(exc)
         if named is not None:
@@ -298,7 +322,7 @@ def is_retryable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, openai.APIResponseValidationError):
         return False
-    if isinstance(exc, openai.APIError):
+    if isinstance(exc, openai.APIError | StreamError):
         return classify_error(exc) in ("rate_limit", "server_error", "timeout")
     return False
 

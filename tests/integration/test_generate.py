@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 from blindside.config import Settings
 from blindside.db import create_db_engine
 from blindside.generate import GenerationError, generate
+from blindside.identity import leaks_identity, model_names
 from blindside.pricing import cost_usd
 from blindside.project import generate_demo_answers, init_project, suites_missing_demo_answers
 from blindside.tables import Model, Pair, Prompt, Response, Run, Suite
@@ -53,6 +54,9 @@ def test_generate_stores_every_answer_with_metrics(settings: Settings, project) 
             )
         )
         assert row.served_by == models[row.model_id].name
+        # Checked as it was stored: style counts and the identity flag.
+        assert row.text_chars == len(row.text)
+        assert row.identity_leak is leaks_identity(row.text, model_names(engine))
     assert result.pairs_created == len(
         {r.prompt_id for r in ok if sum(o.prompt_id == r.prompt_id for o in ok) == 2}
     )
@@ -114,3 +118,19 @@ def test_max_cost_stops_the_run_cleanly(settings: Settings, project) -> None:
     rest = generate(engine, config, settings, suite_name="high_stakes", model_names=TWO_MODELS)
     assert rest.run_id == result.run_id and rest.stop_reason is None
     assert rest.skipped == result.succeeded
+
+
+def test_answers_naming_a_configured_model_are_flagged_as_stored(
+    settings: Settings, project
+) -> None:
+    engine, config = project
+    with Session(engine) as s:
+        # A model whose id is a word every answer uses: each answer now "names" it.
+        s.add(Model(name="Article model", endpoint="demo", model_id="the", active=False))
+        s.commit()
+    result = generate(engine, config, settings, suite_name="high_volume", model_names=TWO_MODELS)
+    with Session(engine) as s:
+        rows = s.exec(select(Response).where(Response.run_id == result.run_id)).all()
+    with_the = [r for r in rows if r.text and " the " in f" {r.text.lower()} "]
+    assert with_the and all(r.identity_leak for r in with_the)
+    assert all("the" in (r.text or "").lower() for r in rows if r.identity_leak)

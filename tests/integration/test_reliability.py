@@ -7,6 +7,7 @@ loopback port, with faults injected by the provider itself.
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -122,6 +123,47 @@ def test_each_fault_class_at_20_percent(tmp_path: Path, kind: str) -> None:
     assert sum(r.attempts > 1 for r in rows) > 0.05 * len(rows)
     # With 4 attempts at a 20% fault rate nearly everything ends up answered.
     assert result.succeeded >= 0.95 * len(rows)
+
+
+# What each fault looks like to the client, through the real SDK and transport.
+FAULT_CLASSES = {
+    "429": "rate_limit",
+    "500": "server_error",
+    "503": "server_error",
+    "timeout": "timeout",
+    "malformed": "bad_response",
+    "truncate": "server_error",  # the connection drops mid-stream
+}
+
+
+@pytest.mark.parametrize(("kind", "error_class"), FAULT_CLASSES.items())
+def test_each_fault_kind_gets_its_error_class(tmp_path: Path, kind: str, error_class: str) -> None:
+    suites = workspace(tmp_path, timeout=0.5, attempts=1, prompts=2)
+    faults = FaultConfig(rate=1.0, kinds=(kind,), retry_after_s=0.05)
+    with demo(suites, faults=faults) as server:
+        result, rows, _ = run(tmp_path, server, suites)
+    assert result.succeeded == 0 and len(rows) == 4
+    assert {r.error_class for r in rows} == {error_class}
+
+
+def test_a_refused_connection_is_a_retried_server_error(tmp_path: Path) -> None:
+    suites = workspace(tmp_path, attempts=2, prompts=2)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{unused.getsockname()[1]}/v1"  # bound, never listening
+        settings = load_settings(
+            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+            models_path=tmp_path / "models.toml",
+            suites_dir=suites,
+            environ={"BLINDSIDE_DEMO_URL": nobody},
+        )
+        engine, report = init_project(settings)
+        result = generate(engine, report.config, settings, suite_name="hv")
+    with Session(engine) as s:
+        rows = s.exec(select(Response)).all()
+    assert result.succeeded == 0 and len(rows) == 4
+    assert {r.error_class for r in rows} == {"server_error"}
+    assert all(r.attempts == 2 for r in rows)
 
 
 def test_exhausted_retries_are_classified(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import email.utils
 import json
 import random
 
+import aiohttp
 import httpx2
 import openai
 import pytest
@@ -23,6 +24,7 @@ from blindside.retry import (
     retry_delay,
     should_retry,
 )
+from blindside.streaming import StreamError
 
 REQUEST = httpx2.Request("POST", "https://api.example.com/v1/chat/completions")
 
@@ -144,6 +146,19 @@ CASES: list[tuple[str, BaseException, str, bool]] = [
         "context_length",
         False,
     ),
+    (
+        "our stream reader's error event",
+        StreamError({"message": "slow down", "code": "rate_limit_exceeded"}),
+        "rate_limit",
+        True,
+    ),
+    (
+        "our stream reader's filter event",
+        StreamError({"message": "blocked by the content filter", "type": "invalid_request"}),
+        "content_filter",
+        False,
+    ),
+    ("our stream reader's bare event", StreamError({}), "server_error", True),
     ("value error", ValueError("bug"), "other", False),
     ("key error", KeyError("choices"), "other", False),
 ]
@@ -300,3 +315,19 @@ def test_real_asyncio_timeout_is_a_retryable_timeout() -> None:
     exc = asyncio.run(main())
     assert classify_error(exc) == "timeout"
     assert is_retryable(exc)
+
+
+def _wrapped_by_the_aiohttp_transport(cause: BaseException) -> openai.APITimeoutError:
+    """The chain the SDK raises when the aiohttp transport maps ``cause`` to ConnectTimeout."""
+    mapped = httpx2.ConnectTimeout(str(cause))
+    mapped.__cause__ = cause
+    exc = openai.APITimeoutError(request=REQUEST)
+    exc.__cause__ = mapped
+    return exc
+
+
+def test_the_aiohttp_cause_decides_between_timeout_and_dropped_connection() -> None:
+    dropped = _wrapped_by_the_aiohttp_transport(aiohttp.ServerDisconnectedError())
+    assert classify_error(dropped) == "server_error" and is_retryable(dropped)
+    slow = _wrapped_by_the_aiohttp_transport(aiohttp.SocketTimeoutError("read"))
+    assert classify_error(slow) == "timeout" and is_retryable(slow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -17,13 +17,16 @@ MODEL = ModelConfig(
 TASK = Task(1, 1, 0, [{"role": "user", "content": "x" * 400}], None, (MODEL,))
 
 
-def usage(prompt: int, cached: int, completion: int, reasoning: int | None = None):
-    return SimpleNamespace(
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        prompt_tokens_details=SimpleNamespace(cached_tokens=cached),
-        completion_tokens_details=SimpleNamespace(reasoning_tokens=reasoning),
-    )
+def usage(
+    prompt: int, cached: int, completion: int, reasoning: int | None = None
+) -> dict[str, Any]:
+    """A usage object as a stream's last chunk carries it."""
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
+    }
 
 
 def test_cached_tokens_inside_prompt_tokens() -> None:

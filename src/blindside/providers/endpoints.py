@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, DefaultAioHttpClient
 
 from blindside.config import EndpointConfig, ModelConfig, Settings
 from blindside.providers.demo import FaultConfig, create_demo_app, load_demo_knowledge
@@ -70,13 +70,18 @@ def make_client(endpoint: EndpointConfig, base_url: str) -> AsyncOpenAI:
     """An SDK client for one endpoint.
 
     The SDK's own retries are off (``max_retries=0``): the generation engine
-    retries itself so that every attempt is counted and recorded.
+    retries itself so that every attempt is counted and recorded. Requests go
+    over the SDK's aiohttp transport: with dozens of streams in flight, httpx's
+    connection pool cost about a quarter of the client's CPU per request
+    (``benchmarks/bench_generate.py`` prints both). The client must be closed
+    in the event loop that used it.
     """
     return AsyncOpenAI(
         base_url=base_url,
         api_key=endpoint.api_key(),
         timeout=endpoint.timeout_s,
         max_retries=0,
+        http_client=DefaultAioHttpClient(),
     )
 
 
