@@ -1,15 +1,19 @@
 """Generation throughput against the demo provider on a loopback port.
 
-Serves ``blindside serve-demo --latency-ms 100`` in its own process, then in
-this process, one after the other:
+Serves ``blindside serve-demo --latency-ms 100 --no-access-log`` in its own
+process, then in this process, one after the other in each round:
 
-1. baseline: a bare ``AsyncOpenAI`` + ``asyncio.gather`` + semaphore, streaming
-   every request and reading it to the end, storing nothing;
-2. blindside: ``generate`` on a fresh SQLite file, storing every answer
-   (with limits, retries, journal, batched writes).
+1. bare AsyncOpenAI: ``AsyncOpenAI`` + ``asyncio.gather`` + semaphore, streaming
+   every request with the SDK's defaults (httpx transport, typed chunks) and
+   reading it to the end, storing nothing;
+2. bare, blindside's HTTP path: the same, but over the SDK's aiohttp transport
+   and its raw ``client.post``, decoding events with ``blindside.streaming``,
+   as the engine does: the engine's own overhead is the distance to this one;
+3. blindside: ``generate`` on a fresh SQLite file, storing every answer
+   (with limits, retries, journal, batched writes, leak checks, pairs).
 
 Prints the wall times, the ideal (requests x latency / concurrency) and the
-ratios. Usage::
+ratios, best of each and paired per round. Usage::
 
     .venv/bin/python benchmarks/bench_generate.py [--requests 2000] [--concurrency 64]
 """
@@ -30,13 +34,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx2
 import openai
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, DefaultAioHttpClient
 from sqlmodel import Session, func, select
 
 from blindside.config import load_settings
 from blindside.generate import generate
 from blindside.project import init_project
+from blindside.streaming import StreamedReply, decode_chunk, server_sent_events
 from blindside.tables import Response
 
 MODELS = ("careful", "fast-cheap", "verbose", "erratic")
@@ -111,7 +117,7 @@ async def bare_baseline(base_url: str, prompts: list[str], concurrency: int) -> 
 
     async def one(model: str, text: str) -> None:
         async with slots:
-            # The erratic profile fails ~3% of requests with a 503, for both contenders.
+            # The erratic profile fails ~3% of requests with a 503, for every contender.
             with contextlib.suppress(openai.APIError):
                 stream = await client.chat.completions.create(
                     model=model,
@@ -128,12 +134,48 @@ async def bare_baseline(base_url: str, prompts: list[str], concurrency: int) -> 
     return wall
 
 
+async def bare_same_path(base_url: str, prompts: list[str], concurrency: int) -> float:
+    """The least a client on blindside's HTTP path can do (aiohttp, raw events), nothing stored."""
+    start = time.perf_counter()
+    client = AsyncOpenAI(
+        base_url=base_url, api_key="demo", max_retries=0, http_client=DefaultAioHttpClient()
+    )
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(model: str, text: str) -> None:
+        async with slots:
+            with contextlib.suppress(openai.APIError):
+                body = {
+                    "model": model,
+                    "messages": [{"role": "user", "content": text}],
+                    "stream": True,
+                    "stream_options": {"include_usage": True},
+                }
+                response = await client.post(
+                    "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
+                )
+                reply = StreamedReply()
+                try:
+                    async for event in server_sent_events(response.aiter_lines()):
+                        chunk = decode_chunk(event)
+                        if chunk is None:
+                            break
+                        reply.add_chunk(chunk, time.perf_counter())
+                finally:
+                    await response.aclose()
+
+    await asyncio.gather(*(one(m, p) for p in prompts for m in MODELS))
+    wall = time.perf_counter() - start
+    await client.close()
+    return wall
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency-ms", type=float, default=100.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     n_prompts = args.requests // len(MODELS)
     requests = n_prompts * len(MODELS)
@@ -157,6 +199,7 @@ def main() -> None:
                 str(root / "suites"),
                 "--config",
                 str(root / "models.toml"),
+                "--no-access-log",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -167,7 +210,8 @@ def main() -> None:
                 json.loads(line)["text"]
                 for line in (root / "suites" / "bench.jsonl").read_text().splitlines()
             ]
-            asyncio.run(bare_baseline(url, prompts[:8], args.concurrency))  # warm-up
+            asyncio.run(bare_baseline(url, prompts[:8], args.concurrency))  # warm-ups
+            asyncio.run(bare_same_path(url, prompts[:8], args.concurrency))
             settings = load_settings(
                 database_url=f"sqlite:///{root / 'bench.db'}",
                 models_path=root / "models.toml",
@@ -176,9 +220,10 @@ def main() -> None:
             )
             engine, report = init_project(settings)
             # Interleaved rounds, best of each: the machine's other load hits both alike.
-            baseline_times, engine_times = [], []
+            baseline_times, same_path_times, engine_times = [], [], []
             for _ in range(args.rounds):
                 baseline_times.append(asyncio.run(bare_baseline(url, prompts, args.concurrency)))
+                same_path_times.append(asyncio.run(bare_same_path(url, prompts, args.concurrency)))
                 result = generate(
                     engine,
                     report.config,
@@ -200,27 +245,33 @@ def main() -> None:
             server.wait(timeout=10)
 
     ideal_s = requests * args.latency_ms / 1000 / args.concurrency
-    baseline_s, engine_s = min(baseline_times), min(engine_times)
-    paired = sorted(e / b for b, e in zip(baseline_times, engine_times, strict=True))
+    baseline_s, same_path_s, engine_s = min(baseline_times), min(same_path_times), min(engine_times)
+
+    def paired(reference: list[float]) -> str:
+        ratios = sorted(e / b for b, e in zip(reference, engine_times, strict=True))
+        listed = ", ".join(f"{r:.3f}" for r in ratios)
+        return f"{listed}; median {statistics.median(ratios):.3f}"
+
+    def times(values: list[float]) -> str:
+        return ", ".join(f"{t:.3f}" for t in values)
+
     print(
-        f"requests            {requests} at concurrency {args.concurrency}, "
+        f"requests              {requests} at concurrency {args.concurrency}, "
         f"{args.latency_ms:.0f} ms simulated latency"
     )
-    print(f"ideal               {ideal_s:7.3f} s  (requests x latency / concurrency)")
-    print(f"bare AsyncOpenAI    {baseline_s:7.3f} s  {baseline_s / ideal_s:5.3f}x ideal")
+    print(f"ideal                 {ideal_s:7.3f} s  (requests x latency / concurrency)")
+    print(f"bare AsyncOpenAI      {baseline_s:7.3f} s  {baseline_s / ideal_s:5.3f}x ideal")
+    print(f"bare, blindside path  {same_path_s:7.3f} s  {same_path_s / ideal_s:5.3f}x ideal")
     print(
-        f"blindside generate  {engine_s:7.3f} s  {engine_s / ideal_s:5.3f}x ideal  "
-        f"{engine_s / baseline_s:5.3f}x baseline"
+        f"blindside generate    {engine_s:7.3f} s  {engine_s / ideal_s:5.3f}x ideal  "
+        f"{engine_s / baseline_s:5.3f}x bare  {engine_s / same_path_s:5.3f}x bare path"
     )
+    print(f"paired vs bare        {paired(baseline_times)} (per round: blindside / bare)")
+    print(f"paired vs bare path   {paired(same_path_times)}")
+    print(f"answers stored        {stored} per run ({result.succeeded} ok, {result.failed} failed)")
     print(
-        f"paired ratios       {', '.join(f'{r:.3f}' for r in paired)} "
-        f"(each round's blindside / that round's baseline); median {statistics.median(paired):.3f}"
-    )
-    print(f"answers stored      {stored} per run ({result.succeeded} ok, {result.failed} failed)")
-    print(
-        f"rounds              {args.rounds}, best of each; baseline "
-        f"{', '.join(f'{t:.3f}' for t in baseline_times)}; blindside "
-        f"{', '.join(f'{t:.3f}' for t in engine_times)}"
+        f"rounds                {args.rounds}, best of each; bare {times(baseline_times)}; "
+        f"bare path {times(same_path_times)}; blindside {times(engine_times)}"
     )
 
 

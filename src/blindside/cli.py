@@ -176,6 +176,7 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
         knowledge_paths=sorted(Path(settings.suites_dir).glob("*.jsonl")),
         faults=faults,
         model_faults=model_faults,
+        access_log=not args.no_access_log,
     )
     return EXIT_OK
 
@@ -400,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults", default="", help="comma list of 429,500,503,timeout,malformed,truncate"
     )
     p.add_argument("--latency-ms", type=float, default=None, help="fixed latency per request")
+    p.add_argument(
+        "--no-access-log", action="store_true", help="no log line per request (load tests)"
+    )
     p.set_defaults(func=cmd_serve_demo)
 
     p = sub.add_parser("probe", parents=[common], help="check what an endpoint supports")

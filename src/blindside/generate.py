@@ -3,7 +3,7 @@
 A run is keyed on its configuration (suite content, models, samples): running
 the same command again resumes that run and requests only the (prompt, model,
 sample) triples with no successful answer yet. Every finished answer is
-journaled before it is queued for the batched database writer, so a killed
+journaled before it is handed to the batched database writer, so a killed
 process loses nothing it paid for (:mod:`blindside.journal`).
 
 Per endpoint, requests pass a limiter shared by every run in the process
@@ -399,7 +399,7 @@ class _Engine:
         samples: int,
         budget: Budget,
         journal: Journal,
-        queue: asyncio.Queue[Answer | None],
+        writer: BatchWriter,
         progress: Progress,
         on_progress: ProgressCallback | None,
     ) -> None:
@@ -408,7 +408,7 @@ class _Engine:
         self.samples = samples
         self.budget = budget
         self.journal = journal
-        self.queue = queue
+        self.writer = writer
         self.progress = progress
         self.on_progress = on_progress
         self.errors: Counter[str] = Counter()
@@ -439,7 +439,7 @@ class _Engine:
         self.budget.settle(reserved, task.model.name, answer.cost_usd)
         # Journal first: from here on a crash cannot make us pay for this answer again.
         self.journal.append(vars(answer))
-        await self.queue.put(answer)
+        self.writer.add(answer)
         self.progress.done += 1
         self.progress.retries += max(0, answer.attempts - 1)
         if answer.ok:
@@ -572,36 +572,44 @@ def _store_answers(
             session.execute(update(table).where(table.c.id == bindparam("row_id")), updates)
 
 
-async def _writer(
-    engine: Engine, run_id: int, queue: asyncio.Queue[Answer | None], names: Sequence[str]
-) -> None:
-    """Store answers in batches: when WRITE_BATCH are waiting, or WRITE_INTERVAL_S after the first.
+class BatchWriter:
+    """Stores answers in batches: every WRITE_INTERVAL_S, or once WRITE_BATCH are waiting.
 
     Few, large transactions keep the writer thread off the GIL most of the
     time (measured: flushing whenever the queue ran empty cost a 2,000-request
-    run about 20% of its wall time). The journal, not the writer, is what
-    makes a crash safe.
+    run about 20% of its wall time), and :meth:`add` wakes nobody until a
+    batch is due. The journal, not the writer, is what makes a crash safe.
     """
-    loop = asyncio.get_running_loop()
-    batch: list[Answer] = []
-    deadline = 0.0
-    finished = False
-    while not finished:
-        timeout = max(0.0, deadline - loop.time()) if batch else None
-        try:
-            item = await asyncio.wait_for(queue.get(), timeout)
-            if item is None:
-                finished = True
-            else:
-                if not batch:
-                    deadline = loop.time() + WRITE_INTERVAL_S
-                batch.append(item)
-        except TimeoutError:
-            pass
-        if batch and (finished or len(batch) >= WRITE_BATCH or loop.time() >= deadline):
-            # The database call runs in a thread so requests keep flowing meanwhile.
-            await asyncio.to_thread(_store_answers, engine, run_id, batch, names)
-            batch = []
+
+    def __init__(self, engine: Engine, run_id: int, names: Sequence[str]) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.names = names
+        self._batch: list[Answer] = []
+        self._due = asyncio.Event()
+        self._closed = False
+
+    def add(self, answer: Answer) -> None:
+        self._batch.append(answer)
+        if len(self._batch) >= WRITE_BATCH:
+            self._due.set()
+
+    def close(self) -> None:
+        """No more answers: :meth:`run` stores what is left and returns."""
+        self._closed = True
+        self._due.set()
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), WRITE_INTERVAL_S)
+            self._due.clear()
+            batch, self._batch = self._batch, []
+            if batch:
+                # The database call runs in a thread so requests keep flowing meanwhile.
+                await asyncio.to_thread(_store_answers, self.engine, self.run_id, batch, self.names)
+            if self._closed and not self._batch:
+                return
 
 
 def replay_journal(engine: Engine, run_id: int, names: Sequence[str]) -> int:
@@ -790,9 +798,9 @@ async def generate_async(
     recovered = replay_journal(engine, run_id, names)
     tasks, already_done = plan_tasks(engine, run_id, chains, samples)
     progress = Progress(total=len(tasks))
-    queue: asyncio.Queue[Answer | None] = asyncio.Queue()
     journal = Journal(journal_path(engine, run_id))
-    writer = asyncio.create_task(_writer(engine, run_id, queue, names))
+    writer = BatchWriter(engine, run_id, names)
+    writing = asyncio.create_task(writer.run())
 
     with endpoint_base_urls(endpoints.values(), settings, config.models) as urls:
         clients = {name: make_client(e, urls[name]) for name, e in endpoints.items()}
@@ -802,15 +810,15 @@ async def generate_async(
             samples,
             Budget(max_cost_usd),
             journal,
-            queue,
+            writer,
             progress,
             on_progress,
         )
         try:
             await state.run_all(tasks, concurrency)
         finally:
-            await queue.put(None)
-            await writer
+            writer.close()
+            await writing
             for client in clients.values():
                 await client.close()
     # Everything journaled is in the database now.
