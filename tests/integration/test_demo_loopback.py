@@ -125,3 +125,37 @@ def test_stop_releases_the_port() -> None:
     with LoopbackServer(create_demo_app(latency_scale=0.0), port=port) as again:
         assert again.port == port and again.running
     srv.stop()  # idempotent
+
+
+def test_a_stream_the_client_leaves_is_not_a_completion() -> None:
+    """A client that hangs up mid-stream was not served: the stats must not count it."""
+    app = create_demo_app(latency_scale=SCALE, knowledge=KNOWLEDGE)
+    plan = plan_completion(
+        DEMO_PROFILES["careful"], MESSAGES, knowledge=KNOWLEDGE, latency_scale=SCALE
+    )
+
+    async def leave_after_first_chunk(base_url: str) -> None:
+        async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
+            stream = await client.chat.completions.create(
+                model="careful", messages=MESSAGES, stream=True
+            )
+            async for _ in stream:
+                break
+            await stream.close()
+
+    async def read_to_the_end(base_url: str) -> None:
+        async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
+            stream = await client.chat.completions.create(
+                model="careful", messages=MESSAGES, stream=True
+            )
+            async for _ in stream:
+                pass
+
+    with LoopbackServer(app) as srv:
+        asyncio.run(leave_after_first_chunk(srv.base_url))
+        time.sleep(plan.total_s + 0.2)  # long past the end the stream would have had
+        left = app.state.stats.snapshot()
+        asyncio.run(read_to_the_end(srv.base_url))
+        served = app.state.stats.snapshot()
+    assert (left["requests"], left["completions"]) == (1, 0)
+    assert (served["requests"], served["completions"]) == (2, 1)
