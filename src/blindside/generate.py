@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import math
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -612,6 +613,25 @@ class BatchWriter:
                 return
 
 
+@contextlib.contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Keep the cyclic GC's full collections off the objects that existed before the run.
+
+    A run allocates many short-lived objects, and each full collection walked every
+    long-lived one (the SDK's type modules, SQLAlchemy, Streamlit): in a process
+    making three 2,000-request runs, seven full collections took 0.6 s, up to
+    0.12 s each, with every stream in flight waiting (measured with
+    ``gc.callbacks``). Frozen
+    objects are still freed by reference counting; unfreezing at the end hands
+    them back to the collector. A concurrent run's unfreeze only costs speed.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def replay_journal(engine: Engine, run_id: int, names: Sequence[str]) -> int:
     """Store the answers a killed process journaled but did not write; returns how many."""
     path = journal_path(engine, run_id)
@@ -860,5 +880,10 @@ async def generate_async(
 def generate(
     engine: Engine, config: ProjectConfig, settings: Settings, **options: Any
 ) -> RunResult:
-    """:func:`generate_async` run to completion in its own event loop (CLI, Streamlit)."""
-    return asyncio.run(generate_async(engine, config, settings, **options))
+    """:func:`generate_async` run to completion in its own event loop (CLI, Streamlit).
+
+    The objects that exist before the run are kept out of the garbage
+    collector's full passes while it lasts (see ``_heap_frozen``).
+    """
+    with _heap_frozen():
+        return asyncio.run(generate_async(engine, config, settings, **options))

@@ -70,8 +70,12 @@ def build_pairs(engine: Engine, run_id: int) -> int:
             if model_1 != model_2 and (id_1, id_2) not in existing
         ]
         if new_pairs:
-            # One executemany instead of an ORM object per pair: runs make thousands.
-            session.execute(insert(Pair), [{**p, "created_at": utc_now()} for p in new_pairs])
+            # One Core executemany, no ORM object or bulk path per pair: runs make thousands.
+            now = utc_now()
+            session.execute(
+                insert(Pair.__table__),  # type: ignore[attr-defined]
+                [{**p, "created_at": now} for p in new_pairs],
+            )
     return len(new_pairs)
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import math
@@ -2125,6 +2126,9 @@ def serve_demo(
             super().handle_exit(sig, frame)
             app.state.on_server_stop()  # requests held by a timeout fault must not block exit
 
+    # A long-running server: keep the collector's full passes off everything loaded at
+    # startup, which otherwise they walk again and again under load.
+    gc.freeze()
     config = uvicorn.Config(
         app,
         host=host,
