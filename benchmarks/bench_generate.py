@@ -34,7 +34,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import httpx2
 import openai
 from openai import AsyncOpenAI, DefaultAioHttpClient
 from sqlmodel import Session, func, select
@@ -42,7 +41,7 @@ from sqlmodel import Session, func, select
 from blindside.config import load_settings
 from blindside.generate import generate
 from blindside.project import init_project
-from blindside.streaming import StreamedReply, decode_chunk, server_sent_events
+from blindside.streaming import stream_chat_completion
 from blindside.tables import Response
 
 MODELS = ("careful", "fast-cheap", "verbose", "erratic")
@@ -151,18 +150,7 @@ async def bare_same_path(base_url: str, prompts: list[str], concurrency: int) ->
                     "stream": True,
                     "stream_options": {"include_usage": True},
                 }
-                response = await client.post(
-                    "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
-                )
-                reply = StreamedReply()
-                try:
-                    async for event in server_sent_events(response.aiter_lines()):
-                        chunk = decode_chunk(event)
-                        if chunk is None:
-                            break
-                        reply.add_chunk(chunk, time.perf_counter())
-                finally:
-                    await response.aclose()
+                await stream_chat_completion(client, body)
 
     await asyncio.gather(*(one(m, p) for p in prompts for m in MODELS))
     wall = time.perf_counter() - start

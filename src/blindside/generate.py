@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-import httpx2
 from openai import AsyncOpenAI
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
@@ -52,7 +51,7 @@ from blindside.pricing import cost_usd
 from blindside.providers.endpoints import check_api_keys, endpoint_base_urls, make_client
 from blindside.redaction import redact
 from blindside.retry import BadResponseError, RetryPolicy, classify_error, retry_delay, should_retry
-from blindside.streaming import StreamedReply, decode_chunk, server_sent_events
+from blindside.streaming import stream_chat_completion
 from blindside.tables import Model, Prompt, Response, Run, Suite, utc_now
 
 PROVIDER_FAILURES = frozenset({"rate_limit", "timeout", "server_error", "bad_response"})
@@ -264,11 +263,8 @@ async def _call_once(
         answer.finish_reason = choice.finish_reason
         usage = completion.usage.model_dump() if completion.usage is not None else None
     else:
-        # The SDK's documented raw request (``client.post`` with ``cast_to=httpx2.Response``):
-        # its auth, base URL, timeout, transport and status errors, without the typed
-        # params and chunks, which cost more CPU than the rest of the request (see
-        # blindside.streaming). The body is JSON-ready already.
-        reply = StreamedReply()
+        # Raw events, not the SDK's typed chunks, which cost more CPU than the rest of
+        # the request (see blindside.streaming).
         body = {
             "model": model.model_id,
             "messages": task.messages,
@@ -276,17 +272,7 @@ async def _call_once(
             "stream_options": {"include_usage": True},
             **params,
         }
-        response = await client.post(
-            "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
-        )
-        try:
-            async for event in server_sent_events(response.aiter_lines()):
-                chunk = decode_chunk(event)
-                if chunk is None:
-                    break
-                reply.add_chunk(chunk, time.perf_counter())
-        finally:
-            await response.aclose()
+        reply = await stream_chat_completion(client, body)
         answer.latency_ms = (time.perf_counter() - start) * 1000
         if reply.finish_reason is None:
             # A stream cut short can look like a normal end of the body.

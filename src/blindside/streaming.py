@@ -7,6 +7,9 @@ request itself. The generation engine reads only a handful of fields, so it
 asks the SDK for the raw response (``with_streaming_response``), decodes the
 events here and folds the JSON chunks into a :class:`StreamedReply`.
 
+:func:`stream_chat_completion` is that whole request: the engine's and the
+throughput benchmark's one way to stream.
+
 The decoder follows the event-stream format of the HTML standard as far as a
 chat completion stream uses it: ``data`` lines (several are joined with a
 newline), ``event`` lines, comments, and a blank line ending each event.
@@ -15,9 +18,13 @@ newline), ``event`` lines, comments, and a blank line ending each event.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx2
+from openai import AsyncOpenAI
 
 DONE = "[DONE]"
 
@@ -174,3 +181,44 @@ def decode_chunk(event: ServerSentEvent) -> dict[str, Any] | None:
     if not isinstance(chunk, dict):
         raise json.JSONDecodeError("a stream chunk is not a JSON object", event.data, 0)
     return chunk
+
+
+async def stream_chat_completion(client: AsyncOpenAI, body: Mapping[str, Any]) -> StreamedReply:
+    """POST a streaming chat completion and read it to its end.
+
+    Uses the SDK's documented raw request (``client.post`` with
+    ``cast_to=httpx2.Response``): its auth, base URL, timeout, transport and
+    status errors, without typed params or typed chunks.
+
+    Parameters
+    ----------
+    client : AsyncOpenAI
+    body : mapping
+        The JSON request body, ``"stream": True`` included.
+
+    Returns
+    -------
+    StreamedReply
+        Chunks folded up to ``[DONE]`` or the end of the body, with the
+        ``time.perf_counter()`` arrival of each that carried text.
+
+    Raises
+    ------
+    openai.APIStatusError, openai.APIConnectionError
+        As the SDK raises them before the body starts.
+    StreamError, json.JSONDecodeError, httpx2.TransportError
+        An error object, a malformed chunk or a broken connection mid-stream.
+    """
+    reply = StreamedReply()
+    response = await client.post(
+        "/chat/completions", cast_to=httpx2.Response, body=dict(body), stream=True
+    )
+    try:
+        async for event in server_sent_events(response.aiter_lines()):
+            chunk = decode_chunk(event)
+            if chunk is None:
+                break
+            reply.add_chunk(chunk, time.perf_counter())
+    finally:
+        await response.aclose()
+    return reply

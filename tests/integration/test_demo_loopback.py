@@ -134,28 +134,24 @@ def test_a_stream_the_client_leaves_is_not_a_completion() -> None:
         DEMO_PROFILES["careful"], MESSAGES, knowledge=KNOWLEDGE, latency_scale=SCALE
     )
 
-    async def leave_after_first_chunk(base_url: str) -> None:
+    async def read(base_url: str, *, chunks: int | None) -> None:
+        """Read ``chunks`` chunks (all when None), then hang up."""
         async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
             stream = await client.chat.completions.create(
                 model="careful", messages=MESSAGES, stream=True
             )
+            seen = 0
             async for _ in stream:
-                break
+                seen += 1
+                if seen == chunks:
+                    break
             await stream.close()
 
-    async def read_to_the_end(base_url: str) -> None:
-        async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
-            stream = await client.chat.completions.create(
-                model="careful", messages=MESSAGES, stream=True
-            )
-            async for _ in stream:
-                pass
-
     with LoopbackServer(app) as srv:
-        asyncio.run(leave_after_first_chunk(srv.base_url))
+        asyncio.run(read(srv.base_url, chunks=1))
         time.sleep(plan.total_s + 0.2)  # long past the end the stream would have had
         left = app.state.stats.snapshot()
-        asyncio.run(read_to_the_end(srv.base_url))
+        asyncio.run(read(srv.base_url, chunks=None))
         served = app.state.stats.snapshot()
     assert (left["requests"], left["completions"]) == (1, 0)
     assert (served["requests"], served["completions"]) == (2, 1)
