@@ -144,34 +144,29 @@ class Rater(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
 
 
+_AGGREGATION_COLUMNS = (
+    "left_model_id",
+    "right_model_id",
+    "choice",
+    "flagged",
+    "fallback",
+    "identity_leak",
+    "prompt_id",
+    "rater_id",
+    "created_at",
+)
+
+
 class Vote(SQLModel, table=True):
     """One rater's verdict on one pair; unique per (pair, rater) so a vote never counts twice."""
 
     __table_args__ = (
         UniqueConstraint("pair_id", "rater_id", name="uq_vote_pair_rater"),
         # Covering indexes of the leaderboard's GROUP BY: the database answers the
-        # aggregation and the common exclusions from the index alone, in key order.
-        Index(
-            "ix_vote_agg",
-            "left_model_id",
-            "right_model_id",
-            "choice",
-            "flagged",
-            "fallback",
-            "identity_leak",
-            "prompt_id",
-        ),
-        Index(
-            "ix_vote_tier_agg",
-            "tier",
-            "left_model_id",
-            "right_model_id",
-            "choice",
-            "flagged",
-            "fallback",
-            "identity_leak",
-            "prompt_id",
-        ),
+        # aggregation, the exclusions and the rater and date cuts from the index
+        # alone, in key order (the cut columns trail: migration 0004).
+        Index("ix_vote_agg", *_AGGREGATION_COLUMNS),
+        Index("ix_vote_tier_agg", "tier", *_AGGREGATION_COLUMNS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
