@@ -8,6 +8,7 @@ migrations shipped inside the package, applied with :func:`upgrade_schema`;
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,22 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _refresh_planner_statistics(dbapi_connection: Any, record: Any) -> None:
+    # Without statistics SQLite answers a rater cut through the single-column
+    # rater index and a temporary B-tree (0.5 s on a million votes) instead of
+    # filtering inside the covering aggregation index (0.2 s). A sampled ANALYZE
+    # took 5 ms on that file, so every process refreshes them on its first connection.
+    _set_sqlite_pragmas(dbapi_connection, record)  # the busy timeout first
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+    except sqlite3.OperationalError:
+        pass  # read-only or busy: plan with the statistics the file has
+    finally:
+        cursor.close()
+
+
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for a SQLite file or a PostgreSQL server.
 
@@ -60,6 +77,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
         )
         event.listen(engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine, "first_connect", _refresh_planner_statistics)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 

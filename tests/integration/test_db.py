@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 from alembic.script import ScriptDirectory
@@ -179,3 +180,54 @@ def test_upgrade_keeps_existing_answers(db_url: str) -> None:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_rater_and_date_cuts_read_the_covering_index(sqlite_url: str) -> None:
+    """A new engine refreshes SQLite's statistics, and with them the cuts filter in the index."""
+    from datetime import UTC, datetime, timedelta
+
+    from blindside.votes import Cut, aggregation_query
+
+    upgrade_schema(create_db_engine(sqlite_url))
+    path = sqlite_url.removeprefix("sqlite:///")
+    raw = sqlite3.connect(path)  # foreign keys off: votes on made-up pairs, built fast
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    raw.executemany(
+        "INSERT INTO rater (id, name, role, created_at) VALUES (?, ?, 'rater', ?)",
+        [(r, f"rater{r:02d}", start.isoformat()) for r in range(40)],
+    )
+    raw.executemany(
+        "INSERT INTO vote (pair_id, rater_id, left_response_id, right_response_id, choice,"
+        " flagged, created_at, left_model_id, right_model_id, prompt_id, tier, run_id,"
+        " fallback, identity_leak) VALUES (?, ?, 1, 2, ?, 0, ?, ?, ?, ?, ?, 1, 0, 0)",
+        [
+            (
+                i,
+                i % 40,
+                ("left", "right", "tie")[i % 3],
+                (start + timedelta(minutes=i)).isoformat(),
+                i % 30,
+                (i * 7) % 30,
+                i % 500,
+                1 + i % 3,
+            )
+            for i in range(20_000)
+        ],
+    )
+    raw.commit()
+    raw.close()
+
+    engine = create_db_engine(sqlite_url)  # its first connection runs the ANALYZE
+    cuts = [
+        Cut(raters=tuple(f"rater{r:02d}" for r in range(10))),
+        Cut(since=start + timedelta(days=7)),
+        Cut(tier=2, raters=("rater03",)),
+    ]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() > 0
+        for cut in cuts:
+            sql = str(
+                aggregation_query(conn, cut).compile(conn, compile_kwargs={"literal_binds": True})
+            )
+            plan = " | ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+            assert "COVERING INDEX ix_vote_" in plan and "TEMP B-TREE" not in plan, (cut, plan)
