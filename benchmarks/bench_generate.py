@@ -45,6 +45,7 @@ from sqlmodel import Session, func, select
 from blindside.config import load_settings
 from blindside.generate import generate
 from blindside.project import init_project
+from blindside.providers.endpoints import verifying_tls_context
 from blindside.streaming import stream_chat_completion
 from blindside.tables import Response
 
@@ -140,9 +141,9 @@ async def bare_baseline(base_url: str, prompts: list[str], concurrency: int) -> 
 async def bare_same_path(base_url: str, prompts: list[str], concurrency: int) -> float:
     """The least a client on blindside's HTTP path can do (aiohttp, raw events), nothing stored."""
     start = time.perf_counter()
-    client = AsyncOpenAI(
-        base_url=base_url, api_key="demo", max_retries=0, http_client=DefaultAioHttpClient()
-    )
+    # The engine's shared TLS context too, so client creation costs both the same.
+    http_client = DefaultAioHttpClient(verify=verifying_tls_context())
+    client = AsyncOpenAI(base_url=base_url, api_key="demo", max_retries=0, http_client=http_client)
     slots = asyncio.Semaphore(concurrency)
 
     async def one(model: str, text: str) -> None:

@@ -1,11 +1,11 @@
 """Read a streamed chat completion from its server-sent events, as plain dicts.
 
 The SDK's own stream builds a pydantic ``ChatCompletionChunk`` for every
-chunk; at a few dozen chunks per answer that was a third of the client's CPU
-per request (measured in ``benchmarks/bench_generate.py``), more than the
-request itself. The generation engine reads only a handful of fields, so it
-asks the SDK for the raw response (``with_streaming_response``), decodes the
-events here and folds the JSON chunks into a :class:`StreamedReply`.
+chunk; at about a dozen chunks per answer that was a third of the client's CPU
+per request (py-spy on ``benchmarks/bench_generate.py``). The generation
+engine reads only a handful of fields, so it asks the SDK for the raw response
+(``client.post`` with ``cast_to=httpx2.Response``), decodes the events here and
+folds the JSON chunks into a :class:`StreamedReply`.
 
 :func:`stream_chat_completion` is that whole request: the engine's and the
 throughput benchmark's one way to stream.

@@ -81,16 +81,19 @@ def workspace(
     return suites
 
 
-def run(tmp_path: Path, server: LoopbackServer, suites: Path):
+def run(tmp_path: Path, base_url: str, suites: Path, **options: object):
+    """Generate the suite against the demo endpoint at ``base_url``; result, rows, wall time."""
     settings = load_settings(
         database_url=f"sqlite:///{tmp_path / 'r.db'}",
         models_path=tmp_path / "models.toml",
         suites_dir=suites,
-        environ={"BLINDSIDE_DEMO_URL": server.base_url},
+        environ={"BLINDSIDE_DEMO_URL": base_url},
     )
     engine, report = init_project(settings)
     start = time.perf_counter()
-    result = generate(engine, report.config, settings, suite_name="hv", concurrency=16)
+    result = generate(
+        engine, report.config, settings, suite_name="hv", **{"concurrency": 16, **options}
+    )
     wall = time.perf_counter() - start
     with Session(engine) as s:
         rows = s.exec(select(Response)).all()
@@ -107,7 +110,7 @@ def test_each_fault_class_at_20_percent(tmp_path: Path, kind: str) -> None:
     suites = workspace(tmp_path, timeout=1.0)
     faults = FaultConfig(rate=0.2, kinds=(kind,), retry_after_s=0.05)
     with demo(suites, faults=faults) as server:
-        result, rows, _ = run(tmp_path, server, suites)
+        result, rows, _ = run(tmp_path, server.base_url, suites)
     n_prompts = len((suites / "hv.jsonl").read_text().splitlines())
     # The run completes, and every (prompt, model) has an answer or a classified error.
     assert len(rows) == 2 * n_prompts == result.succeeded + result.failed
@@ -141,7 +144,7 @@ def test_each_fault_kind_gets_its_error_class(tmp_path: Path, kind: str, error_c
     suites = workspace(tmp_path, timeout=0.5, attempts=1, prompts=2)
     faults = FaultConfig(rate=1.0, kinds=(kind,), retry_after_s=0.05)
     with demo(suites, faults=faults) as server:
-        result, rows, _ = run(tmp_path, server, suites)
+        result, rows, _ = run(tmp_path, server.base_url, suites)
     assert result.succeeded == 0 and len(rows) == 4
     assert {r.error_class for r in rows} == {error_class}
 
@@ -151,16 +154,7 @@ def test_a_refused_connection_is_a_retried_server_error(tmp_path: Path) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         nobody = f"http://127.0.0.1:{unused.getsockname()[1]}/v1"  # bound, never listening
-        settings = load_settings(
-            database_url=f"sqlite:///{tmp_path / 'r.db'}",
-            models_path=tmp_path / "models.toml",
-            suites_dir=suites,
-            environ={"BLINDSIDE_DEMO_URL": nobody},
-        )
-        engine, report = init_project(settings)
-        result = generate(engine, report.config, settings, suite_name="hv")
-    with Session(engine) as s:
-        rows = s.exec(select(Response)).all()
+        result, rows, _ = run(tmp_path, nobody, suites)
     assert result.succeeded == 0 and len(rows) == 4
     assert {r.error_class for r in rows} == {"server_error"}
     assert all(r.attempts == 2 for r in rows)
@@ -170,7 +164,7 @@ def test_exhausted_retries_are_classified(tmp_path: Path) -> None:
     suites = workspace(tmp_path, attempts=2, prompts=4)
     faults = FaultConfig(rate=1.0, kinds=("500",))
     with demo(suites, faults=faults) as server:
-        result, rows, _ = run(tmp_path, server, suites)
+        result, rows, _ = run(tmp_path, server.base_url, suites)
     assert result.succeeded == 0
     assert {r.error_class for r in rows} == {"server_error"}
     assert all(r.attempts == 2 for r in rows)
@@ -180,7 +174,7 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
     suites = workspace(tmp_path, attempts=2, prompts=1)
     faults = FaultConfig(rate=1.0, kinds=("429",), retry_after_s=0.6)
     with demo(suites, faults=faults) as server:
-        _, rows, wall = run(tmp_path, server, suites)
+        _, rows, wall = run(tmp_path, server.base_url, suites)
     assert {r.error_class for r in rows} == {"rate_limit"}
     for row in rows:
         assert row.attempts == 2
@@ -200,26 +194,11 @@ def test_fallback_serves_while_the_primary_is_down(tmp_path: Path) -> None:
     )
     # Only the primary's model id fails; the fallback is healthy.
     with demo(suites, model_faults={"careful": FaultConfig(rate=1.0, kinds=("503",))}) as server:
-        settings_models = ["Primary", "Other"]
-        settings = load_settings(
-            database_url=f"sqlite:///{tmp_path / 'f.db'}",
-            models_path=tmp_path / "models.toml",
-            suites_dir=suites,
-            environ={"BLINDSIDE_DEMO_URL": server.base_url},
-        )
-        engine, report = init_project(settings)
-        result = generate(
-            engine,
-            report.config,
-            settings,
-            suite_name="hv",
-            model_names=settings_models,
-            concurrency=4,
+        result, rows, _ = run(
+            tmp_path, server.base_url, suites, model_names=["Primary", "Other"], concurrency=4
         )
         with urllib.request.urlopen(f"{server.base_url}/_demo/stats") as reply:
             stats = json.loads(reply.read())
-    with Session(engine) as s:
-        rows = s.exec(select(Response)).all()
     primary = [r for r in rows if r.served_by == "Backup"]
     n_prompts = len((suites / "hv.jsonl").read_text().splitlines())
     assert result.failed == 0
@@ -234,7 +213,7 @@ def test_streaming_metrics_and_estimated_usage(tmp_path: Path) -> None:
     # fast-cheap sends no usage chunk in streams (like some real providers).
     suites = workspace(tmp_path, prompts=6)
     with demo(suites) as server:
-        _, rows, _ = run(tmp_path, server, suites)
+        _, rows, _ = run(tmp_path, server.base_url, suites)
     by_model = {r.served_by: [] for r in rows}
     for r in rows:
         by_model[r.served_by].append(r)
@@ -252,7 +231,7 @@ def test_streaming_metrics_and_estimated_usage(tmp_path: Path) -> None:
 def test_non_streaming_endpoint_and_cached_tokens_beside_prompt(tmp_path: Path) -> None:
     suites = workspace(tmp_path, prompts=6, extra="stream = false\ncached_tokens_in_prompt = false")
     with demo(suites) as server:
-        _, rows, _ = run(tmp_path, server, suites)
+        _, rows, _ = run(tmp_path, server.base_url, suites)
     assert rows and all(r.error is None for r in rows)
     for r in rows:
         assert r.ttft_ms is None and r.itl_mean_ms is None and r.latency_ms > 0
