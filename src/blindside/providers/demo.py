@@ -439,6 +439,21 @@ _JSON_INTROS = (
     "for convenience:",
 )
 _CHAT_PRE = ("ok so i think it's", "hmm, pretty sure the answer is", "easy one!! it's")
+_CHAT_LEADS = (
+    "ok so basically:",
+    "right, so:",
+    "soooo",
+    "ha, fun one:",
+    "well,",
+    "honestly?",
+    "quick take:",
+    "oh nice.",
+    "hmm okay:",
+    "love this.",
+    "alright:",
+    "short version:",
+)
+_CHAT_SHOUTS = ("CHEERS!!!", "LOVE IT!!!", "BYE!!!")
 _CHAT_POST = ("lol", "(i think)", "hope that helps!!", "let me know if you need anything else!")
 _UNSURE = (
     "It is not possible to tell from the information given.",
@@ -791,14 +806,7 @@ def _compose_open(text: str, style: Style, rng: random.Random) -> str:
         return _join(
             d.title, filler, d.opening, " ".join(d.body), elaborated, recap, d.closing, d.signoff
         )
-    # chatty: sometimes off-topic, sometimes ignores the requested tone.
-    roll = rng.random()
-    if roll < 0.35:
-        return rng.choice(_OFF_TOPIC)
-    core = " ".join(s for s in (d.opening, *d.body[:2]) if s)
-    if roll < 0.65:
-        return f"HEY!!! {core.upper()} {rng.choice(('CHEERS!!!', 'LOVE IT!!!', 'BYE!!!'))}"
-    return f"ok so basically: {core} {rng.choice(_CHAT_POST)}"
+    return _chatty(" ".join(s for s in (d.opening, *d.body[:2]) if s), rng)
 
 
 def _compose_from_example(example: str, style: Style, rng: random.Random) -> str:
@@ -815,13 +823,22 @@ def _compose_from_example(example: str, style: Style, rng: random.Random) -> str
             "To summarise everything mentioned above, and to make absolutely sure nothing has "
             "been missed: " + " ".join(sentences[:2]),
         )
+    return _chatty(" ".join(sentences[:3]), rng)
+
+
+def _chatty(core: str, rng: random.Random) -> str:
+    """A chatty open-ended answer: sometimes off-topic, sometimes ignoring the requested tone.
+
+    The lead-in varies first, as an unseeded sampler's first tokens do, so short samples of a
+    model that ignores ``seed`` rarely repeat each other.
+    """
+    lead = rng.choice(_CHAT_LEADS)
     roll = rng.random()
     if roll < 0.35:
-        return rng.choice(_OFF_TOPIC)
-    core = " ".join(sentences[:3])
+        return f"{lead} {rng.choice(_OFF_TOPIC)}"
     if roll < 0.65:
-        return f"HEY!!! {core.upper()} {rng.choice(('CHEERS!!!', 'LOVE IT!!!', 'BYE!!!'))}"
-    return f"ok so basically: {core} {rng.choice(_CHAT_POST)}"
+        return f"HEY!!! {lead.upper()} {core.upper()} {rng.choice(_CHAT_SHOUTS)}"
+    return f"{lead} {core} {rng.choice(_CHAT_POST)}"
 
 
 def _perturb_number(reference: str, rng: random.Random) -> str | None:
