@@ -875,10 +875,13 @@ def _alter_value(value: Any, rng: random.Random) -> Any:
     return "n/a"
 
 
-def _wrong_json(obj: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+def _wrong_json(
+    obj: dict[str, Any], rng: random.Random, fields: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """``obj`` with one value changed: one the scorer compares (``fields``), when it names any."""
     if not obj:
         return {"result": None}
-    key = rng.choice(sorted(obj))
+    key = rng.choice(sorted(set(fields or ()) & obj.keys() or obj))
     altered = dict(obj)
     altered[key] = _alter_value(obj[key], rng)
     return altered
@@ -931,7 +934,8 @@ def _compose_known(known: DemoKnowledge, profile: DemoProfile, rng: random.Rando
             if right:
                 return _present_json(obj, profile.style, rng, broken=False)
             broken = profile.style == "chatty" and rng.random() < 0.5
-            return _present_json(_wrong_json(obj, rng), profile.style, rng, broken=broken)
+            altered = _wrong_json(obj, rng, scorer.get("fields"))
+            return _present_json(altered, profile.style, rng, broken=broken)
     if right:
         return _present_fact(reference, profile.style, rng)
     wrong: str | None = None
@@ -1195,7 +1199,7 @@ def _plan_tool_call(
         if isinstance(reference, dict):
             # Known arguments: right or wrong like a JSON answer.
             right = rng.random() < profile.accuracy
-            arguments = reference if right else _wrong_json(reference, rng)
+            arguments = reference if right else _wrong_json(reference, rng, scorer.get("fields"))
     if arguments is None:
         params = function.get("parameters")
         params = params if isinstance(params, Mapping) else {}
