@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from blindside.config import ModelConfig
 from blindside.db import session_scope
+from blindside.scorecard import rescore_answers
 from blindside.suites import PromptSpec, SuiteSpec
 from blindside.tables import Model, Prompt, Suite
 
@@ -81,6 +82,7 @@ def sync_suites(engine: Engine, suites: Sequence[SuiteSpec]) -> SyncReport:
                 p.external_id: p
                 for p in session.exec(select(Prompt).where(Prompt.suite_id == suite.id))
             }
+            rescore: set[int] = set()
             for prompt_spec in spec.prompts:
                 fields = _prompt_fields(prompt_spec)
                 row = existing.get(prompt_spec.external_id)
@@ -89,10 +91,21 @@ def sync_suites(engine: Engine, suites: Sequence[SuiteSpec]) -> SyncReport:
                         Prompt(suite_id=suite.id, external_id=prompt_spec.external_id, **fields)
                     )
                     created += 1
-                elif _update(row, fields):
+                    continue
+                scoring_changed = (row.reference, row.scorer) != (
+                    fields["reference"],
+                    fields["scorer"],
+                )
+                if _update(row, fields):
                     updated += 1
+                    if scoring_changed:
+                        rescore.add(row.id)  # type: ignore[arg-type]
                 else:
                     unchanged += 1
+            if rescore:
+                # A corrected reference or scorer applies to the answers already stored.
+                session.flush()
+                rescore_answers(session, rescore)
     return SyncReport(created, updated, unchanged)
 
 

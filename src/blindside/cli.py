@@ -13,11 +13,14 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from blindside.config import Settings, load_settings
 from blindside.errors import InputError
 from blindside.generate import GenerationError, Progress
+
+if TYPE_CHECKING:
+    from blindside.leaderboard import ModelStats
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -206,6 +209,107 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _score_record(stats: ModelStats) -> dict[str, Any]:
+    """The automated-score fields of one model, for ``rank`` and ``scores`` output."""
+    interval = stats.accuracy_interval
+    return {
+        "accuracy": _round(stats.accuracy, 4),
+        "accuracy_low": None if interval is None else round(interval[0], 4),
+        "accuracy_high": None if interval is None else round(interval[1], 4),
+        "scored": stats.scored,
+        "consistency": _round(stats.consistency, 4),
+        "consistency_prompts": stats.consistency_prompts,
+    }
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}"
+
+
+def cmd_scores(args: argparse.Namespace) -> int:
+    from sqlmodel import Session, col, select
+
+    from blindside.config import display_name
+    from blindside.db import create_db_engine, upgrade_schema
+    from blindside.leaderboard import model_stats
+    from blindside.tables import Model
+    from blindside.votes import Cut
+
+    settings = _settings(args)
+    engine = create_db_engine(settings.database_url)
+    upgrade_schema(engine)
+    cut = Cut(tier=args.tier, suite=args.suite, category=args.category, run_id=args.run)
+    stats = model_stats(engine, cut)
+    described = ", ".join(
+        f"{name} {value}"
+        for name, value in (
+            ("tier", args.tier),
+            ("suite", args.suite),
+            ("category", args.category),
+            ("run", args.run),
+        )
+        if value is not None
+    )
+    described = described or "all answers"
+    if not stats:
+        print(
+            f"no answers in this selection ({described}): run `blindside generate`",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    with Session(engine) as session:
+        models = {
+            m.id: m for m in session.exec(select(Model).where(col(Model.id).in_(list(stats))))
+        }
+    records = sorted(
+        (
+            {
+                "model": display_name(models[model_id].name, simulated=models[model_id].simulated),
+                **_score_record(s),
+                "answers": s.answers,
+                "error_rate": _round(s.error_rate, 4),
+                "mean_latency_ms": _round(s.mean_latency_ms, 1),
+                "mean_ttft_ms": _round(s.mean_ttft_ms, 1),
+                "cost_per_task_usd": s.cost_per_task_usd,
+            }
+            for model_id, s in stats.items()
+        ),
+        key=lambda r: (-(r["accuracy"] if r["accuracy"] is not None else -1), r["model"]),
+    )
+    if args.format == "json":
+        print(json.dumps({"selection": described, "models": records}, indent=2))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        print(
+            f"{'model':<32} {'acc%':>5} {'95% CI':>9} {'scored':>7} {'consist%':>9} "
+            f"{'answers':>8} {'err%':>5} {'latency ms':>11} {'$/task':>10}"
+        )
+        for rec in records:
+            ci = (
+                f"{_percent(rec['accuracy_low'])}-{_percent(rec['accuracy_high'])}"
+                if rec["accuracy_low"] is not None
+                else "-"
+            )
+            latency = f"{rec['mean_latency_ms']:.0f}" if rec["mean_latency_ms"] is not None else "-"
+            cost = (
+                f"{rec['cost_per_task_usd']:.6f}" if rec["cost_per_task_usd"] is not None else "-"
+            )
+            print(
+                f"{rec['model']:<32} {_percent(rec['accuracy']):>5} {ci:>9} {rec['scored']:>7} "
+                f"{_percent(rec['consistency']):>9} {rec['answers']:>8} "
+                f"{_percent(rec['error_rate']):>5} {latency:>11} {cost:>10}"
+            )
+        print(
+            f"{described}; accuracy: answers passing their prompt's scorer (95% Wilson "
+            "interval); consistency: mean share of a prompt's samples giving its most common "
+            "answer (needs --samples 2+)"
+        )
+    return EXIT_OK
+
+
 def cmd_rank(args: argparse.Namespace) -> int:
     from blindside.leaderboard import RankOptions, build_leaderboard, leaderboard_from_arena
 
@@ -283,6 +387,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
             "votes": r.votes,
             "few_votes": r.few_votes,
             "win_rate": _round(r.win_rate, 3),
+            **_score_record(r.stats),
             "mean_latency_ms": r.stats.mean_latency_ms,
             "mean_ttft_ms": r.stats.mean_ttft_ms,
             "cost_per_task_usd": r.stats.cost_per_task_usd,
@@ -414,6 +519,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also probe the context window (sends large prompts: costs money on real providers)",
     )
     p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser(
+        "scores", parents=[common], help="print automated scores per model (no votes needed)"
+    )
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--tier", type=int, choices=[1, 2, 3])
+    p.add_argument("--suite", help="only prompts of this suite")
+    p.add_argument("--category", help="only prompts of this category")
+    p.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
+    p.set_defaults(func=cmd_scores)
 
     p = sub.add_parser("rank", parents=[common], help="print the Bradley-Terry leaderboard")
     p.add_argument(

@@ -51,6 +51,7 @@ from blindside.pricing import cost_usd
 from blindside.providers.endpoints import check_api_keys, endpoint_base_urls, make_client
 from blindside.redaction import redact
 from blindside.retry import BadResponseError, RetryPolicy, classify_error, retry_delay, should_retry
+from blindside.scorecard import prompt_scorers, score_columns
 from blindside.streaming import stream_chat_completion
 from blindside.tables import Model, Prompt, Response, Run, Suite, utc_now
 
@@ -504,7 +505,8 @@ def _store_answers(
 
     A failed row is replaced by a later attempt; a successful row is never
     overwritten, so replaying a journal twice changes nothing. Each row is
-    checked for identity leaks on the way in (``names``: :func:`model_names`).
+    checked for identity leaks (``names``: :func:`model_names`) and scored against its
+    prompt's reference on the way in.
     Rows go in as one Core executemany (no ORM object, no ORM bulk path): the
     writer shares the GIL with the event loop, and ORM bookkeeping here
     measurably slowed whole runs.
@@ -526,6 +528,7 @@ def _store_answers(
                 ).where(Response.run_id == run_id, col(Response.prompt_id).in_(prompt_ids))
             )
         }
+        scorers = prompt_scorers(session, prompt_ids)
         now = utc_now()
         inserts: dict[tuple[int, int, int], dict[str, Any]] = {}
         updates: list[dict[str, Any]] = []
@@ -534,6 +537,7 @@ def _store_answers(
             values = {name: getattr(answer, name) for name in _ANSWER_FIELDS}
             values["created_at"] = now
             values.update(answer_checks(answer.text, names))
+            values.update(score_columns(answer.text, scorers.get(answer.prompt_id)))
             if key in existing:
                 row_id, error, attempts = existing[key]
                 if error is None:

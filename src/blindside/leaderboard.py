@@ -3,7 +3,8 @@
 Counts come from the database (:func:`blindside.votes.aggregate`, one GROUP BY
 over the votes of a :class:`~blindside.votes.Cut`), the fit from
 :mod:`blindside.ranking`; this module joins them with per-model latency, time to
-first token, cost per task and error rate, and says in words what a lead should
+first token, cost per task, error rate and automated scores (accuracy against
+references, consistency across samples), and says in words what a lead should
 not over-read (too few votes, a disconnected comparison graph).
 """
 
@@ -11,17 +12,20 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import groupby
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import case, func
+from sqlalchemy import Select, case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from blindside import ranking
 from blindside.config import display_name
+from blindside.scoring import modal_share, wilson_interval
 from blindside.tables import Model, Prompt, Rater, Response, Run, Suite, Vote
 from blindside.votes import Cut, PositionCounts, aggregate, fold_unordered
 
@@ -71,11 +75,27 @@ class ModelStats:
     mean_latency_ms: float | None
     mean_ttft_ms: float | None
     cost_per_task_usd: float | None
+    # Successful answers to prompts with a scorer, and how many of them passed.
+    scored: int = 0
+    correct: int = 0
+    # Mean share of a prompt's samples that give its most common answer (scored prompts
+    # with two or more samples in one run), and how many prompts that averages.
+    consistency: float | None = None
+    consistency_prompts: int = 0
 
     @property
     def error_rate(self) -> float | None:
         total = self.answers + self.errors
         return self.errors / total if total else None
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.scored if self.scored else None
+
+    @property
+    def accuracy_interval(self) -> tuple[float, float] | None:
+        """95% Wilson interval of :attr:`accuracy`."""
+        return wilson_interval(self.correct, self.scored) if self.scored else None
 
 
 @dataclass(frozen=True)
@@ -139,21 +159,70 @@ class Leaderboard:
 
 
 def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]:
-    """Per-model latency, time to first token, cost per task and errors, by GROUP BY.
+    """Per-model latency, time to first token, cost per task, errors and scores, by GROUP BY.
 
     Only the prompt-side parts of the cut apply (tier, suite, category, run):
     raters, dates and vote exclusions say nothing about what generation measured.
     """
     cut = cut or Cut()
     ok = col(Response.error).is_(None)
-    query = select(
-        Response.model_id,
-        func.sum(case((ok, 1), else_=0)),
-        func.sum(case((ok, 0), else_=1)),
-        func.avg(case((ok, Response.latency_ms))),
-        func.avg(case((ok, Response.ttft_ms))),
-        func.avg(case((ok, Response.cost_usd))),
-    ).group_by(Response.model_id)
+    query = _responses_in_cut(
+        select(
+            Response.model_id,
+            func.sum(case((ok, 1), else_=0)),
+            func.sum(case((ok, 0), else_=1)),
+            func.avg(case((ok, Response.latency_ms))),
+            func.avg(case((ok, Response.ttft_ms))),
+            func.avg(case((ok, Response.cost_usd))),
+            func.count(Response.correct),
+            func.sum(case((col(Response.correct).is_(True), 1), else_=0)),
+        ).group_by(Response.model_id),
+        cut,
+    )
+    # Consistency: how often each answer recurs among one prompt's samples in one run.
+    keys = _responses_in_cut(
+        select(Response.run_id, Response.prompt_id, Response.model_id, func.count())
+        .where(ok, col(Response.answer_key).is_not(None))
+        .group_by(Response.run_id, Response.prompt_id, Response.model_id, Response.answer_key)
+        .order_by(Response.run_id, Response.prompt_id, Response.model_id),
+        cut,
+    )
+    with Session(engine) as session:
+        rows = session.exec(query).all()
+        key_rows = session.exec(keys).all()
+    consistency = _consistency_by_model(key_rows)
+    return {
+        model_id: ModelStats(
+            answers=int(n_ok or 0),
+            errors=int(n_err or 0),
+            mean_latency_ms=_float(lat),
+            mean_ttft_ms=_float(ttft),
+            cost_per_task_usd=_float(cost),
+            scored=int(n_scored or 0),
+            correct=int(n_correct or 0),
+            consistency=consistency[model_id][0] if model_id in consistency else None,
+            consistency_prompts=consistency[model_id][1] if model_id in consistency else 0,
+        )
+        for model_id, n_ok, n_err, lat, ttft, cost, n_scored, n_correct in rows
+    }
+
+
+def _consistency_by_model(
+    key_rows: Iterable[tuple[int, int, int, int]],
+) -> dict[int, tuple[float, int]]:
+    """:func:`scoring.modal_share` per model from (run, prompt, model, count) rows.
+
+    Rows come ordered by (run, prompt, model): one row per distinct answer key.
+    """
+    counts: dict[int, list[list[int]]] = {}
+    for (_, _, model_id), group in groupby(key_rows, key=lambda r: (r[0], r[1], r[2])):
+        counts.setdefault(model_id, []).append([int(r[3]) for r in group])
+    shares = {model_id: modal_share(groups) for model_id, groups in counts.items()}
+    return {model_id: share for model_id, share in shares.items() if share is not None}
+
+
+def _responses_in_cut(query: Select, cut: Cut) -> Select:
+    """``query`` on ``response`` restricted to the prompt-side parts of ``cut``."""
     if cut.run_id is not None:
         query = query.where(Response.run_id == cut.run_id)
     if cut.tier is not None or cut.category is not None or cut.suite is not None:
@@ -166,18 +235,7 @@ def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]
             query = query.join(Suite, col(Suite.id) == col(Prompt.suite_id)).where(
                 Suite.name == cut.suite
             )
-    with Session(engine) as session:
-        rows = session.exec(query).all()
-    return {
-        model_id: ModelStats(
-            answers=int(n_ok or 0),
-            errors=int(n_err or 0),
-            mean_latency_ms=_float(lat),
-            mean_ttft_ms=_float(ttft),
-            cost_per_task_usd=_float(cost),
-        )
-        for model_id, n_ok, n_err, lat, ttft, cost in rows
-    }
+    return query
 
 
 def _float(value: object) -> float | None:

@@ -15,9 +15,10 @@ from sqlmodel import Session, col, select
 
 from blindside.catalog import SyncReport, sync_models, sync_suites
 from blindside.config import ProjectConfig, Settings, load_models_toml
-from blindside.db import create_db_engine, upgrade_schema
+from blindside.db import create_db_engine, session_scope, upgrade_schema
 from blindside.errors import InputError, Problem
 from blindside.generate import Progress, RunResult, generate
+from blindside.scorecard import rescore_answers
 from blindside.suites import SuiteSpec, load_suite_dir
 from blindside.tables import Model, Response, Run, Suite
 
@@ -56,6 +57,8 @@ def init_project(settings: Settings, engine: Engine | None = None) -> tuple[Engi
     upgrade_schema(engine)
     prompts = sync_suites(engine, suites)
     models = sync_models(engine, config.models)
+    with session_scope(engine) as session:
+        rescore_answers(session, unscored_only=True)  # answers stored before migration 0005
     return engine, InitReport(suites=suites, config=config, prompts=prompts, models=models)
 
 

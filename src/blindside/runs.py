@@ -33,11 +33,18 @@ class RunModelSummary:
     mean_latency_ms: float | None
     mean_ttft_ms: float | None
     errors_by_class: dict[str, int] = field(default_factory=dict)
+    # Successful answers to prompts with a scorer, and how many passed it.
+    scored: int = 0
+    correct: int = 0
 
     @property
     def success_rate(self) -> float | None:
         total = self.succeeded + self.failed
         return self.succeeded / total if total else None
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.scored if self.scored else None
 
 
 def count_answers(engine: Engine) -> int:
@@ -89,6 +96,8 @@ def run_model_summaries(
                 func.coalesce(func.sum(Response.cost_usd), 0.0),
                 func.avg(case((ok, Response.latency_ms))),
                 func.avg(case((ok, Response.ttft_ms))),
+                func.count(Response.correct),
+                func.sum(case((col(Response.correct).is_(True), 1), else_=0)),
             )
             .join(Suite, col(Suite.id) == col(Run.suite_id))
             .join(Response, col(Response.run_id) == col(Run.id))
@@ -123,6 +132,8 @@ def run_model_summaries(
             mean_latency_ms=None if r[14] is None else float(r[14]),
             mean_ttft_ms=None if r[15] is None else float(r[15]),
             errors_by_class=errors.get((r[0], r[6]), {}),
+            scored=int(r[16] or 0),
+            correct=int(r[17] or 0),
         )
         for r in rows
     ]
@@ -132,14 +143,15 @@ def format_run_summary(summaries: list[RunModelSummary]) -> str:
     """A plain-text table of one run's per-model summary, for the CLI."""
     header = (
         f"{'model':<32} {'ok':>5} {'failed':>6} {'success':>8} {'retries':>8} "
-        f"{'fallback':>8} {'cost $':>9}  errors by class"
+        f"{'fallback':>8} {'cost $':>9} {'accuracy':>8}  errors by class"
     )
     lines = [header, "-" * len(header)]
     for s in summaries:
         rate = f"{100 * s.success_rate:.1f}%" if s.success_rate is not None else "-"
+        accuracy = f"{100 * s.accuracy:.1f}%" if s.accuracy is not None else "-"
         by_class = ", ".join(f"{k} {v}" for k, v in sorted(s.errors_by_class.items())) or "-"
         lines.append(
             f"{s.model:<32} {s.succeeded:>5} {s.failed:>6} {rate:>8} {s.retries:>8} "
-            f"{s.fallbacks:>8} {s.cost_usd:>9.4f}  {by_class}"
+            f"{s.fallbacks:>8} {s.cost_usd:>9.4f} {accuracy:>8}  {by_class}"
         )
     return "\n".join(lines)

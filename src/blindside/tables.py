@@ -122,6 +122,11 @@ class Response(SQLModel, table=True):
     md_headers: int | None = None
     md_list_items: int | None = None
     md_bold: int | None = None
+    # Automated score against the prompt's reference (blindside.scoring), set when the answer
+    # is stored and again when the prompt's reference or scorer changes. None: no scorer, or
+    # the answer failed. answer_key is the normalised answer, for consistency across samples.
+    correct: bool | None = None
+    answer_key: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Pair(SQLModel, table=True):

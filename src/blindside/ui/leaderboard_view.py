@@ -166,6 +166,10 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
                 # Said in words beside the count: a narrow-looking interval on 5 votes misleads.
                 "Note": f"fewer than {FEW_VOTES} votes" if r.few_votes else "",
                 "Win rate": r.win_rate,
+                "Accuracy": r.stats.accuracy,
+                "Accuracy 95% CI": _percent_range(r.stats.accuracy_interval),
+                "Scored answers": r.stats.scored,
+                "Consistency": r.stats.consistency,
                 "Mean latency (ms)": r.stats.mean_latency_ms,
                 "Time to first token (ms)": r.stats.mean_ttft_ms,
                 "Cost per task (USD)": r.stats.cost_per_task_usd,
@@ -183,12 +187,20 @@ def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
             "Votes",
             "Note",
             "Win rate",
+            "Accuracy",
+            "Accuracy 95% CI",
+            "Scored answers",
+            "Consistency",
             "Mean latency (ms)",
             "Time to first token (ms)",
             "Cost per task (USD)",
             "Error rate",
         ],
     )
+
+
+def _percent_range(interval: tuple[float, float] | None) -> str | None:
+    return None if interval is None else f"{interval[0]:.0%}–{interval[1]:.0%}"
 
 
 def ranking_summary(board: Leaderboard) -> str:
@@ -318,8 +330,8 @@ def _fit_note(board: Leaderboard) -> str:
     return (
         f"{board.total_votes} votes ({board.cut.describe()}). Bradley-Terry fitted on aggregated "
         f"counts; {ties}; 95% intervals: {board.interval_method}. Rank range: the ranks a model "
-        "could hold given the overlap of intervals. Latency, time to first token, cost and error "
-        "rate come from the generation runs."
+        "could hold given the overlap of intervals. Accuracy, consistency, latency, time to first "
+        "token, cost and error rate come from the generation runs."
     )
 
 
@@ -346,6 +358,17 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
             "95% CI low": st.column_config.NumberColumn(format="%.0f"),
             "95% CI high": st.column_config.NumberColumn(format="%.0f"),
             "Win rate": st.column_config.NumberColumn(format="percent"),
+            "Accuracy": st.column_config.NumberColumn(
+                format="percent",
+                help="Share of successful answers that pass the prompt's scorer "
+                "(prompts with a reference and a scorer only).",
+            ),
+            "Accuracy 95% CI": st.column_config.TextColumn(help="Wilson score interval."),
+            "Consistency": st.column_config.NumberColumn(
+                format="percent",
+                help="Mean share of a prompt's repeated samples that give its most common "
+                "answer (runs with --samples 2 or more).",
+            ),
             "Mean latency (ms)": st.column_config.NumberColumn(format="%.0f"),
             "Time to first token (ms)": st.column_config.NumberColumn(format="%.0f"),
             "Cost per task (USD)": st.column_config.NumberColumn(format="$%.5f"),

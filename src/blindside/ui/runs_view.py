@@ -107,6 +107,7 @@ def render_run_table() -> None:
                 "Answers": s.succeeded,
                 "Failed": s.failed,
                 "Success rate": s.success_rate,
+                "Accuracy": s.accuracy,
                 "Retries": s.retries,
                 "Fallback-served": s.fallbacks,
                 "Errors by class": ", ".join(
@@ -127,6 +128,9 @@ def render_run_table() -> None:
             "Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
             "Cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
             "Success rate": st.column_config.NumberColumn(format="percent"),
+            "Accuracy": st.column_config.NumberColumn(
+                format="percent", help="Answers passing their prompt's scorer (scored prompts)."
+            ),
             "Mean latency (ms)": st.column_config.NumberColumn(format="%.0f"),
             "Mean TTFT (ms)": st.column_config.NumberColumn(format="%.0f"),
         },
