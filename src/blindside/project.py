@@ -20,7 +20,7 @@ from blindside.errors import InputError, Problem
 from blindside.generate import Progress, RunResult, generate
 from blindside.scorecard import rescore_answers
 from blindside.suites import SuiteSpec, load_suite_dir
-from blindside.tables import Model, Response, Run, Suite
+from blindside.tables import Model, Prompt, Response, Run, Suite
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,10 @@ def suites_missing_demo_answers(engine: Engine, config: ProjectConfig) -> list[s
     return [name for name in names if name not in answered]
 
 
+#: Samples per prompt in the demo's answers to suites with tier 1 prompts.
+DEMO_TIER_ONE_SAMPLES = 3
+
+
 def generate_demo_answers(
     engine: Engine,
     config: ProjectConfig,
@@ -93,6 +97,14 @@ def generate_demo_answers(
 ) -> list[RunResult]:
     """Generate the demo models' answers once, for every suite that has none."""
     demo_names = [m.name for m in config.active_models() if m.simulated]
+    with Session(engine) as session:
+        tier_one_suites = set(
+            session.exec(
+                select(Suite.name)
+                .join(Prompt, col(Prompt.suite_id) == col(Suite.id))
+                .where(Prompt.tier == 1)
+            )
+        )
     results = []
     for suite_name in suites_missing_demo_answers(engine, config):
         callback = None
@@ -105,6 +117,8 @@ def generate_demo_answers(
                 settings,
                 suite_name=suite_name,
                 model_names=demo_names,
+                # Tier 1 is where consistency across samples matters most: the demo shows it.
+                samples=DEMO_TIER_ONE_SAMPLES if suite_name in tier_one_suites else 1,
                 concurrency=concurrency,
                 on_progress=callback,
             )

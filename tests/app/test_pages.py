@@ -76,13 +76,19 @@ def test_leaderboard_renders(app_env: str) -> None:
     assert len(frame) == 4
     assert frame["Model"].str.endswith("(simulated)").all()
     assert frame["Votes"].sum() == 2 * 6
+    # Automated scores beside the ratings: every demo model answered scored tier 3 prompts.
+    assert frame["Accuracy"].between(0, 1).all()
+    assert frame["Scored answers"].gt(0).all()
+    assert frame["Accuracy 95% CI"].str.fullmatch(r"\d+%–\d+%").all()
 
 
 def test_runs_page_renders(app_env: str) -> None:
     at = _signed_in()
     at.switch_page("pages/runs.py").run()
     assert not at.exception
-    assert at.dataframe[0].value["Answers"].sum() > 0
+    frame = at.dataframe[0].value
+    assert frame["Answers"].sum() > 0
+    assert frame["Accuracy"].between(0, 1).all()
 
 
 def test_leaderboard_filters_apply_a_cut(app_env: str) -> None:
