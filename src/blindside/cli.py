@@ -222,6 +222,12 @@ def _score_record(stats: ModelStats) -> dict[str, Any]:
     }
 
 
+def _print_csv(records: list[dict[str, Any]]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]))
+    writer.writeheader()
+    writer.writerows(records)
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}"
 
@@ -279,9 +285,7 @@ def cmd_scores(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"selection": described, "models": records}, indent=2))
     elif args.format == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]))
-        writer.writeheader()
-        writer.writerows(records)
+        _print_csv(records)
     else:
         print(
             f"{'model':<32} {'acc%':>5} {'95% CI':>9} {'scored':>7} {'consist%':>9} "
@@ -425,9 +429,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
         }
         print(json.dumps(summary, indent=2))
     elif args.format == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]))
-        writer.writeheader()
-        writer.writerows(records)
+        _print_csv(records)
     else:
         print(
             f"{'rank':>4} {'range':>7}  {'model':<32} {'rating':>7} {'95% CI':>15} "

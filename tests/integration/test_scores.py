@@ -72,15 +72,21 @@ def test_every_answer_is_scored_and_accuracy_tracks_each_simulated_model(
     assert stats["careful"].consistency > stats["erratic"].consistency
 
 
-def seeded_workspace(tmp_path: Path, demo_server: LoopbackServer) -> Settings:
+def generated_workspace(
+    tmp_path: Path, demo_server: LoopbackServer, models: list[str]
+) -> tuple[Settings, Engine]:
+    """A copy of the shipped suites, with the tier 3 answers of ``models`` stored."""
     shutil.copy(MODELS_TOML, tmp_path / "models.toml")
     shutil.copytree(SEED_PROMPTS, tmp_path / "seed_prompts")
-    return load_settings(
+    settings = load_settings(
         database_url=f"sqlite:///{tmp_path / 'scores.db'}",
         models_path=tmp_path / "models.toml",
         suites_dir=tmp_path / "seed_prompts",
         environ={"BLINDSIDE_DEMO_URL": demo_server.base_url},
     )
+    engine, report = init_project(settings)
+    generate(engine, report.config, settings, suite_name="high_volume", model_names=models)
+    return settings, engine
 
 
 def label_rows(engine: Engine, external_id: str) -> list[Response]:
@@ -92,15 +98,7 @@ def label_rows(engine: Engine, external_id: str) -> list[Response]:
 def test_a_corrected_reference_rescores_the_stored_answers(
     tmp_path: Path, demo_server: LoopbackServer
 ) -> None:
-    settings = seeded_workspace(tmp_path, demo_server)
-    engine, report = init_project(settings)
-    generate(
-        engine,
-        report.config,
-        settings,
-        suite_name="high_volume",
-        model_names=["Demo careful", "Demo verbose"],
-    )
+    settings, engine = generated_workspace(tmp_path, demo_server, ["Demo careful", "Demo verbose"])
     suite_file = tmp_path / "seed_prompts" / "high_volume.jsonl"
     lines = suite_file.read_text().splitlines()
     # A label prompt the model answered right: flip its reference to another label.
@@ -134,14 +132,8 @@ def test_a_corrected_reference_rescores_the_stored_answers(
 def test_answers_stored_before_scores_existed_are_scored_on_the_next_start(
     tmp_path: Path, demo_server: LoopbackServer
 ) -> None:
-    settings = seeded_workspace(tmp_path, demo_server)
-    engine, report = init_project(settings)
-    generate(
-        engine,
-        report.config,
-        settings,
-        suite_name="high_volume",
-        model_names=["Demo erratic", "Demo fast-cheap"],
+    settings, engine = generated_workspace(
+        tmp_path, demo_server, ["Demo erratic", "Demo fast-cheap"]
     )
     with Session(engine) as s:
         scored = {r.id: (r.correct, r.answer_key) for r in s.exec(select(Response))}
