@@ -424,6 +424,10 @@ def cmd_rank(args: argparse.Namespace) -> int:
                 "high": _round(board.left_advantage_high, 1),
             },
             "style": style,
+            "rating_accuracy_spearman": {
+                "rho": _round(board.rating_accuracy_rho, 3),
+                "models": board.rating_accuracy_models,
+            },
             "models": records,
             "warnings": board.warnings,
         }

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from blindside import ranking
 from blindside.config import display_name
-from blindside.scoring import modal_share, wilson_interval
+from blindside.scoring import modal_share, rank_correlation, wilson_interval
 from blindside.tables import Model, Prompt, Rater, Response, Run, Suite, Vote
 from blindside.votes import Cut, PositionCounts, aggregate, fold_unordered
 
@@ -152,6 +152,10 @@ class Leaderboard:
     battles: np.ndarray | None = None
     win_rate: np.ndarray | None = None
     win_prob: np.ndarray | None = None
+    # Spearman's rho between rating and accuracy over the models that have both, and how
+    # many models that is (None below three: "does preference follow correctness?").
+    rating_accuracy_rho: float | None = None
+    rating_accuracy_models: int = 0
 
     @property
     def few_vote_models(self) -> list[str]:
@@ -406,6 +410,11 @@ def leaderboard_from_counts(
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = np.where(games > 0, wins / np.where(games > 0, games, 1), np.nan)
     simulated = {m: models[m].simulated for m in ids}
+    both = [r for r in rows if r.rating is not None and r.stats.accuracy is not None]
+    correlation = rank_correlation(
+        [r.rating for r in both],  # type: ignore[misc]
+        [r.stats.accuracy for r in both],  # type: ignore[misc]
+    )
     return Leaderboard(
         tier=cut.tier,
         rows=rows,
@@ -427,6 +436,8 @@ def leaderboard_from_counts(
         battles=games[np.ix_(order, order)],
         win_rate=observed[np.ix_(order, order)],
         win_prob=np.asarray(fitted.win_prob)[np.ix_(order, order)],
+        rating_accuracy_rho=None if correlation is None else correlation[0],
+        rating_accuracy_models=0 if correlation is None else correlation[1],
     )
 
 

@@ -36,6 +36,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from scipy import stats
+
 __all__ = [
     "Score",
     "answer_numbers",
@@ -43,6 +45,7 @@ __all__ = [
     "json_objects",
     "modal_share",
     "normalise",
+    "rank_correlation",
     "score_answer",
     "wilson_interval",
 ]
@@ -309,3 +312,26 @@ def modal_share(key_counts: Iterable[Sequence[int]]) -> tuple[float, int] | None
     if not shares:
         return None
     return sum(shares) / len(shares), len(shares)
+
+
+def rank_correlation(x: Sequence[float], y: Sequence[float]) -> tuple[float, int] | None:
+    """Spearman's rank correlation of two per-model measures, e.g. rating and accuracy.
+
+    Parameters
+    ----------
+    x, y : sequence of float
+        Paired values, one pair per model.
+
+    Returns
+    -------
+    (float, int) or None
+        Spearman's rho and the number of models, or None with fewer than three
+        models or when either measure is the same for every model (rho is then
+        undefined).
+    """
+    if len(x) != len(y):
+        raise ValueError("x and y must pair up")
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+        return None
+    rho = float(stats.spearmanr(x, y).statistic)
+    return rho, len(x)

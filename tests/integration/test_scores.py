@@ -16,13 +16,14 @@ from sqlmodel import Session, select
 from blindside.config import Settings, load_settings
 from blindside.db import create_db_engine
 from blindside.generate import generate
-from blindside.leaderboard import model_stats
+from blindside.leaderboard import build_leaderboard, model_stats
+from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.providers.demo import DEMO_PROFILES
 from blindside.providers.loopback import LoopbackServer
 from blindside.scoring import score_answer, wilson_interval
 from blindside.tables import Model, Prompt, Response
-from blindside.votes import Cut
+from blindside.votes import Cut, record_vote, sign_in
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
 
 
@@ -181,3 +182,28 @@ def test_scores_command_prints_accuracy_with_intervals(demo_db_url: str, tmp_pat
     # Tier 2 prompts have no scorer, and there are no tier 2 answers in this database.
     empty = blindside("scores", "--db", demo_db_url, "--tier", "2")
     assert empty.returncode == 1 and "no answers in this selection (tier 2)" in empty.stderr
+
+
+def test_rating_accuracy_correlation_follows_what_raters_reward(demo_db_url: str) -> None:
+    """A rater who prefers the correct answer ranks models as the scorers do; one who prefers
+    the wrong answer ranks them the other way round."""
+    engine = create_db_engine(demo_db_url)
+    with Session(engine) as s:
+        correct = {r.id: r.correct for r in s.exec(select(Response))}
+    for name, reward in (("honest", True), ("contrarian", False)):
+        rater = sign_in(engine, name)
+        while (shown := next_impression(engine, rater.id)) is not None:
+            left, right = correct[shown.left_response_id], correct[shown.right_response_id]
+            choice = "tie" if left == right else "left" if left is reward else "right"
+            assert record_vote(engine, rater.id, shown, choice)
+
+    honest = build_leaderboard(engine, Cut(raters=("honest",)))
+    contrarian = build_leaderboard(engine, Cut(raters=("contrarian",)))
+    assert honest.rating_accuracy_models == contrarian.rating_accuracy_models == 4
+    assert honest.rating_accuracy_rho > 0.5
+    assert contrarian.rating_accuracy_rho < -0.5
+
+    done = blindside("rank", "--db", demo_db_url, "--rater", "honest", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    reported = json.loads(done.stdout)["rating_accuracy_spearman"]
+    assert reported == {"rho": round(honest.rating_accuracy_rho, 3), "models": 4}

@@ -14,6 +14,7 @@ from blindside.scoring import (
     final_answer,
     json_objects,
     modal_share,
+    rank_correlation,
     score_answer,
     wilson_interval,
 )
@@ -201,3 +202,15 @@ def test_modal_share_averages_prompts_with_repeated_samples() -> None:
     assert modal_share([[3], [2, 1], [1, 1, 1]]) == (pytest.approx((1 + 2 / 3 + 1 / 3) / 3), 3)
     assert modal_share([[1], [1]]) is None  # single samples say nothing
     assert modal_share([]) is None
+
+
+def test_rank_correlation_of_ratings_and_accuracy() -> None:
+    assert rank_correlation([1200, 1100, 1000], [0.9, 0.7, 0.4]) == (pytest.approx(1.0), 3)
+    assert rank_correlation([1200, 1100, 1000, 900], [0.4, 0.7, 0.8, 0.9]) == (
+        pytest.approx(-1.0),
+        4,
+    )
+    assert rank_correlation([1200, 1100], [0.9, 0.4]) is None  # two models: no rank signal
+    assert rank_correlation([1200, 1100, 1000], [0.5, 0.5, 0.5]) is None
+    with pytest.raises(ValueError):
+        rank_correlation([1, 2, 3], [1, 2])

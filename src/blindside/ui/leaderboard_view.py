@@ -203,6 +203,17 @@ def _percent_range(interval: tuple[float, float] | None) -> str | None:
     return None if interval is None else f"{interval[0]:.0%}–{interval[1]:.0%}"
 
 
+def rating_accuracy_note(board: Leaderboard) -> str:
+    """Whether raters prefer the models the scorers find correct, in one sentence."""
+    n = board.rating_accuracy_models
+    hint = " With this few models, read it as a hint." if n < 8 else ""
+    return (
+        f"**Preference and accuracy:** Spearman's ρ between rating and accuracy is "
+        f"{board.rating_accuracy_rho:+.2f} over {n} models (+1: raters rank the models exactly "
+        f"as the scorers do).{hint}"
+    )
+
+
 def ranking_summary(board: Leaderboard) -> str:
     """The ranking as a numbered markdown list, readable at a glance (and by screen readers)."""
     lines = []
@@ -375,6 +386,9 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
             "Error rate": st.column_config.NumberColumn(format="percent"),
         },
     )
+    if board.rating_accuracy_rho is not None:
+        with st.container(key=f"rating_accuracy_{key}"):
+            st.markdown(rating_accuracy_note(board))
     if board.left_advantage_elo is not None:
         low, high = board.left_advantage_low, board.left_advantage_high
         interval = (
