@@ -21,6 +21,7 @@ from blindside.generate import GenerationError, Progress
 
 if TYPE_CHECKING:
     from blindside.leaderboard import ModelStats
+    from blindside.votes import Cut
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -314,18 +315,8 @@ def cmd_scores(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_rank(args: argparse.Namespace) -> int:
-    from blindside.leaderboard import RankOptions, build_leaderboard, leaderboard_from_arena
-
-    if args.bootstrap is not None and args.bootstrap < 1:
-        raise InputError.single("--bootstrap", None, "", "needs at least 1 round")
-    options = RankOptions(
-        # --bootstrap N asks for bootstrap intervals with N rounds.
-        intervals="bootstrap" if args.bootstrap else args.intervals,
-        n_bootstrap=args.bootstrap or 1000,
-        tie_model=args.ties,
-        style=args.style,
-    )
+def _vote_cut(args: argparse.Namespace) -> Cut:
+    """The :class:`~blindside.votes.Cut` that ``rank`` and ``export`` options describe."""
     from blindside.votes import Cut, parse_time_bound
 
     try:
@@ -333,7 +324,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
         until = parse_time_bound(args.until, end=True) if args.until else None
     except ValueError as exc:
         raise InputError.single("--since/--until", None, "", str(exc)) from None
-    cut = Cut(
+    return Cut(
         tier=args.tier,
         suite=args.suite,
         category=args.category,
@@ -346,6 +337,40 @@ def cmd_rank(args: argparse.Namespace) -> int:
         exclude_identity_leaks=args.exclude_identity_leaks,
         exclude_fallbacks=args.exclude_fallbacks,
     )
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from blindside.db import create_db_engine, upgrade_schema
+    from blindside.export import labelled_pairs, write_export
+
+    cut = _vote_cut(args)
+    settings = _settings(args)
+    engine = create_db_engine(settings.database_url)
+    upgrade_schema(engine)
+    out = Path(args.out) if args.out else sys.stdout
+    count = write_export(labelled_pairs(engine, cut), args.format, out)
+    where = f" to {args.out}" if args.out else ""
+    print(f"exported {count} labelled pairs ({cut.describe()}){where}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from blindside.leaderboard import RankOptions, build_leaderboard, leaderboard_from_arena
+
+    if args.bootstrap is not None and args.bootstrap < 1:
+        raise InputError.single("--bootstrap", None, "", "needs at least 1 round")
+    options = RankOptions(
+        # --bootstrap N asks for bootstrap intervals with N rounds.
+        intervals="bootstrap" if args.bootstrap else args.intervals,
+        n_bootstrap=args.bootstrap or 1000,
+        tie_model=args.ties,
+        style=args.style,
+    )
+    from blindside.votes import Cut
+
+    cut = _vote_cut(args)
     if args.votes:
         from blindside.arena import read_arena_battles
 
@@ -566,30 +591,46 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--style", action="store_true", help="style control: length and markdown covariates"
     )
-    cut = p.add_argument_group("cut (database only)")
-    cut.add_argument("--tier", type=int, choices=[1, 2, 3])
-    cut.add_argument("--suite", help="only prompts of this suite")
-    cut.add_argument("--category", help="only prompts of this category")
-    cut.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
-    cut.add_argument(
+    _add_vote_cut_arguments(p.add_argument_group("cut (database only)"))
+    p.set_defaults(func=cmd_rank)
+
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write votes as labelled pairs (both answers, their models, the verdict)",
+    )
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument(
+        "--out", metavar="FILE", help="write here (replaced atomically) instead of stdout"
+    )
+    _add_vote_cut_arguments(p.add_argument_group("cut"))
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+def _add_vote_cut_arguments(group: argparse._ArgumentGroup) -> None:
+    """The options of a :class:`~blindside.votes.Cut`, shared by ``rank`` and ``export``."""
+    group.add_argument("--tier", type=int, choices=[1, 2, 3])
+    group.add_argument("--suite", help="only prompts of this suite")
+    group.add_argument("--category", help="only prompts of this category")
+    group.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
+    group.add_argument(
         "--rater", action="append", metavar="NAME", help="only this rater's votes (repeatable)"
     )
-    cut.add_argument("--since", help="votes at or after (ISO date/time, UTC)")
-    cut.add_argument("--until", help="votes before this time; a bare date includes that day")
-    cut.add_argument("--exclude-flagged", action="store_true", help="drop flagged votes")
-    cut.add_argument("--exclude-gold", action="store_true", help="drop gold (rater QA) prompts")
-    cut.add_argument(
+    group.add_argument("--since", help="votes at or after (ISO date/time, UTC)")
+    group.add_argument("--until", help="votes before this time; a bare date includes that day")
+    group.add_argument("--exclude-flagged", action="store_true", help="drop flagged votes")
+    group.add_argument("--exclude-gold", action="store_true", help="drop gold (rater QA) prompts")
+    group.add_argument(
         "--exclude-identity-leaks",
         action="store_true",
         help="drop votes on answers that reveal which model wrote them",
     )
-    cut.add_argument(
+    group.add_argument(
         "--exclude-fallbacks",
         action="store_true",
         help="ignore votes on answers that a fallback model served",
     )
-    p.set_defaults(func=cmd_rank)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

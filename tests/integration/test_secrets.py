@@ -95,6 +95,8 @@ def test_sentinel_key_never_leaks(
         ["generate", "--db", db, "--suite", "high_volume", "--models", "Keyed careful,Leaky"],
         ["probe", "Keyed careful", "--db", db],
         ["rank", "--db", db],
+        ["scores", "--db", db],
+        ["export", "--db", db, "--out", str(tmp_path / "pairs.jsonl")],
     ):
         done = subprocess.run(
             [

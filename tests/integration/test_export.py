@@ -1,0 +1,165 @@
+"""Labelled-pair exports from a real database, through the library and the real CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from blindside.config import Settings
+from blindside.db import create_db_engine
+from blindside.export import EXPORT_FIELDS, labelled_pairs, write_export
+from blindside.generate import generate
+from blindside.leaderboard import RankOptions, build_leaderboard
+from blindside.pairing import next_impression
+from blindside.project import init_project
+from blindside.tables import Model, Response, Vote
+from blindside.votes import Cut, record_vote, sign_in
+
+CHOICES = ("left", "right", "tie", "both_bad")
+
+
+def cast_votes(engine: Engine, rater: str, n: int, seed: int) -> None:
+    """``n`` votes by ``rater`` that prefer longer answers, with some noise and a flag."""
+    rng = random.Random(seed)
+    rater_id = sign_in(engine, rater).id
+    for i in range(n):
+        shown = next_impression(engine, rater_id, rng=rng)
+        assert shown is not None
+        if rng.random() < 0.2:
+            choice = rng.choice(CHOICES)
+        else:
+            choice = "left" if len(shown.left_text) >= len(shown.right_text) else "right"
+        assert record_vote(
+            engine,
+            rater_id,
+            shown,
+            choice,
+            dwell_ms=1000 + i,
+            flagged=i == 0,
+            comment="first one" if i == 0 else None,
+        )
+
+
+def test_each_vote_becomes_one_labelled_pair_with_its_answers_and_models(
+    settings: Settings,
+) -> None:
+    engine, report = init_project(settings, create_db_engine(settings.database_url))
+    generate(
+        engine,
+        report.config,
+        settings,
+        suite_name="high_stakes",
+        model_names=["Demo careful", "Demo erratic"],
+    )
+    cast_votes(engine, "Ada", 12, seed=1)
+    cast_votes(engine, "Grace", 5, seed=2)
+
+    records = list(labelled_pairs(engine))
+    with Session(engine) as s:
+        votes = {v.id: v for v in s.exec(select(Vote))}
+        answers = {r.id: r for r in s.exec(select(Response))}
+        models = {m.id: m for m in s.exec(select(Model))}
+    assert [r["vote_id"] for r in records] == sorted(votes)
+    winners = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
+    for record in records:
+        assert tuple(record) == EXPORT_FIELDS
+        vote = votes[record["vote_id"]]
+        left, right = answers[vote.left_response_id], answers[vote.right_response_id]
+        # model_a is the answer shown on the left, and the names say "simulated".
+        assert record["model_a"] == f"{models[left.model_id].name} (simulated)"
+        assert record["model_b"] == f"{models[right.model_id].name} (simulated)"
+        assert (record["answer_a"], record["answer_b"]) == (left.text, right.text)
+        assert (record["correct_a"], record["correct_b"]) == (left.correct, right.correct)
+        assert record["choice"] == vote.choice and record["winner"] == winners[vote.choice]
+        assert record["tier"] == 1 and record["suite"] == "high_stakes"
+        assert record["rater"] in ("Ada", "Grace")
+    first = records[0]
+    assert first["flagged"] is True and first["comment"] == "first one"
+    assert first["dwell_ms"] == 1000
+
+    # The same cuts as a leaderboard.
+    assert {r["rater"] for r in labelled_pairs(engine, Cut(raters=("Grace",)))} == {"Grace"}
+    assert len(list(labelled_pairs(engine, Cut(raters=("Grace",))))) == 5
+    assert len(list(labelled_pairs(engine, Cut(exclude_flagged=True)))) == len(records) - 2
+    assert list(labelled_pairs(engine, Cut(tier=2))) == []
+
+
+def blindside(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "blindside.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def voted_db(demo_db_url: str) -> Iterator[tuple[str, Engine]]:
+    engine = create_db_engine(demo_db_url)
+    cast_votes(engine, "Ada", 60, seed=3)
+    cast_votes(engine, "Grace", 40, seed=4)
+    yield demo_db_url, engine
+    engine.dispose()
+
+
+def test_an_export_ranks_like_the_database(voted_db: tuple[str, Engine], tmp_path: Path) -> None:
+    url, engine = voted_db
+    out = tmp_path / "pairs.jsonl"
+    done = blindside("export", "--db", url, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "exported 100 labelled pairs" in done.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 100
+
+    ranked = blindside("rank", "--votes", str(out), "--format", "json")
+    assert ranked.returncode == 0, ranked.stderr
+    from_file = {m["model"]: m["rating"] for m in json.loads(ranked.stdout)["models"]}
+    # Arena files carry no screen position, so compare with a fit that ignores it too.
+    board = build_leaderboard(engine, Cut(), RankOptions(position_bias=False))
+    from_db = {r.display_name: r.rating for r in board.rows if r.rating is not None}
+    assert from_file.keys() == from_db.keys()
+    for name, rating in from_db.items():
+        assert from_file[name] == pytest.approx(rating, abs=0.1)
+
+
+def test_csv_export_keeps_multi_line_answers_and_cuts_apply(
+    voted_db: tuple[str, Engine],
+) -> None:
+    url, _ = voted_db
+    done = blindside("export", "--db", url, "--format", "csv", "--rater", "Grace")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert len(rows) == 40 and {r["rater"] for r in rows} == {"Grace"}
+    assert tuple(rows[0]) == EXPORT_FIELDS
+    assert any("\n" in r["answer_a"] or "\n" in r["answer_b"] for r in rows)
+
+    bad = blindside("export", "--db", url, "--since", "last tuesday")
+    assert bad.returncode == 2 and "--since" in bad.stderr and bad.stdout == ""
+
+
+def test_a_failed_export_leaves_the_previous_file_whole(tmp_path: Path) -> None:
+    out = tmp_path / "pairs.jsonl"
+    out.write_text('{"previous": true}\n')
+
+    def broken() -> Iterator[dict[str, Any]]:
+        yield dict.fromkeys(EXPORT_FIELDS, "x")
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        write_export(broken(), "jsonl", out)
+    assert out.read_text() == '{"previous": true}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["pairs.jsonl"]  # no temporary left
+
+    assert write_export([dict.fromkeys(EXPORT_FIELDS, 1)], "csv", out) == 1
+    assert out.read_text().splitlines()[0] == ",".join(EXPORT_FIELDS)
