@@ -14,8 +14,9 @@ from blindside.ui.leaderboard_view import (
 
 st.title("Leaderboard")
 st.caption(
-    "Human preference from blinded side-by-side votes, next to what each model costs and how "
-    "fast it answers. Models marked (simulated) are the built-in demo provider."
+    "Human preference from blinded side-by-side votes, next to how often each model passes the "
+    "prompts' scorers, what it costs and how fast it answers. Models marked (simulated) are the "
+    "built-in demo provider."
 )
 
 cut, options = cut_filters(current_choices())
