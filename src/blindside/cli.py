@@ -462,16 +462,15 @@ def cmd_rank(args: argparse.Namespace) -> int:
     else:
         print(
             f"{'rank':>4} {'range':>7}  {'model':<32} {'rating':>7} {'95% CI':>15} "
-            f"{'votes':>6} {'win%':>6}"
+            f"{'votes':>6} {'win%':>6} {'acc%':>5}"
         )
         for rec in records:
             ci = f"{rec['ci_low']:.0f}..{rec['ci_high']:.0f}" if rec["ci_low"] is not None else "-"
             rating = f"{rec['rating']:.0f}" if rec["rating"] is not None else "-"
-            win = f"{100 * rec['win_rate']:.0f}" if rec["win_rate"] is not None else "-"
             span = f"{rec['rank_best']}-{rec['rank_worst']}" if rec["rank_best"] else "-"
             print(
                 f"{rec['rank'] or '-':>4} {span:>7}  {rec['model']:<32} {rating:>7} {ci:>15} "
-                f"{rec['votes']:>6} {win:>6}"
+                f"{rec['votes']:>6} {_percent(rec['win_rate']):>6} {_percent(rec['accuracy']):>5}"
             )
         print(f"{board.total_votes} votes ({cut.describe()}); intervals: {board.interval_method}")
         if board.left_advantage_elo is not None:
@@ -482,6 +481,11 @@ def cmd_rank(args: argparse.Namespace) -> int:
                 else ""
             )
             print(f"left-side advantage: {board.left_advantage_elo:+.0f} Elo{ci}")
+        if board.rating_accuracy_rho is not None:
+            print(
+                f"rating vs accuracy: Spearman's rho {board.rating_accuracy_rho:+.2f} over "
+                f"{board.rating_accuracy_models} models"
+            )
     for warning in board.warnings:
         print(f"note: {warning}", file=sys.stderr)
     return EXIT_OK

@@ -207,3 +207,7 @@ def test_rating_accuracy_correlation_follows_what_raters_reward(demo_db_url: str
     assert done.returncode == 0, done.stderr
     reported = json.loads(done.stdout)["rating_accuracy_spearman"]
     assert reported == {"rho": round(honest.rating_accuracy_rho, 3), "models": 4}
+    table = blindside("rank", "--db", demo_db_url, "--rater", "contrarian")
+    assert table.returncode == 0, table.stderr
+    assert "acc%" in table.stdout
+    assert f"Spearman's rho {contrarian.rating_accuracy_rho:+.2f} over 4 models" in table.stdout
