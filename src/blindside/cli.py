@@ -157,14 +157,18 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     faults = None
-    if args.fault_rate or args.latency_ms is not None:
+    if args.fault_rate or args.latency_ms is not None or args.capacity is not None:
         try:
             kinds = parse_fault_kinds(args.faults) if args.faults else FAULT_KINDS
         except ValueError as exc:
             raise InputError.single("--faults", None, "faults", str(exc)) from None
         if not 0 <= args.fault_rate <= 1:
             raise InputError.single("--fault-rate", None, "fault_rate", "must be in [0, 1]")
-        faults = FaultConfig(rate=args.fault_rate, kinds=kinds, latency_ms=args.latency_ms)
+        if args.capacity is not None and args.capacity < 1:
+            raise InputError.single("--capacity", None, "capacity", "must be at least 1")
+        faults = FaultConfig(
+            rate=args.fault_rate, kinds=kinds, latency_ms=args.latency_ms, capacity=args.capacity
+        )
     # Per-model faults from models.toml, when there is one to read.
     model_faults = {}
     if Path(settings.models_path).exists():
@@ -541,6 +545,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults", default="", help="comma list of 429,500,503,timeout,malformed,truncate"
     )
     p.add_argument("--latency-ms", type=float, default=None, help="fixed latency per request")
+    p.add_argument(
+        "--capacity",
+        type=int,
+        metavar="N",
+        help="requests each model serves at once; more queue (simulates a saturated provider)",
+    )
     p.add_argument(
         "--no-access-log", action="store_true", help="no log line per request (load tests)"
     )

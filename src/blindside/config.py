@@ -476,12 +476,15 @@ class DemoFaults:
         Fixed total latency per request, instead of the profile's.
     retry_after_s : float
         What 429 answers ask the client to wait.
+    capacity : int or None
+        Requests the simulated model serves at once; more wait in a queue.
     """
 
     rate: float = 0.0
     kinds: tuple[str, ...] = ()
     latency_ms: float | None = None
     retry_after_s: float = 1.0
+    capacity: int | None = None
 
 
 def display_name(name: str, *, simulated: bool) -> str:
@@ -709,7 +712,7 @@ _MODEL_KEYS = (
     "active",
     "faults",
 )
-_FAULT_KEYS = ("rate", "kinds", "latency_ms", "retry_after_s")
+_FAULT_KEYS = ("rate", "kinds", "latency_ms", "retry_after_s", "capacity")
 FAULT_KINDS = ("429", "500", "503", "timeout", "malformed", "truncate")
 _PRICING_KEYS = ("input", "cached_input", "output")
 # Set by the engine itself; allowing them in params would silently fight it.
@@ -1135,6 +1138,9 @@ def _check_faults(
     retry_after = ck.number(
         value, "retry_after_s", 1.0, where, line, minimum=0, field_="faults.retry_after_s"
     )
+    capacity = ck.number(
+        value, "capacity", None, where, line, integer=True, minimum=1, field_="faults.capacity"
+    )
     if len(ck.problems) > before:
         return None
     return DemoFaults(
@@ -1142,6 +1148,7 @@ def _check_faults(
         kinds=tuple(kinds),
         latency_ms=None if latency is None else float(latency),
         retry_after_s=float(retry_after),
+        capacity=None if capacity is None else int(capacity),
     )
 
 

@@ -329,6 +329,19 @@ faults = { rate = 1.5 }   # <-
         "must be <= 1",
     ),
     (
+        "capacity below one",
+        DEMO_ENDPOINT
+        + """[[models]]
+name = "M"
+endpoint = "demo"
+model_id = "x"
+pricing = { input = 1, output = 2 }
+faults = { capacity = 0 }   # <-
+""",
+        "faults.capacity",
+        ">= 1",
+    ),
+    (
         "unknown endpoint referenced by a model",
         DEMO_ENDPOINT
         + """[[models]]
@@ -743,7 +756,7 @@ def test_reliability_settings_parse_with_defaults_and_values() -> None:
         "pricing = { input = 1, output = 2 }\n\n"
         '[[models]]\nname = "B"\nendpoint = "demo"\nmodel_id = "careful"\n'
         "pricing = { input = 1, output = 2 }\n"
-        'faults = { rate = 0.2, kinds = ["429", "timeout"], latency_ms = 100 }\n'
+        'faults = { rate = 0.2, kinds = ["429", "timeout"], latency_ms = 100, capacity = 8 }\n'
     )
     config = parse_models_toml(text, file="models.toml")
     real, demo = config.endpoints["p"], config.endpoints["demo"]
@@ -758,7 +771,12 @@ def test_reliability_settings_parse_with_defaults_and_values() -> None:
     )
     faults = config.model("B").faults
     assert faults is not None
-    assert (faults.rate, faults.kinds, faults.latency_ms) == (0.2, ("429", "timeout"), 100.0)
+    assert (faults.rate, faults.kinds, faults.latency_ms, faults.capacity) == (
+        0.2,
+        ("429", "timeout"),
+        100.0,
+        8,
+    )
     assert config.model("A").faults is None
 
 

@@ -400,3 +400,44 @@ def test_latency_ms_fixes_every_request_latency() -> None:
         timings = asyncio.run(go(server.base_url))
     print({k: round(v, 3) for k, v in timings.items()})
     assert all(0.14 < t < 0.3 for t in timings.values()), timings
+
+
+# --------------------------------------------------------------------------- capacity
+
+
+def test_capacity_is_validated() -> None:
+    assert FaultConfig.from_mapping({"capacity": 4}).capacity == 4
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="capacity"):
+            FaultConfig(capacity=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_requests_past_capacity_queue_for_a_slot(stream: bool) -> None:
+    """Two slots, 150 ms per answer: six at once finish in three waves, a slot frees when a
+    stream ends, and another model is not held up by it."""
+    faults = {"careful": FaultConfig(latency_ms=150, capacity=2)}
+    app = create_demo_app(latency_scale=0.0, model_faults=faults)
+
+    async def go(base_url: str) -> tuple[list[float], float]:
+        async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
+            await client.models.list()
+
+            async def timed(model: str) -> float:
+                start = time.perf_counter()
+                await ask(client, model=model, stream=stream)
+                return time.perf_counter() - start
+
+            capped = asyncio.gather(*(timed("careful") for _ in range(6)))
+            other = asyncio.ensure_future(timed("fast-cheap"))
+            return sorted(await capped), await other
+
+    with LoopbackServer(app) as server:
+        times, other = asyncio.run(go(server.base_url))
+    print([round(t, 3) for t in times], round(other, 3))
+    # Waves end at about 150, 300 and 450 ms: none can end sooner. One slot would end the
+    # last at about 900 ms.
+    assert times[3] >= 0.29 and times[5] >= 0.44, times
+    assert times[5] < 0.8, times
+    assert other < times[5] - 0.1  # fast-cheap has no capacity set
+    assert stats(app)["completions"] == 7

@@ -1332,7 +1332,7 @@ def plan_completion(
 #: How long a ``timeout`` fault holds a request (far beyond any sane client timeout). It
 #: ends early when the client disconnects or the server stops.
 TIMEOUT_FAULT_S = 3600.0
-_FAULT_FIELDS = ("rate", "kinds", "latency_ms", "retry_after_s")
+_FAULT_FIELDS = ("rate", "kinds", "latency_ms", "retry_after_s", "capacity")
 
 
 def parse_fault_kinds(text: str) -> tuple[str, ...]:
@@ -1393,6 +1393,10 @@ class FaultConfig:
     retry_after_s : float
         Sent with a ``429`` as ``Retry-After`` (whole seconds, rounded up) and
         ``retry-after-ms``.
+    capacity : int or None
+        Requests a model serves at once, like a provider's fleet: more wait in
+        a queue before their first token, so past this concurrency throughput
+        stops growing and latency does. None: unlimited.
 
     Raises
     ------
@@ -1405,6 +1409,7 @@ class FaultConfig:
     kinds: tuple[str, ...] = ()
     latency_ms: float | None = None
     retry_after_s: float = 1.0
+    capacity: int | None = None
 
     def __post_init__(self) -> None:
         kinds = (
@@ -1421,6 +1426,12 @@ class FaultConfig:
             raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
         if _number("retry_after_s", self.retry_after_s) < 0:
             raise ValueError(f"retry_after_s must be >= 0, got {self.retry_after_s}")
+        if self.capacity is not None and (
+            isinstance(self.capacity, bool)
+            or not isinstance(self.capacity, int)
+            or self.capacity < 1
+        ):
+            raise ValueError(f"capacity must be a whole number >= 1, got {self.capacity!r}")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> FaultConfig:
@@ -1449,6 +1460,7 @@ class FaultConfig:
             kinds=parse_fault_kinds(kinds),
             latency_ms=None if latency is None else _number("latency_ms", latency),
             retry_after_s=_number("retry_after_s", data.get("retry_after_s", 1.0)),
+            capacity=data.get("capacity"),
         )
 
     def draw(self, digest: str, attempt: int) -> str | None:
@@ -1726,12 +1738,18 @@ class _PacedResponse(Response):
     counts as completed.
     """
 
-    def __init__(self, frames: Sequence[Frame], on_done: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        frames: Sequence[Frame],
+        on_done: Callable[[], None],
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         # Deliberately not Response.__init__: the body is sent frame by frame.
         self.status_code = 200
         self.background = None
         self.frames = frames
         self.on_done = on_done
+        self.on_close = on_close  # runs however the response ends (a capacity slot's release)
         self.raw_headers = [
             (b"content-type", b"text/event-stream; charset=utf-8"),
             (b"cache-control", b"no-cache"),
@@ -1752,6 +1770,8 @@ class _PacedResponse(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             gone.cancel()
+            if self.on_close is not None:
+                self.on_close()
 
 
 class _CutResponse(Response):
@@ -1833,6 +1853,9 @@ def create_demo_app(
     per_model: dict[str, FaultConfig] = dict(model_faults or {})
     stats = DemoStats()
     held = _HeldRequests()
+    # Per model with a capacity: the requests it is serving. Made on first use, inside the
+    # server's event loop.
+    capacity_slots: dict[str, asyncio.Semaphore] = {}
 
     def model_card(profile: DemoProfile) -> dict[str, Any]:
         return {
@@ -1999,11 +2022,21 @@ def create_demo_app(
                 retry_after_s=fault_config.retry_after_s,
                 held=held,
             )
+        slot: asyncio.Semaphore | None = None
+        if fault_config.capacity is not None:
+            slot = capacity_slots.setdefault(model, asyncio.Semaphore(fault_config.capacity))
+            await slot.acquire()  # queued behind the requests the model is serving
         if not stream:
-            await asyncio.sleep(plan.total_s)
+            try:
+                await asyncio.sleep(plan.total_s)
+            finally:
+                if slot is not None:
+                    slot.release()
             stats.complete(digest)
             return JSONResponse(full_body())
-        return _PacedResponse(frames(), lambda: stats.complete(digest))
+        return _PacedResponse(
+            frames(), lambda: stats.complete(digest), None if slot is None else slot.release
+        )
 
     app = Starlette(
         routes=[

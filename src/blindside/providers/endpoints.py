@@ -42,6 +42,7 @@ def demo_model_faults(models: Iterable[ModelConfig]) -> dict[str, FaultConfig]:
             kinds=m.faults.kinds,
             latency_ms=m.faults.latency_ms,
             retry_after_s=m.faults.retry_after_s,
+            capacity=m.faults.capacity,
         )
         for m in models
         if m.simulated and m.faults is not None
