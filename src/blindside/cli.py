@@ -20,6 +20,7 @@ from blindside.errors import InputError
 from blindside.generate import GenerationError, Progress
 
 if TYPE_CHECKING:
+    from blindside.config import ModelConfig
     from blindside.leaderboard import ModelStats
     from blindside.votes import Cut
 
@@ -189,25 +190,111 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_probe(args: argparse.Namespace) -> int:
+def _configured_model(settings: Settings, name: str) -> ModelConfig:
+    """A model of models.toml by name, or by model id when no name matches."""
     from blindside.config import load_models_toml
+
+    config = load_models_toml(settings.models_path)
+    by_id = {m.model_id: m for m in config.models}
+    if name in by_id and name not in {m.name for m in config.models}:
+        return by_id[name]
+    try:
+        return config.model(name)
+    except KeyError as exc:
+        raise GenerationError(str(exc.args[0])) from None
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
     from blindside.probe import format_probe_table, probe_model
 
     settings = _settings(args)
-    config = load_models_toml(settings.models_path)
-    by_id = {m.model_id: m for m in config.models}
-    if args.model in by_id and args.model not in {m.name for m in config.models}:
-        model = by_id[args.model]
-    else:
-        try:
-            model = config.model(args.model)
-        except KeyError as exc:
-            raise GenerationError(str(exc.args[0])) from None
+    model = _configured_model(settings, args.model)
     results = probe_model(model, settings, max_context=args.max_context or None)
     print(
         format_probe_table(model, results, base_url=settings.demo_url if model.simulated else None)
     )
     return EXIT_OK if all(r.status != "fails" for r in results) else EXIT_FAILED
+
+
+def cmd_stress(args: argparse.Namespace) -> int:
+    import math
+
+    from blindside.config import display_name
+    from blindside.pricing import cost_usd
+    from blindside.stress import find_knee, format_stress_table, stress_model
+
+    try:
+        levels = sorted({int(x) for x in args.levels.split(",") if x.strip()})
+    except ValueError:
+        levels = []
+    if not levels or levels[0] < 1:
+        raise InputError.single(
+            "--levels",
+            None,
+            "levels",
+            f"must be whole numbers >= 1 like 1,4,16, got {args.levels!r}",
+        )
+    if args.requests is not None and args.requests < 1:
+        raise InputError.single("--requests", None, "requests", "must be at least 1")
+    settings = _settings(args)
+    model = _configured_model(settings, args.model)
+    total = sum(args.requests or max(4 * level, 16) for level in levels)
+    worst = total * cost_usd(
+        model.pricing,
+        prompt_tokens=math.ceil(len(args.prompt) / 4) + 8,
+        cached_tokens=0,
+        completion_tokens=args.max_tokens,
+    )
+    if not model.simulated and not args.yes:
+        raise InputError.single(
+            "--yes",
+            None,
+            "yes",
+            f"stress sends {total} requests to {model.name} (up to ${worst:.4f} at its prices, "
+            f"{levels[-1]} at once, no rate limiter); add --yes to go ahead",
+        )
+    name = display_name(model.name, simulated=model.simulated)
+    print(f"stress {name}: {total} requests at concurrency {levels}", file=sys.stderr, flush=True)
+    results = stress_model(
+        model,
+        settings,
+        levels=levels,
+        requests_per_level=args.requests,
+        prompt=args.prompt,
+        max_tokens=args.max_tokens,
+    )
+    knee = find_knee(results)
+    if args.format == "json":
+        report = {
+            "model": name,
+            "levels": [
+                {
+                    "concurrency": r.concurrency,
+                    "requests": r.requests,
+                    "succeeded": r.succeeded,
+                    "errors_by_class": dict(r.errors_by_class),
+                    "wall_s": round(r.wall_s, 4),
+                    "throughput_rps": round(r.throughput_rps, 3),
+                    "tokens_per_s": round(r.tokens_per_s, 1),
+                    "latency_p50_ms": _round(r.latency_p50_ms, 1),
+                    "latency_p95_ms": _round(r.latency_p95_ms, 1),
+                    "ttft_p50_ms": _round(r.ttft_p50_ms, 1),
+                    "ttft_p95_ms": _round(r.ttft_p95_ms, 1),
+                }
+                for r in results
+            ],
+            "knee": None
+            if knee is None
+            else {"best": knee.best, "first_bad": knee.first_bad, "reason": knee.reason},
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_stress_table(results))
+        if knee is None:
+            print(f"scaled at every level up to {levels[-1]}: no knee reached")
+        else:
+            print(f"knee: best at concurrency {knee.best}; {knee.reason}")
+    return EXIT_OK
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -564,6 +651,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="also probe the context window (sends large prompts: costs money on real providers)",
     )
     p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser(
+        "stress", parents=[common], help="sweep one model's endpoint through concurrency levels"
+    )
+    p.add_argument("model", help="model name (or id) from models.toml")
+    p.add_argument("--levels", default="1,4,16,64", help="concurrency levels (default 1,4,16,64)")
+    p.add_argument(
+        "--requests", type=int, metavar="N", help="requests per level (default max(4 x level, 16))"
+    )
+    p.add_argument("--max-tokens", type=int, default=64, help="output cap per request")
+    p.add_argument(
+        "--prompt",
+        default="In two sentences, explain why the sky is blue.",
+        help="the prompt every request sends",
+    )
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument(
+        "--yes", action="store_true", help="confirm the load (and its cost) on a real provider"
+    )
+    p.set_defaults(func=cmd_stress)
 
     p = sub.add_parser(
         "scores", parents=[common], help="print automated scores per model (no votes needed)"
