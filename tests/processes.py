@@ -1,16 +1,32 @@
-"""Real processes for tests: free loopback ports and `blindside serve-demo` in its own process."""
+"""Real processes for tests: the `blindside` command, free loopback ports, `serve-demo`."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
+
+
+def blindside(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `blindside` command as a user would, in a new process; output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "blindside.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def free_port() -> int:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,18 +13,7 @@ from sqlmodel import Session, func, select
 from blindside.db import create_db_engine
 from blindside.tables import Prompt, Response, Suite
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
-from tests.processes import serve_demo_process
-
-
-def blindside(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "blindside.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        timeout=300,
-    )
+from tests.processes import blindside, serve_demo_process
 
 
 @pytest.fixture(scope="module")

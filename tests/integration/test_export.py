@@ -6,8 +6,6 @@ import csv
 import io
 import json
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Response, Vote
 from blindside.votes import Cut, record_vote, sign_in
+from tests.processes import blindside
 
 CHOICES = ("left", "right", "tie", "both_bad")
 
@@ -93,15 +92,6 @@ def test_each_vote_becomes_one_labelled_pair_with_its_answers_and_models(
     assert len(list(labelled_pairs(engine, Cut(raters=("Grace",))))) == 5
     assert len(list(labelled_pairs(engine, Cut(exclude_flagged=True)))) == len(records) - 2
     assert list(labelled_pairs(engine, Cut(tier=2))) == []
-
-
-def blindside(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "blindside.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from blindside.scoring import score_answer, wilson_interval
 from blindside.tables import Model, Prompt, Response
 from blindside.votes import Cut, record_vote, sign_in
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
+from tests.processes import blindside
 
 
 def stats_by_model_id(engine: Engine, cut: Cut) -> dict[str, object]:
@@ -147,15 +146,6 @@ def test_answers_stored_before_scores_existed_are_scored_on_the_next_start(
 
     with Session(engine) as s:
         assert {r.id: (r.correct, r.answer_key) for r in s.exec(select(Response))} == scored
-
-
-def blindside(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "blindside.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_scores_command_prints_accuracy_with_intervals(demo_db_url: str, tmp_path: Path) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from blindside.config import load_models_toml, load_settings
@@ -13,6 +10,7 @@ from blindside.providers.demo import FaultConfig, create_demo_app
 from blindside.providers.loopback import LoopbackServer
 from blindside.stress import find_knee, stress_model
 from tests.conftest import MODELS_TOML
+from tests.processes import blindside
 
 
 def sweep(app_faults: dict[str, FaultConfig], **options):
@@ -62,17 +60,6 @@ def test_an_endpoint_with_room_scales_and_errors_are_classified() -> None:
     assert all(lv.succeeded == 0 and lv.errors_by_class == {"rate_limit": 6} for lv in limited)
     knee = find_knee(limited)
     assert knee is not None and knee.best == 0
-
-
-def blindside(*args: str, env: dict[str, str], cwd: Path | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "blindside.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 def test_stress_command_prints_levels_and_asks_before_loading_a_real_provider(
