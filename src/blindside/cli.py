@@ -217,11 +217,16 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
-    import math
-
     from blindside.config import display_name
+    from blindside.limits import estimate_tokens
     from blindside.pricing import cost_usd
-    from blindside.stress import find_knee, format_stress_table, stress_model
+    from blindside.stress import (
+        find_knee,
+        format_stress_table,
+        requests_at,
+        stress_messages,
+        stress_model,
+    )
 
     try:
         levels = sorted({int(x) for x in args.levels.split(",") if x.strip()})
@@ -234,14 +239,15 @@ def cmd_stress(args: argparse.Namespace) -> int:
             "levels",
             f"must be whole numbers >= 1 like 1,4,16, got {args.levels!r}",
         )
-    if args.requests is not None and args.requests < 1:
-        raise InputError.single("--requests", None, "requests", "must be at least 1")
+    for option, value in (("--requests", args.requests), ("--max-tokens", args.max_tokens)):
+        if value is not None and value < 1:
+            raise InputError.single(option, None, option[2:], "must be at least 1")
     settings = _settings(args)
     model = _configured_model(settings, args.model)
-    total = sum(args.requests or max(4 * level, 16) for level in levels)
+    total = sum(requests_at(level, args.requests) for level in levels)
     worst = total * cost_usd(
         model.pricing,
-        prompt_tokens=math.ceil(len(args.prompt) / 4) + 8,
+        prompt_tokens=estimate_tokens(stress_messages(args.prompt), 0),
         cached_tokens=0,
         completion_tokens=args.max_tokens,
     )

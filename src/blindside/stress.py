@@ -35,6 +35,7 @@ __all__ = [
     "StressLevel",
     "StressSample",
     "find_knee",
+    "requests_at",
     "run_stress",
     "stress_model",
     "summarise_level",
@@ -117,6 +118,20 @@ class Knee:
     best: int
     first_bad: int
     reason: str
+
+
+def requests_at(level: int, requests_per_level: int | None = None) -> int:
+    """Requests a level sends: as asked, else ``max(4 * level, 16)``.
+
+    Four rounds of the level's concurrency keep it busy past the ramp-up; 16 at
+    least, so low levels still give a p95.
+    """
+    return requests_per_level or max(4 * level, 16)
+
+
+def stress_messages(prompt: str) -> list[dict[str, str]]:
+    """The one message every request of a sweep sends."""
+    return [{"role": "user", "content": prompt}]
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
@@ -257,8 +272,7 @@ async def run_stress(
     levels : sequence of int
         Concurrency levels, run in increasing order.
     requests_per_level : int, optional
-        Requests at each level; default ``max(4 * level, 16)``, so every
-        level keeps its concurrency busy for a few rounds.
+        Requests at each level; default :func:`requests_at`.
     prompt : str
     max_tokens : int
         Output cap, the same for every request.
@@ -266,7 +280,7 @@ async def run_stress(
     body: dict[str, Any] = {
         **model.params,
         "model": model.model_id,
-        "messages": [{"role": "user", "content": prompt}],
+        "messages": stress_messages(prompt),
         "stream": True,
         "stream_options": {"include_usage": True},
     }
@@ -274,8 +288,9 @@ async def run_stress(
     body[cap_name] = max_tokens
     results = []
     for level in sorted(set(levels)):
-        n = requests_per_level or max(4 * level, 16)
-        results.append(await _run_level(client, body, level, n))
+        results.append(
+            await _run_level(client, body, level, requests_at(level, requests_per_level))
+        )
     return results
 
 

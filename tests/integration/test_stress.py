@@ -97,7 +97,7 @@ def test_stress_command_prints_levels_and_asks_before_loading_a_real_provider(
     refused = blindside("stress", "Real", "--config", str(models), env={**env, "K": "secret"})
     assert refused.returncode == 2
     # 16 + 16 + 64 + 256 requests at the default levels, priced at the model's rates.
-    assert "stress sends 352 requests to Real (up to $0.2429" in refused.stderr
+    assert "stress sends 352 requests to Real (up to $0.2394" in refused.stderr
 
     bad = blindside(
         "stress", "Demo careful", "--config", str(MODELS_TOML), "--levels", "0,x", env=env
