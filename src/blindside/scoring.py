@@ -36,8 +36,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scipy import stats
-
 __all__ = [
     "Score",
     "answer_numbers",
@@ -333,5 +331,9 @@ def rank_correlation(x: Sequence[float], y: Sequence[float]) -> tuple[float, int
         raise ValueError("x and y must pair up")
     if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
         return None
+    # Imported here: scipy.stats costs about a second at import, and the engine (which
+    # imports this module to score answers) never needs it.
+    from scipy import stats
+
     rho = float(stats.spearmanr(x, y).statistic)
     return rho, len(x)
