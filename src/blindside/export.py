@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from sqlalchemy import Select, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import aliased
 
 from blindside.config import display_name
@@ -82,11 +82,9 @@ EXPORT_FIELDS: tuple[str, ...] = (
 _ROWS_PER_FETCH = 1000
 
 
-def _export_query(engine: Engine, cut: Cut) -> Select[Any]:
+def _export_query(conn: Connection, cut: Cut) -> Select[Any]:
     left, right = aliased(Response), aliased(Response)
     model_a, model_b = aliased(Model), aliased(Model)
-    with engine.connect() as conn:
-        where = cut_conditions(conn, cut)
     return (
         select(
             Vote.id,
@@ -128,7 +126,7 @@ def _export_query(engine: Engine, cut: Cut) -> Select[Any]:
         .join(model_b, model_b.id == Vote.right_model_id)
         .join(Prompt, Prompt.id == Vote.prompt_id)
         .join(Suite, Suite.id == Prompt.suite_id)
-        .where(*where)
+        .where(*cut_conditions(conn, cut))
         .order_by(Vote.id)
     )
 
@@ -152,22 +150,11 @@ def labelled_pairs(engine: Engine, cut: Cut | None = None) -> Iterator[dict[str,
         One record per vote, keyed by :data:`EXPORT_FIELDS`. Demo models'
         names carry "(simulated)", as everywhere they are shown.
     """
-    query = _export_query(engine, cut or Cut())
     with engine.connect() as conn:
+        query = _export_query(conn, cut or Cut())
         result = conn.execution_options(yield_per=_ROWS_PER_FETCH).execute(query)
-        for row in result:
-            (
-                vote_id,
-                created_at,
-                rater,
-                choice,
-                name_a,
-                simulated_a,
-                name_b,
-                simulated_b,
-                *rest,
-            ) = row
-            record = dict(
+        for vote_id, created_at, rater, choice, name_a, sim_a, name_b, sim_b, *rest in result:
+            yield dict(
                 zip(
                     EXPORT_FIELDS,
                     (
@@ -176,14 +163,13 @@ def labelled_pairs(engine: Engine, cut: Cut | None = None) -> Iterator[dict[str,
                         rater,
                         choice,
                         WINNER_OF_CHOICE[choice],
-                        display_name(name_a, simulated=simulated_a),
-                        display_name(name_b, simulated=simulated_b),
+                        display_name(name_a, simulated=sim_a),
+                        display_name(name_b, simulated=sim_b),
                         *rest,
                     ),
                     strict=True,
                 )
             )
-            yield record
 
 
 @contextmanager
