@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from blindside import ranking
 from blindside.config import display_name
-from blindside.scoring import modal_share, rank_correlation, wilson_interval
+from blindside.scorers import modal_share, rank_correlation, wilson_interval
 from blindside.tables import Model, Prompt, Rater, Response, Run, Suite, Vote
 from blindside.votes import Cut, PositionCounts, aggregate, fold_unordered
 
@@ -214,7 +214,7 @@ def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]
 def _consistency_by_model(
     key_rows: Iterable[tuple[int, int, int, int]],
 ) -> dict[int, tuple[float, int]]:
-    """:func:`scoring.modal_share` per model from (run, prompt, model, count) rows.
+    """:func:`scorers.modal_share` per model from (run, prompt, model, count) rows.
 
     Rows come ordered by (run, prompt, model): one row per distinct answer key.
     """

@@ -1,6 +1,6 @@
 """Stored automated scores: each answer's ``correct`` and ``answer_key`` columns.
 
-:mod:`blindside.scoring` decides; this module reads prompts' scorers and
+:mod:`blindside.scorers` decides; this module reads prompts' scorers and
 writes the verdicts. The engine's writer scores each answer as it stores it
 (:func:`score_columns`); :func:`rescore_answers` scores stored answers again
 when a prompt's reference or scorer changed, and scores answers stored before
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from blindside.scoring import score_answer
+from blindside.scorers import score_answer
 from blindside.tables import Prompt, Response
 
 __all__ = ["PromptScorer", "prompt_scorers", "rescore_answers", "score_columns"]

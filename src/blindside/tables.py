@@ -122,7 +122,7 @@ class Response(SQLModel, table=True):
     md_headers: int | None = None
     md_list_items: int | None = None
     md_bold: int | None = None
-    # Automated score against the prompt's reference (blindside.scoring), set when the answer
+    # Automated score against the prompt's reference (blindside.scorers), set when the answer
     # is stored and again when the prompt's reference or scorer changes. None: no scorer, or
     # the answer failed. answer_key is the normalised answer, for consistency across samples.
     correct: bool | None = None

@@ -19,7 +19,7 @@ from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.providers.demo import DEMO_PROFILES
 from blindside.providers.loopback import LoopbackServer
-from blindside.scoring import score_answer, wilson_interval
+from blindside.scorers import score_answer, wilson_interval
 from blindside.tables import Model, Prompt, Response
 from blindside.votes import Cut, record_vote, sign_in
 from tests.conftest import MODELS_TOML, SEED_PROMPTS

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from blindside.providers.demo import DEMO_PROFILES, compose_answer, load_demo_knowledge
-from blindside.scoring import (
+from blindside.scorers import (
     answer_numbers,
     final_answer,
     json_objects,

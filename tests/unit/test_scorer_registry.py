@@ -1,0 +1,94 @@
+"""The scorer registry is the one list of scorer types: suites, scoring and storage read it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from blindside.errors import InputError
+from blindside.scorecard import PromptScorer, score_columns
+from blindside.scorers import SCORERS, Issue, Score, Scorer, score_answer
+from blindside.suites import parse_suite_text
+
+
+def _validate_short(params: Mapping[str, Any], reference: str | None) -> list[Issue]:
+    words = params.get("max_words")
+    if isinstance(words, bool) or not isinstance(words, int) or words < 1:
+        return [Issue("scorer.max_words", f"must be a whole number >= 1, got {words!r}")]
+    return []
+
+
+def _score_short(answer: str, reference: str, params: Mapping[str, Any]) -> Score:
+    count = len(answer.split())
+    return Score(count <= params["max_words"], str(count))
+
+
+# What a new scorer module would define.
+SHORT = Scorer(
+    name="short", keys=frozenset({"max_words"}), validate=_validate_short, score=_score_short
+)
+
+
+def suite_line(scorer: dict[str, Any]) -> str:
+    line = {"id": "p1", "tier": 3, "category": "c", "text": "Hi", "reference": "x"}
+    return json.dumps({**line, "scorer": scorer})
+
+
+def problems(text: str) -> list[tuple[str, str]]:
+    with pytest.raises(InputError) as caught:
+        parse_suite_text(text, file="s.jsonl", name="s")
+    return [(p.field, p.message) for p in caught.value.problems]
+
+
+def test_an_unregistered_type_is_refused_by_suites_and_by_scoring() -> None:
+    assert "short" not in SCORERS
+    [(field, message)] = problems(suite_line({"type": "short", "max_words": 3}))
+    assert field == "scorer.type" and "exact, contains, regex, numeric, json, label" in message
+    with pytest.raises(ValueError, match="unknown scorer type"):
+        score_answer("a b", "x", {"type": "short", "max_words": 3})
+
+
+def test_one_registry_entry_makes_a_new_scorer_work_everywhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(SCORERS, "short", SHORT)
+    definition = {"type": "short", "max_words": 3}
+
+    # Suites accept it, and hold it to its own rules and to the registry's.
+    (prompt,) = parse_suite_text(suite_line(definition), file="s.jsonl", name="s").prompts
+    assert prompt.scorer == definition
+    assert problems(suite_line({"type": "short", "max_words": 0})) == [
+        ("scorer.max_words", "must be a whole number >= 1, got 0")
+    ]
+    assert problems(suite_line({"type": "short", "max_words": 3, "labels": ["a"]})) == [
+        ("scorer.labels", "unknown for scorer 'short' (allowed: type, max_words)")
+    ]
+    [(_, message)] = problems(suite_line({"type": "shorter"}))
+    assert message.startswith("must be one of exact, contains, regex, numeric, json, label, short")
+
+    # Scoring and the stored columns use it.
+    assert score_answer("two words", "x", definition) == Score(True, "2")
+    assert score_answer("one two three four", "x", definition) == Score(False, "4")
+    assert score_columns("a b c", PromptScorer("x", definition)) == {
+        "correct": True,
+        "answer_key": "3",
+    }
+
+
+def test_each_scorer_is_registered_under_its_own_name() -> None:
+    assert list(SCORERS) == ["exact", "contains", "regex", "numeric", "json", "label"]
+    assert all(name == scorer.name for name, scorer in SCORERS.items())
+
+
+def test_scorers_import_without_scipy() -> None:
+    """Spearman's rho imports scipy.stats when called: scoring an answer must not pay for it."""
+    code = "import sys, blindside.scorers, blindside.suites; print('scipy' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
