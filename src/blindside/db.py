@@ -97,6 +97,23 @@ def upgrade_schema(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+def open_database(url: str) -> Engine:
+    """An engine for ``url`` with its schema migrated to the newest revision.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL, as for :func:`create_db_engine`.
+
+    Returns
+    -------
+    sqlalchemy.engine.Engine
+    """
+    engine = create_db_engine(url)
+    upgrade_schema(engine)
+    return engine
+
+
 def schema_drift(engine: Engine) -> list[Any]:
     """Differences between the SQLModel tables and the migrated database.
 

@@ -211,6 +211,26 @@ def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]
     }
 
 
+def model_stats_by_name(engine: Engine, cut: Cut | None = None) -> dict[str, ModelStats]:
+    """:func:`model_stats` keyed by each model's display name (simulated ones labelled).
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+    cut : Cut, optional
+        Only its prompt-side parts apply, as in :func:`model_stats`.
+
+    Returns
+    -------
+    dict of str to ModelStats
+        Empty when the cut holds no answers.
+    """
+    stats = model_stats(engine, cut)
+    with Session(engine) as session:
+        models = session.exec(select(Model).where(col(Model.id).in_(list(stats)))).all()
+    return {display_name(m.name, simulated=m.simulated): stats[m.id] for m in models}
+
+
 def _consistency_by_model(
     key_rows: Iterable[tuple[int, int, int, int]],
 ) -> dict[int, tuple[float, int]]:

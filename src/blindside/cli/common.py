@@ -1,0 +1,30 @@
+"""What every command shares: exit codes, the common options and the settings they name."""
+
+from __future__ import annotations
+
+import argparse
+
+from blindside.config import Settings, load_settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def common_options() -> argparse.ArgumentParser:
+    """The parent parser of every command: where the database, models and suites are."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        help="database URL or SQLite file (default: $BLINDSIDE_DATABASE_URL or ./blindside.db)",
+    )
+    common.add_argument(
+        "--config", help="models.toml path (default: $BLINDSIDE_MODELS or ./models.toml)"
+    )
+    common.add_argument("--suites", help="directory of prompt suites (default: ./seed_prompts)")
+    return common
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings with the command line's ``--db``, ``--config`` and ``--suites`` applied."""
+    return load_settings(database_url=args.db, models_path=args.config, suites_dir=args.suites)

@@ -1,0 +1,220 @@
+"""``scores``, ``rank`` and ``export``: read the database (or a votes file) and report.
+
+What these commands print is built in :mod:`blindside.cli.reports`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from blindside.cli.common import EXIT_FAILED, EXIT_OK, settings_from
+from blindside.errors import InputError
+
+if TYPE_CHECKING:
+    from blindside.votes import Cut
+
+
+def cmd_scores(args: argparse.Namespace) -> int:
+    from blindside.cli.reports import print_scores, score_records
+    from blindside.db import open_database
+    from blindside.leaderboard import model_stats_by_name
+    from blindside.votes import Cut
+
+    engine = open_database(settings_from(args).database_url)
+    cut = Cut(tier=args.tier, suite=args.suite, category=args.category, run_id=args.run)
+    stats = model_stats_by_name(engine, cut)
+    described = ", ".join(
+        f"{name} {value}"
+        for name, value in (
+            ("tier", args.tier),
+            ("suite", args.suite),
+            ("category", args.category),
+            ("run", args.run),
+        )
+        if value is not None
+    )
+    described = described or "all answers"
+    if not stats:
+        print(
+            f"no answers in this selection ({described}): run `blindside generate`",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print_scores(score_records(stats), described, args.format)
+    return EXIT_OK
+
+
+def _vote_cut(args: argparse.Namespace) -> Cut:
+    """The :class:`~blindside.votes.Cut` that ``rank`` and ``export`` options describe."""
+    from blindside.votes import Cut, parse_time_bound
+
+    try:
+        since = parse_time_bound(args.since) if args.since else None
+        until = parse_time_bound(args.until, end=True) if args.until else None
+    except ValueError as exc:
+        raise InputError.single("--since/--until", None, "", str(exc)) from None
+    return Cut(
+        tier=args.tier,
+        suite=args.suite,
+        category=args.category,
+        run_id=args.run,
+        raters=tuple(args.rater or ()),
+        since=since,
+        until=until,
+        exclude_flagged=args.exclude_flagged,
+        exclude_gold=args.exclude_gold,
+        exclude_identity_leaks=args.exclude_identity_leaks,
+        exclude_fallbacks=args.exclude_fallbacks,
+    )
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from blindside.db import open_database
+    from blindside.export import labelled_pairs, write_export
+
+    cut = _vote_cut(args)
+    engine = open_database(settings_from(args).database_url)
+    out = Path(args.out) if args.out else sys.stdout
+    count = write_export(labelled_pairs(engine, cut), args.format, out)
+    where = f" to {args.out}" if args.out else ""
+    print(f"exported {count} labelled pairs ({cut.describe()}){where}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from blindside.cli.reports import print_rank
+    from blindside.leaderboard import RankOptions, build_leaderboard, leaderboard_from_arena
+    from blindside.votes import Cut
+
+    if args.bootstrap is not None and args.bootstrap < 1:
+        raise InputError.single("--bootstrap", None, "", "needs at least 1 round")
+    options = RankOptions(
+        # --bootstrap N asks for bootstrap intervals with N rounds.
+        intervals="bootstrap" if args.bootstrap else args.intervals,
+        n_bootstrap=args.bootstrap or 1000,
+        tie_model=args.ties,
+        style=args.style,
+    )
+    cut = _vote_cut(args)
+    if args.votes:
+        from blindside.arena import read_arena_battles
+
+        if cut != Cut():
+            raise InputError.single(
+                "--votes", None, "", "cut options apply to the database, not to a votes file"
+            )
+        if args.style:
+            raise InputError.single(
+                "--votes", None, "", "--style needs the answer texts, which a votes file lacks"
+            )
+        battles = read_arena_battles(args.votes)
+        if battles.total == 0:
+            print(f"no votes in {args.votes}: nothing to rank", file=sys.stderr)
+            return EXIT_FAILED
+        board = leaderboard_from_arena(battles.names, battles.counts, options)
+        source = str(args.votes)
+    else:
+        from blindside.db import open_database
+
+        engine = open_database(settings_from(args).database_url)
+        board = build_leaderboard(engine, cut, options)
+        source = "database"
+    if board.total_votes == 0:
+        print(
+            f"no votes yet in this selection ({cut.describe()}): rate some pairs on the Vote "
+            "page, "
+            "or widen the cut",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print_rank(board, source, cut.describe(), args.format)
+    for warning in board.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_vote_cut_arguments(group: argparse._ArgumentGroup) -> None:
+    """The options of a :class:`~blindside.votes.Cut`, shared by ``rank`` and ``export``."""
+    group.add_argument("--tier", type=int, choices=[1, 2, 3])
+    group.add_argument("--suite", help="only prompts of this suite")
+    group.add_argument("--category", help="only prompts of this category")
+    group.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
+    group.add_argument(
+        "--rater", action="append", metavar="NAME", help="only this rater's votes (repeatable)"
+    )
+    group.add_argument("--since", help="votes at or after (ISO date/time, UTC)")
+    group.add_argument("--until", help="votes before this time; a bare date includes that day")
+    group.add_argument("--exclude-flagged", action="store_true", help="drop flagged votes")
+    group.add_argument("--exclude-gold", action="store_true", help="drop gold (rater QA) prompts")
+    group.add_argument(
+        "--exclude-identity-leaks",
+        action="store_true",
+        help="drop votes on answers that reveal which model wrote them",
+    )
+    group.add_argument(
+        "--exclude-fallbacks",
+        action="store_true",
+        help="ignore votes on answers that a fallback model served",
+    )
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add ``scores``, ``rank`` and ``export`` to the command's subparsers."""
+    p = sub.add_parser(
+        "scores", parents=[common], help="print automated scores per model (no votes needed)"
+    )
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--tier", type=int, choices=[1, 2, 3])
+    p.add_argument("--suite", help="only prompts of this suite")
+    p.add_argument("--category", help="only prompts of this category")
+    p.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
+    p.set_defaults(func=cmd_scores)
+
+    p = sub.add_parser("rank", parents=[common], help="print the Bradley-Terry leaderboard")
+    p.add_argument(
+        "--votes",
+        metavar="FILE",
+        help="rank an arena-format file (JSON lines or array: model_a, model_b, winner) "
+        "instead of the database",
+    )
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    fit = p.add_argument_group("fit")
+    fit.add_argument(
+        "--intervals",
+        choices=["sandwich", "bootstrap"],
+        default="sandwich",
+        help="95%% interval method (default: sandwich)",
+    )
+    fit.add_argument(
+        "--bootstrap",
+        type=int,
+        metavar="N",
+        help="bootstrap intervals with N rounds (implies --intervals bootstrap)",
+    )
+    fit.add_argument(
+        "--ties",
+        choices=["half", "davidson"],
+        default="half",
+        help="a tie as half a win each way, or Davidson's tie model",
+    )
+    fit.add_argument(
+        "--style", action="store_true", help="style control: length and markdown covariates"
+    )
+    _add_vote_cut_arguments(p.add_argument_group("cut (database only)"))
+    p.set_defaults(func=cmd_rank)
+
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write votes as labelled pairs (both answers, their models, the verdict)",
+    )
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument(
+        "--out", metavar="FILE", help="write here (replaced atomically) instead of stdout"
+    )
+    _add_vote_cut_arguments(p.add_argument_group("cut"))
+    p.set_defaults(func=cmd_export)
