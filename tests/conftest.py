@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from blindside.config import Settings, load_settings
 from blindside.db import create_db_engine, upgrade_schema
-from blindside.providers.demo import create_demo_app, load_demo_knowledge
-from blindside.providers.loopback import LoopbackServer
+from blindside.demo.app import create_demo_app
+from blindside.demo.knowledge import load_demo_knowledge
+from blindside.demo.server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PROMPTS = ROOT / "seed_prompts"

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from blindside.db import create_db_engine
-from blindside.providers.loopback import LoopbackServer
+from blindside.demo.server import LoopbackServer
 from blindside.tables import Prompt, Response, Suite, Vote
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

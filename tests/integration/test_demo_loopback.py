@@ -10,14 +10,11 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from blindside.providers.demo import (
-    DEMO_PROFILES,
-    DemoKnowledge,
-    create_demo_app,
-    knowledge_key,
-    plan_completion,
-)
-from blindside.providers.loopback import LoopbackServer
+from blindside.demo.app import create_demo_app
+from blindside.demo.knowledge import DemoKnowledge, knowledge_key
+from blindside.demo.planning import plan_completion
+from blindside.demo.profiles import DEMO_PROFILES
+from blindside.demo.server import LoopbackServer
 
 PROMPT = "Classify the urgency of this ticket: the checkout page returns an error for everyone."
 KNOWLEDGE = {

@@ -21,6 +21,8 @@ from blindside.config import (
     load_models_toml,
     load_settings,
 )
+from blindside.demo.profiles import DEMO_PROFILES, DemoProfile
+from blindside.demo.server import LoopbackServer
 from blindside.probe import (
     CHECK_NAMES,
     DEFAULT_CONTEXT_LADDER,
@@ -29,8 +31,6 @@ from blindside.probe import (
     probe_model,
     probe_model_async,
 )
-from blindside.providers.demo import DEMO_PROFILES, DemoProfile
-from blindside.providers.loopback import LoopbackServer
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
 
 SMALL_LADDER = (1_000, 4_000)

@@ -13,12 +13,12 @@ from sqlmodel import Session, select
 
 from blindside.config import Settings, load_settings
 from blindside.db import create_db_engine
+from blindside.demo.profiles import DEMO_PROFILES
+from blindside.demo.server import LoopbackServer
 from blindside.generate import generate
 from blindside.leaderboard import build_leaderboard, model_stats
 from blindside.pairing import next_impression
 from blindside.project import init_project
-from blindside.providers.demo import DEMO_PROFILES
-from blindside.providers.loopback import LoopbackServer
 from blindside.scorers import score_answer, wilson_interval
 from blindside.tables import Model, Prompt, Response
 from blindside.votes import Cut, record_vote, sign_in

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from streamlit.testing.v1 import AppTest
 
-from blindside.providers.loopback import LoopbackServer
+from blindside.demo.server import LoopbackServer
 from tests.conftest import ROOT, SEED_PROMPTS
 
 SENTINEL = f"sk-sentinel-{uuid.uuid4().hex}"

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from blindside.config import load_models_toml, load_settings
-from blindside.providers.demo import FaultConfig, create_demo_app
-from blindside.providers.loopback import LoopbackServer
+from blindside.demo.app import create_demo_app
+from blindside.demo.faults import FaultConfig
+from blindside.demo.server import LoopbackServer
 from blindside.stress import find_knee, stress_model
 from tests.conftest import MODELS_TOML
 from tests.processes import blindside

@@ -21,16 +21,11 @@ import openai
 import pytest
 from starlette.applications import Starlette
 
-from blindside.providers.demo import (
-    DEMO_PROFILES,
-    FAULT_KINDS,
-    FaultConfig,
-    create_demo_app,
-    parse_fault_kinds,
-    plan_completion,
-    request_digest,
-)
-from blindside.providers.loopback import LoopbackServer
+from blindside.demo.app import create_demo_app
+from blindside.demo.faults import FAULT_KINDS, FaultConfig, parse_fault_kinds
+from blindside.demo.planning import plan_completion, request_digest
+from blindside.demo.profiles import DEMO_PROFILES
+from blindside.demo.server import LoopbackServer
 
 T = TypeVar("T")
 PROMPT = "Give me three tips for onboarding new support agents."

@@ -13,15 +13,10 @@ import openai
 import pytest
 from starlette.applications import Starlette
 
-from blindside.providers.demo import (
-    DEMO_PROFILES,
-    IDENTIFYING_WORDS,
-    DemoKnowledge,
-    create_demo_app,
-    knowledge_key,
-    load_demo_knowledge,
-    plan_completion,
-)
+from blindside.demo.app import create_demo_app
+from blindside.demo.knowledge import DemoKnowledge, knowledge_key, load_demo_knowledge
+from blindside.demo.planning import plan_completion
+from blindside.demo.profiles import DEMO_PROFILES, IDENTIFYING_WORDS
 
 T = TypeVar("T")
 LABELS = ["positive", "negative", "neutral"]

@@ -8,7 +8,9 @@ import random
 
 import pytest
 
-from blindside.providers.demo import DEMO_PROFILES, compose_answer, load_demo_knowledge
+from blindside.demo.compose import compose_answer
+from blindside.demo.knowledge import load_demo_knowledge
+from blindside.demo.profiles import DEMO_PROFILES
 from blindside.scorers import (
     answer_numbers,
     final_answer,

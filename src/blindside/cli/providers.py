@@ -24,7 +24,8 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from blindside.config import FAULT_KINDS, load_models_toml
-    from blindside.providers.demo import FaultConfig, parse_fault_kinds, serve_demo
+    from blindside.demo.faults import FaultConfig, parse_fault_kinds
+    from blindside.demo.server import serve_demo
     from blindside.providers.endpoints import demo_model_faults
 
     settings = settings_from(args)

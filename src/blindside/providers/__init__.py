@@ -1,6 +1,4 @@
-"""Model providers: the OpenAI-compatible client side and the built-in demo provider.
+"""Model providers: the OpenAI-compatible client side (``endpoints``).
 
-``demo`` is an OpenAI-compatible ASGI app serving simulated models (no keys, no
-network); ``loopback`` runs any ASGI app on a real 127.0.0.1 socket in a thread
-so the real ``openai`` SDK can stream from it.
+The built-in demo provider lives in :mod:`blindside.demo`.
 """

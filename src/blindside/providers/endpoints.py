@@ -18,8 +18,10 @@ import httpx2
 from openai import AsyncOpenAI, DefaultAioHttpClient
 
 from blindside.config import EndpointConfig, ModelConfig, Settings
-from blindside.providers.demo import FaultConfig, create_demo_app, load_demo_knowledge
-from blindside.providers.loopback import LoopbackServer
+from blindside.demo.app import create_demo_app
+from blindside.demo.faults import FaultConfig
+from blindside.demo.knowledge import load_demo_knowledge
+from blindside.demo.server import LoopbackServer
 
 
 def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:

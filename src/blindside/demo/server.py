@@ -1,25 +1,32 @@
-"""Run an ASGI app with uvicorn on a real 127.0.0.1 socket, in a daemon thread.
+"""Serving an ASGI app with uvicorn: ``blindside serve-demo``, and a loopback server in a thread.
 
 ``httpx2.ASGITransport`` buffers whole responses, so time to first token can only
 be measured over a real socket. :class:`LoopbackServer` binds the socket itself
-(the port is known before start), serves it from a background thread and stops
-gracefully.
+(the port is known before start), serves any ASGI app from a background thread
+and stops gracefully.
 
 An app may hold requests open for a long time on purpose (the demo provider's
-``timeout`` fault). uvicorn's graceful shutdown would wait for them, so
-:meth:`LoopbackServer.stop` calls the app's ``state.on_server_stop`` (a
-thread-safe callable), if it has one, until the server has stopped.
+``timeout`` fault). uvicorn's graceful shutdown would wait for them, so both
+servers call the app's ``state.on_server_stop`` (a thread-safe callable), if
+it has one, when they stop.
 """
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import uvicorn
+
+from blindside.demo.app import create_demo_app
+from blindside.demo.faults import FaultConfig
+from blindside.demo.knowledge import load_demo_knowledge
 
 _HOST = "127.0.0.1"
 
@@ -30,7 +37,7 @@ class LoopbackServer:
     Parameters
     ----------
     app : ASGI application
-        What to serve (e.g. :func:`blindside.providers.demo.create_demo_app`).
+        What to serve (e.g. :func:`blindside.demo.app.create_demo_app`).
     port : int
         Port to bind; 0 picks a free ephemeral port.
     startup_timeout : float
@@ -187,3 +194,64 @@ class LoopbackServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def serve_demo(
+    host: str = "127.0.0.1",
+    port: int = 8800,
+    *,
+    seed: int = 0,
+    latency_scale: float = 1.0,
+    knowledge_paths: Sequence[Path] = (),
+    faults: FaultConfig | None = None,
+    model_faults: Mapping[str, FaultConfig] | None = None,
+    access_log: bool = True,
+) -> None:
+    """Serve the demo app with uvicorn until interrupted (``blindside serve-demo``).
+
+    Parameters
+    ----------
+    host, port : str, int
+        Where to listen; the OpenAI base URL is ``http://{host}:{port}/v1``.
+    seed : int
+        App seed (see :func:`~blindside.demo.app.create_demo_app`).
+    latency_scale : float
+        Multiplier on every simulated delay.
+    knowledge_paths : sequence of Path
+        Suite files or directories for :func:`~blindside.demo.knowledge.load_demo_knowledge`.
+    faults : FaultConfig, optional
+        Faults and fixed latency for every model.
+    model_faults : mapping of str to FaultConfig, optional
+        Per model id, a config replacing ``faults``.
+    access_log : bool
+        Log a line per request. Off for load tests: the line costs the server
+        about 7% of its CPU per request (measured with py-spy under
+        ``benchmarks/bench_generate.py``).
+    """
+    app = create_demo_app(
+        seed=seed,
+        latency_scale=latency_scale,
+        knowledge=load_demo_knowledge(knowledge_paths),
+        faults=faults,
+        model_faults=model_faults,
+    )
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            app.state.on_server_stop()  # requests held by a timeout fault must not block exit
+
+    # A long-running server: keep the collector's full passes off everything loaded at
+    # startup, which otherwise they walk again and again under load.
+    gc.freeze()
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        lifespan="off",
+        timeout_keep_alive=75,
+        timeout_graceful_shutdown=10,
+    )
+    _Server(config).run()
