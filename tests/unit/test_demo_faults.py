@@ -1,17 +1,15 @@
-"""Fault injection, fixed latency and the request log of the demo provider.
+"""Fault injection, fixed latency and the request log of the demo provider, in process.
 
 Faults are observed the way the product sees them: through the real openai SDK
-(``max_retries=0``), in-process over ``httpx2.ASGITransport`` where buffering does
-not matter, and over a real loopback socket for timeouts, dropped connections and
-latency.
+(``max_retries=0``), over ``httpx2.ASGITransport`` where buffering does not
+matter. Timeouts, dropped connections, latency and capacity need a real socket:
+``tests/integration/test_demo_faults_loopback.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -23,9 +21,8 @@ from starlette.applications import Starlette
 
 from blindside.demo.app import create_demo_app
 from blindside.demo.faults import FAULT_KINDS, FaultConfig, parse_fault_kinds
-from blindside.demo.planning import plan_completion, request_digest
+from blindside.demo.planning import request_digest
 from blindside.demo.profiles import DEMO_PROFILES
-from blindside.demo.server import LoopbackServer
 
 T = TypeVar("T")
 PROMPT = "Give me three tips for onboarding new support agents."
@@ -172,75 +169,6 @@ def test_malformed_body_and_stream_do_not_parse() -> None:
     assert not any(c.choices and c.choices[0].finish_reason for c in seen)
 
 
-def test_truncate_drops_the_connection_midway() -> None:
-    app = create_demo_app(latency_scale=0.02, faults=FaultConfig(rate=1.0, kinds=("truncate",)))
-    full = plan_completion(DEMO_PROFILES["careful"], user(PROMPT), latency_scale=0.02).text
-
-    async def go(base_url: str) -> list[Any]:
-        async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
-            with pytest.raises(openai.APIConnectionError):  # the body was cut off
-                await ask(client, stream=False)
-            seen: list[Any] = []
-            stream = await client.chat.completions.create(
-                model="careful", messages=user(PROMPT), stream=True
-            )
-            with pytest.raises(openai.APIConnectionError):
-                async for chunk in stream:
-                    seen.append(chunk)
-            return seen
-
-    with LoopbackServer(app) as server:
-        seen = asyncio.run(go(server.base_url))
-    text = "".join(c.choices[0].delta.content or "" for c in seen if c.choices)
-    assert text and full.startswith(text) and len(text) < len(full)  # stopped midway
-    assert not any(c.choices and c.choices[0].finish_reason for c in seen)
-
-
-def test_timeout_hangs_until_the_client_gives_up_and_stop_is_prompt() -> None:
-    app = create_demo_app(latency_scale=0.0, faults=FaultConfig(rate=1.0, kinds=("timeout",)))
-    server = LoopbackServer(app).start()
-    outcome: dict[str, Any] = {}
-
-    async def impatient() -> float:
-        async with openai.AsyncOpenAI(
-            base_url=server.base_url, api_key="x", max_retries=0, timeout=0.5
-        ) as client:
-            start = time.perf_counter()
-            for stream in (False, True):
-                with pytest.raises(openai.APITimeoutError):
-                    await ask(client, stream=stream)
-            return time.perf_counter() - start
-
-    def patient() -> None:  # still held when the server stops
-        async def go() -> None:
-            async with openai.AsyncOpenAI(
-                base_url=server.base_url, api_key="x", max_retries=0, timeout=60
-            ) as client:
-                try:
-                    await ask(client, stream=False)
-                    outcome["result"] = "answered"
-                except openai.APIError as exc:
-                    outcome["result"] = type(exc).__name__
-
-        asyncio.run(go())
-
-    try:
-        assert 0.9 < asyncio.run(impatient()) < 3.0  # ~0.5 s each, no answer
-        waiter = threading.Thread(target=patient)
-        waiter.start()
-        time.sleep(0.3)
-        assert "result" not in outcome
-        start = time.perf_counter()
-        server.stop()
-        stop_s = time.perf_counter() - start
-        waiter.join(5)
-    finally:
-        server.stop()
-    assert stop_s < 1.5, stop_s  # not the 5 s graceful-shutdown wait, nor the hour
-    assert outcome["result"] in ("InternalServerError", "APIConnectionError")
-    assert stats(app)["faults"]["timeout"] == 3 and stats(app)["completions"] == 0
-
-
 # --------------------------------------------------------------------------- draws
 
 
@@ -369,34 +297,6 @@ def test_stats_count_requests_completions_and_faults() -> None:
     assert app.state.stats.snapshot() == snapshot
 
 
-# --------------------------------------------------------------------------- latency
-
-
-def test_latency_ms_fixes_every_request_latency() -> None:
-    # latency_scale would make careful take seconds; latency_ms is absolute and wins.
-    app = create_demo_app(latency_scale=3.0, faults=FaultConfig(latency_ms=150))
-    for model, profile in DEMO_PROFILES.items():
-        plan = plan_completion(profile, user(PROMPT), latency_scale=3.0, latency_ms=150)
-        assert plan.total_s == pytest.approx(0.150), model
-        assert plan.ttft_s == pytest.approx(0.015), model  # small; the rest over the chunks
-
-    async def go(base_url: str) -> dict[tuple[str, bool], float]:
-        timings = {}
-        async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
-            await client.models.list()  # warm up the connection and the SDK
-            for model in ("careful", "fast-cheap", "verbose"):
-                for stream in (False, True):
-                    start = time.perf_counter()
-                    await ask(client, model=model, stream=stream)
-                    timings[(model, stream)] = time.perf_counter() - start
-        return timings
-
-    with LoopbackServer(app) as server:
-        timings = asyncio.run(go(server.base_url))
-    print({k: round(v, 3) for k, v in timings.items()})
-    assert all(0.14 < t < 0.3 for t in timings.values()), timings
-
-
 # --------------------------------------------------------------------------- capacity
 
 
@@ -405,34 +305,3 @@ def test_capacity_is_validated() -> None:
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="capacity"):
             FaultConfig(capacity=bad)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("stream", [False, True])
-def test_requests_past_capacity_queue_for_a_slot(stream: bool) -> None:
-    """Two slots, 150 ms per answer: six at once finish in three waves, a slot frees when a
-    stream ends, and another model is not held up by it."""
-    faults = {"careful": FaultConfig(latency_ms=150, capacity=2)}
-    app = create_demo_app(latency_scale=0.0, model_faults=faults)
-
-    async def go(base_url: str) -> tuple[list[float], float]:
-        async with openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0) as client:
-            await client.models.list()
-
-            async def timed(model: str) -> float:
-                start = time.perf_counter()
-                await ask(client, model=model, stream=stream)
-                return time.perf_counter() - start
-
-            capped = asyncio.gather(*(timed("careful") for _ in range(6)))
-            other = asyncio.ensure_future(timed("fast-cheap"))
-            return sorted(await capped), await other
-
-    with LoopbackServer(app) as server:
-        times, other = asyncio.run(go(server.base_url))
-    print([round(t, 3) for t in times], round(other, 3))
-    # Waves end at about 150, 300 and 450 ms: none can end sooner. One slot would end the
-    # last at about 900 ms.
-    assert times[3] >= 0.29 and times[5] >= 0.44, times
-    assert times[5] < 0.8, times
-    assert other < times[5] - 0.1  # fast-cheap has no capacity set
-    assert stats(app)["completions"] == 7
