@@ -1,4 +1,5 @@
-"""Tests for blindside.config: settings, models.toml parsing and validation."""
+"""Tests for blindside.config.validation: models.toml parsed and checked as a whole,
+every problem with file, line and field."""
 
 from __future__ import annotations
 
@@ -10,14 +11,9 @@ import pytest
 from blindside.config import (
     DEMO_API_KEY,
     NO_KEY_NEEDED,
-    SETTINGS,
     EndpointConfig,
-    MissingApiKeyError,
-    ModelConfig,
     Pricing,
     load_models_toml,
-    load_settings,
-    normalise_database_url,
     parse_models_toml,
 )
 from blindside.errors import InputError, Problem
@@ -155,19 +151,6 @@ output = 8
     assert b.active is False and b.params == {} and b.fallbacks == ()
     assert cfg.active_models() == [a]
     assert b.display_name == "B (simulated)"
-
-
-def test_display_name_does_not_repeat_simulated() -> None:
-    demo = EndpointConfig("demo", "demo", None, None)
-    m = ModelConfig(name="Careful (Simulated)", endpoint=demo, model_id="careful")
-    assert m.display_name == "Careful (Simulated)"
-
-
-def test_model_lookup_error_lists_names() -> None:
-    cfg = parse_models_toml(DEMO_ENDPOINT + GOOD_MODEL, file="m.toml")
-    assert cfg.model("Good").model_id == "careful"
-    with pytest.raises(KeyError, match="'Good'"):
-        cfg.model("Missing")
 
 
 # ---------------------------------------------------------------------------
@@ -570,182 +553,6 @@ def test_load_models_toml_missing_file(tmp_path: Path) -> None:
     assert "not found" in problem.message
 
 
-# ---------------------------------------------------------------------------
-# API keys from the environment
-# ---------------------------------------------------------------------------
-
-OPENAI = EndpointConfig(
-    name="openai", kind="openai", base_url="https://api.openai.com/v1", api_key_env="MY_KEY"
-)
-
-
-def test_api_key_reads_named_variable() -> None:
-    assert OPENAI.api_key({"MY_KEY": "sk-abc\n"}) == "sk-abc"
-
-
-def test_api_key_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MY_KEY", "sk-from-env")
-    assert OPENAI.api_key() == "sk-from-env"
-
-
-@pytest.mark.parametrize("environ", [{}, {"MY_KEY": ""}, {"MY_KEY": "   "}])
-def test_missing_api_key_names_variable_and_endpoint(environ: dict[str, str]) -> None:
-    with pytest.raises(MissingApiKeyError) as info:
-        OPENAI.api_key({**environ, "OTHER_KEY": "sk-unrelated-secret"})
-    err = info.value
-    assert isinstance(err, InputError)  # the CLI exits 2 on it
-    assert err.variable == "MY_KEY" and err.endpoint == "openai"
-    assert "MY_KEY" in str(err) and "'openai'" in str(err)
-    assert "sk-" not in str(err)
-
-
-def test_keyless_and_demo_endpoints() -> None:
-    local = EndpointConfig("vllm", "openai", "http://localhost:8000/v1", None)
-    assert local.api_key({}) == NO_KEY_NEEDED
-    demo = EndpointConfig("demo", "demo", None, None)
-    assert demo.simulated and not local.simulated
-    assert demo.api_key({}) == DEMO_API_KEY
-
-
-# ---------------------------------------------------------------------------
-# Settings
-# ---------------------------------------------------------------------------
-
-
-def test_settings_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    s = load_settings(environ={})
-    assert s.database_url == f"sqlite:///{tmp_path / 'blindside.db'}"
-    assert s.models_path == Path("models.toml")
-    assert s.suites_dir == Path("seed_prompts")
-    assert s.demo_seed == 0
-    assert s.demo_latency_scale == 1.0
-    assert s.demo_url is None
-
-
-def test_settings_env_beats_defaults() -> None:
-    env = {
-        "BLINDSIDE_DATABASE_URL": "postgresql://u:p@db:5432/bs",
-        "BLINDSIDE_MODELS": "/etc/bs/models.toml",
-        "BLINDSIDE_SUITES": "/srv/suites",
-        "BLINDSIDE_DEMO_SEED": "42",
-        "BLINDSIDE_DEMO_LATENCY_SCALE": "0.01",
-        "BLINDSIDE_DEMO_URL": "http://127.0.0.1:8765/v1/",
-    }
-    s = load_settings(environ=env)
-    assert s.database_url == "postgresql+psycopg://u:p@db:5432/bs"
-    assert s.models_path == Path("/etc/bs/models.toml")
-    assert s.suites_dir == Path("/srv/suites")
-    assert s.demo_seed == 42
-    assert s.demo_latency_scale == 0.01
-    assert s.demo_url == "http://127.0.0.1:8765/v1"
-
-
-def test_settings_explicit_beats_env(tmp_path: Path) -> None:
-    env = {
-        "BLINDSIDE_DATABASE_URL": "sqlite:///env.db",
-        "BLINDSIDE_MODELS": "env.toml",
-        "BLINDSIDE_SUITES": "env_suites",
-    }
-    s = load_settings(
-        database_url=str(tmp_path / "cli.db"),
-        models_path=tmp_path / "cli.toml",
-        suites_dir="cli_suites",
-        environ=env,
-    )
-    assert s.database_url == f"sqlite:///{tmp_path / 'cli.db'}"
-    assert s.models_path == tmp_path / "cli.toml"
-    assert s.suites_dir == Path("cli_suites")
-
-
-def test_empty_env_values_mean_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    s = load_settings(environ={"BLINDSIDE_DATABASE_URL": "", "BLINDSIDE_DEMO_SEED": " "})
-    assert s.database_url == f"sqlite:///{tmp_path / 'blindside.db'}"
-    assert s.demo_seed == 0
-
-
-def test_settings_reads_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BLINDSIDE_DEMO_SEED", "7")
-    assert load_settings().demo_seed == 7
-
-
-@pytest.mark.parametrize("value", ["fast", "-1", "nan", "inf"])
-def test_bad_latency_scale_names_the_variable(value: str) -> None:
-    with pytest.raises(InputError) as info:
-        load_settings(environ={"BLINDSIDE_DEMO_LATENCY_SCALE": value})
-    (problem,) = info.value.problems
-    assert problem.field == "BLINDSIDE_DEMO_LATENCY_SCALE"
-    assert "BLINDSIDE_DEMO_LATENCY_SCALE" in str(info.value)
-
-
-def test_all_bad_settings_reported_together() -> None:
-    env = {
-        "BLINDSIDE_DEMO_SEED": "1.5",
-        "BLINDSIDE_DEMO_LATENCY_SCALE": "x",
-        "BLINDSIDE_DEMO_URL": "localhost:8765",
-    }
-    with pytest.raises(InputError) as info:
-        load_settings(environ=env)
-    assert [p.field for p in info.value.problems] == list(env)
-
-
-def test_zero_latency_scale_allowed() -> None:
-    assert load_settings(environ={"BLINDSIDE_DEMO_LATENCY_SCALE": "0"}).demo_latency_scale == 0.0
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("postgresql://u:p@h:5432/db", "postgresql+psycopg://u:p@h:5432/db"),
-        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
-        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
-        ("sqlite:///abs/x.db", "sqlite:///abs/x.db"),
-        ("sqlite://", "sqlite://"),
-    ],
-)
-def test_normalise_database_url(given: str, expected: str) -> None:
-    assert normalise_database_url(given) == expected
-
-
-def test_normalise_bare_path_is_absolute_sqlite(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert normalise_database_url("foo.db") == f"sqlite:///{tmp_path / 'foo.db'}"
-    assert normalise_database_url(str(tmp_path / "a" / "b.db")) == (
-        f"sqlite:///{tmp_path / 'a' / 'b.db'}"
-    )
-    with pytest.raises(ValueError):
-        normalise_database_url("  ")
-
-
-# ---------------------------------------------------------------------------
-# Docs stay complete
-# ---------------------------------------------------------------------------
-
-
-def test_docs_cover_every_setting_and_key() -> None:
-    doc = (ROOT / "docs" / "configuration.md").read_text()
-    for setting in SETTINGS:
-        assert f"`{setting.env}`" in doc, setting.env
-    for key in (
-        "kind",
-        "base_url",
-        "api_key_env",
-        "max_concurrency",
-        "timeout_s",
-        "stream",
-        "model_id",
-        "params",
-        "pricing",
-        "cached_input",
-        "fallbacks",
-        "active",
-    ):
-        assert f"`{key}`" in doc, key
-
-
 def test_reliability_settings_parse_with_defaults_and_values() -> None:
     text = (
         '[[endpoints]]\nname = "p"\nbase_url = "https://example.test/v1"\n'
@@ -791,3 +598,45 @@ def test_faults_on_a_real_endpoint_are_rejected() -> None:
     [problem] = info.value.problems
     assert (problem.line, problem.field) == (10, "faults")
     assert "only applies to models on a demo endpoint" in problem.message
+
+
+def test_messages_read_exactly() -> None:
+    # The whole text a user sees, byte for byte: the other tests check fragments.
+    text = """\
+[[endpoints]]
+name = "e"
+kind = "demo"
+max_concurrency = 0
+batch_discount = nan
+
+[[models]]
+name = "M"
+endpoint = "e"
+model_id = "m"
+active = 1
+fallbacks = ["Mm"]
+modle_id = 2
+faults = { rate = 2, kinds = ["429", "gremlins"] }
+
+[models.pricing]
+input = true
+output = -1
+"""
+    with pytest.raises(InputError) as info:
+        parse_models_toml(text, file="m.toml")
+    assert str(info.value).splitlines() == [
+        "m.toml:4: field 'max_concurrency': endpoint 'e': 'max_concurrency' must be >= 1, got 0",
+        "m.toml:5: field 'batch_discount': endpoint 'e': 'batch_discount' must be >= 0 and < 1,"
+        " got nan",
+        "m.toml:11: field 'active': model 'M': 'active' must be true or false, got an integer",
+        "m.toml:12: field 'fallbacks': model 'M': unknown fallback model 'Mm'; did you mean 'M'?",
+        "m.toml:13: field 'modle_id': model 'M': unknown key 'modle_id' (allowed: name, endpoint,"
+        " model_id, params, pricing, fallbacks, active, faults); did you mean 'model_id'?",
+        "m.toml:14: field 'faults.rate': model 'M': 'faults.rate' must be <= 1, got 2",
+        "m.toml:14: field 'faults.kinds': model 'M': 'faults.kinds' must be an array of 429, 500,"
+        " 503, timeout, malformed, truncate",
+        "m.toml:17: field 'pricing.input': model 'M': 'pricing.input' must be a number,"
+        " got a boolean",
+        "m.toml:18: field 'pricing.output': model 'M': 'pricing.output' must be >= 0 (USD per"
+        " million tokens), got -1",
+    ]

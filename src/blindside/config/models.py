@@ -1,0 +1,300 @@
+"""The model of a validated ``models.toml``: endpoints, models, prices and demo faults.
+
+These are plain frozen dataclasses; :mod:`blindside.config.validation` builds
+them from the file. API keys never live in ``models.toml``: an endpoint names
+the environment variable that holds its key (``api_key_env``) and
+:meth:`EndpointConfig.api_key` reads it at call time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from blindside.config.settings import ENV_SOURCE
+from blindside.errors import InputError, Problem
+
+EndpointKind = Literal["openai", "demo"]
+ENDPOINT_KINDS: tuple[str, ...] = ("openai", "demo")
+
+#: Key sent to the built-in demo provider; it checks nothing, so this is not a secret.
+DEMO_API_KEY = "demo-key-not-secret"
+#: Key sent to endpoints without ``api_key_env`` (local vLLM / Ollama); the
+#: ``openai`` SDK refuses an empty key, so something must be sent.
+NO_KEY_NEEDED = "not-needed"
+
+#: Faults the demo provider can inject.
+FAULT_KINDS = ("429", "500", "503", "timeout", "malformed", "truncate")
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """Prices in USD per million tokens.
+
+    Attributes
+    ----------
+    input_per_mtok : float
+        Uncached input (prompt) tokens.
+    cached_input_per_mtok : float
+        Input tokens served from the provider's prompt cache.
+    output_per_mtok : float
+        Output (completion) tokens, reasoning tokens included.
+    """
+
+    input_per_mtok: float
+    cached_input_per_mtok: float
+    output_per_mtok: float
+
+    @classmethod
+    def of(cls, input: float, output: float, cached_input: float | None = None) -> Pricing:
+        """Build from the ``models.toml`` names; ``cached_input`` defaults to ``input``."""
+        return cls(
+            float(input), float(input if cached_input is None else cached_input), float(output)
+        )
+
+
+FREE = Pricing(0.0, 0.0, 0.0)
+
+
+class MissingApiKeyError(InputError):
+    """The environment variable an endpoint names for its API key is unset or empty.
+
+    Attributes
+    ----------
+    variable : str
+        Name of the environment variable.
+    endpoint : str
+        Name of the endpoint that needs it.
+    """
+
+    def __init__(self, variable: str, endpoint: str) -> None:
+        self.variable = variable
+        self.endpoint = endpoint
+        super().__init__(
+            [
+                Problem(
+                    ENV_SOURCE,
+                    None,
+                    variable,
+                    f"endpoint '{endpoint}' needs an API key: set the environment variable "
+                    f"{variable} (named by api_key_env in models.toml)",
+                )
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """One ``[[endpoints]]`` entry: where requests go and how many at once.
+
+    Attributes
+    ----------
+    name : str
+        Unique name that models refer to.
+    kind : {"openai", "demo"}
+        ``openai``: any OpenAI-compatible API at ``base_url``; ``demo``: the
+        built-in simulated provider (its URL comes from the settings).
+    base_url : str or None
+        Base URL including the version path (``https://api.openai.com/v1``).
+    api_key_env : str or None
+        Name of the environment variable holding the key; None for endpoints
+        that need no key (local vLLM / Ollama) and for demo.
+    max_concurrency : int
+        Most requests in flight at once to this endpoint.
+    timeout_s : float
+        Per-request timeout in seconds.
+    stream : bool
+        Whether to request streamed responses (needed to measure time to first token).
+    rpm, tpm : float or None
+        Requests and tokens per minute allowed by the provider; None = unlimited.
+    max_attempts : int
+        Attempts per answer on retryable errors (the SDK's own retries are off).
+    backoff_base_s, backoff_max_s : float
+        Exponential backoff with full jitter: attempt n waits up to
+        ``min(backoff_max_s, backoff_base_s * 2**(n-1))``, or what Retry-After asks.
+    circuit_failures, circuit_cooldown_s : int, float
+        After this many answers in a row failed (retries exhausted), the model's
+        circuit opens for the cooldown and its fallbacks serve.
+    cached_tokens_in_prompt : bool
+        True when ``prompt_tokens`` already includes the cached tokens (OpenAI);
+        False for providers that report cached tokens beside the prompt tokens.
+    supports_seed : bool
+        Whether to send ``seed`` (per sample) with each request.
+    batch_discount : float
+        Fraction taken off every answer's cost (batch or discounted tiers), in [0, 1).
+    line : int
+        Line of the ``[[endpoints]]`` header in ``models.toml`` (0 when built in code).
+    """
+
+    name: str
+    kind: EndpointKind
+    base_url: str | None
+    api_key_env: str | None
+    max_concurrency: int = 8
+    timeout_s: float = 120.0
+    stream: bool = True
+    rpm: float | None = None
+    tpm: float | None = None
+    max_attempts: int = 4
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    circuit_failures: int = 5
+    circuit_cooldown_s: float = 30.0
+    cached_tokens_in_prompt: bool = True
+    supports_seed: bool = True
+    batch_discount: float = 0.0
+    line: int = 0
+
+    @property
+    def simulated(self) -> bool:
+        """True for the built-in demo provider."""
+        return self.kind == "demo"
+
+    def api_key(self, environ: Mapping[str, str] | None = None) -> str:
+        """The API key to send, read from the environment at call time.
+
+        Parameters
+        ----------
+        environ : Mapping[str, str], optional
+            Environment to read; defaults to ``os.environ``.
+
+        Returns
+        -------
+        str
+            :data:`DEMO_API_KEY` for demo endpoints, :data:`NO_KEY_NEEDED` when
+            the endpoint names no variable, else the variable's value (stripped).
+
+        Raises
+        ------
+        MissingApiKeyError
+            If the named variable is unset or blank. The message names the
+            variable and the endpoint and never contains a key.
+        """
+        if self.simulated:
+            return DEMO_API_KEY
+        if not self.api_key_env:
+            return NO_KEY_NEEDED
+        env = os.environ if environ is None else environ
+        value = env.get(self.api_key_env, "")
+        if not value.strip():
+            raise MissingApiKeyError(self.api_key_env, self.name)
+        return value.strip()
+
+
+@dataclass(frozen=True)
+class DemoFaults:
+    """Faults the demo provider injects into one simulated model's answers.
+
+    Attributes
+    ----------
+    rate : float
+        Share of requests that suffer a fault, in [0, 1].
+    kinds : tuple of str
+        Which faults to draw from (:data:`FAULT_KINDS`).
+    latency_ms : float or None
+        Fixed total latency per request, instead of the profile's.
+    retry_after_s : float
+        What 429 answers ask the client to wait.
+    capacity : int or None
+        Requests the simulated model serves at once; more wait in a queue.
+    """
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ()
+    latency_ms: float | None = None
+    retry_after_s: float = 1.0
+    capacity: int | None = None
+
+
+def display_name(name: str, *, simulated: bool) -> str:
+    """A model's name as leads see it: simulated (demo) models are labelled as such."""
+    if simulated and "simulated" not in name.lower():
+        return f"{name} (simulated)"
+    return name
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One ``[[models]]`` entry.
+
+    Attributes
+    ----------
+    name : str
+        Unique display name a lead sees (raters never do).
+    endpoint : EndpointConfig
+        Where its requests go.
+    model_id : str
+        Sent as ``model`` in each request.
+    params : dict
+        Extra request parameters (``temperature``, ``max_tokens``, ...).
+    pricing : Pricing
+        Prices per million tokens.
+    fallbacks : tuple of str
+        Names of models to try when this one fails.
+    active : bool
+        Inactive models stay in the file (and in history) but are not run.
+    faults : DemoFaults or None
+        Simulated models only: faults the demo provider injects.
+    line : int
+        Line of the ``[[models]]`` header (0 when built in code).
+    """
+
+    name: str
+    endpoint: EndpointConfig
+    model_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    pricing: Pricing = FREE
+    fallbacks: tuple[str, ...] = ()
+    active: bool = True
+    faults: DemoFaults | None = None
+    line: int = 0
+
+    @property
+    def simulated(self) -> bool:
+        """True when served by the built-in demo provider."""
+        return self.endpoint.simulated
+
+    @property
+    def display_name(self) -> str:
+        """Name for leads; simulated models say so."""
+        return display_name(self.name, simulated=self.simulated)
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A validated ``models.toml``.
+
+    Attributes
+    ----------
+    path : Path
+        The file it came from.
+    endpoints : dict[str, EndpointConfig]
+        Endpoints by name, in file order.
+    models : list[ModelConfig]
+        Models in file order.
+    """
+
+    path: Path
+    endpoints: dict[str, EndpointConfig]
+    models: list[ModelConfig]
+
+    def active_models(self) -> list[ModelConfig]:
+        """Models with ``active = true``, in file order."""
+        return [m for m in self.models if m.active]
+
+    def model(self, name: str) -> ModelConfig:
+        """The model called ``name``.
+
+        Raises
+        ------
+        KeyError
+            With a message listing the known names.
+        """
+        for m in self.models:
+            if m.name == name:
+                return m
+        known = ", ".join(repr(m.name) for m in self.models) or "(none)"
+        raise KeyError(f"no model named {name!r} in {self.path}; known models: {known}")

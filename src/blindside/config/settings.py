@@ -1,0 +1,254 @@
+"""Process-wide settings read from ``BLINDSIDE_*`` environment variables.
+
+Every setting is listed in :data:`SETTINGS` and documented in
+``docs/configuration.md``. Explicit arguments (CLI flags) beat the environment,
+which beats the defaults.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from blindside.errors import InputError, Problem
+
+# Where problems about environment variables are reported (Problem.file).
+ENV_SOURCE = "environment"
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """Documentation of one environment setting.
+
+    Attributes
+    ----------
+    env : str
+        Name of the environment variable.
+    attr : str
+        Attribute of :class:`Settings` it fills.
+    default : str
+        Default, as shown to users.
+    description : str
+        What it does.
+    """
+
+    env: str
+    attr: str
+    default: str
+    description: str
+
+
+#: Every setting, in the order they are documented (``docs/configuration.md``).
+SETTINGS: tuple[SettingDoc, ...] = (
+    SettingDoc(
+        "BLINDSIDE_DATABASE_URL",
+        "database_url",
+        "sqlite:///<cwd>/blindside.db",
+        "SQLAlchemy URL of the database. postgresql:// URLs are rewritten to use "
+        "psycopg 3; a bare file path means a SQLite file. CLI: --db.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_MODELS",
+        "models_path",
+        "./models.toml",
+        "Path of the endpoints and models file. CLI: --models.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_SUITES",
+        "suites_dir",
+        "./seed_prompts",
+        "Directory of prompt suites (*.jsonl). CLI: --suites.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_DEMO_SEED",
+        "demo_seed",
+        "0",
+        "Integer seed of the simulated demo provider (same seed, same answers).",
+    ),
+    SettingDoc(
+        "BLINDSIDE_DEMO_LATENCY_SCALE",
+        "demo_latency_scale",
+        "1.0",
+        "Multiplier (>= 0) on the demo provider's simulated latencies; tests use "
+        "small values, 0 disables the delays.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_DEMO_URL",
+        "demo_url",
+        "(unset)",
+        "Base URL of an already running `blindside serve-demo` (e.g. "
+        "http://127.0.0.1:8765/v1). Unset: a demo server is started in-process on "
+        "an ephemeral loopback port.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings.
+
+    Attributes
+    ----------
+    database_url : str
+        Normalised SQLAlchemy URL (``BLINDSIDE_DATABASE_URL``).
+    models_path : Path
+        Path of ``models.toml`` (``BLINDSIDE_MODELS``).
+    suites_dir : Path
+        Directory of prompt suites (``BLINDSIDE_SUITES``).
+    demo_seed : int
+        Seed of the demo provider (``BLINDSIDE_DEMO_SEED``).
+    demo_latency_scale : float
+        Multiplier on simulated latencies (``BLINDSIDE_DEMO_LATENCY_SCALE``).
+    demo_url : str or None
+        Base URL of a running ``blindside serve-demo`` (``BLINDSIDE_DEMO_URL``);
+        None means start one in-process on an ephemeral loopback port.
+    """
+
+    database_url: str
+    models_path: Path
+    suites_dir: Path
+    demo_seed: int = 0
+    demo_latency_scale: float = 1.0
+    demo_url: str | None = None
+
+
+def normalise_database_url(url: str) -> str:
+    """Turn what a user typed into a SQLAlchemy URL.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://...`` / ``postgres://...`` (rewritten to the psycopg 3
+        driver, ``postgresql+psycopg://...``), any other SQLAlchemy URL (kept
+        as is), or a bare file path (``foo.db``, ``~/x.db``), which becomes
+        ``sqlite:///<absolute path>``.
+
+    Returns
+    -------
+    str
+        The normalised URL.
+
+    Raises
+    ------
+    ValueError
+        If ``url`` is empty.
+    """
+    url = url.strip()
+    if not url:
+        raise ValueError("database URL is empty")
+    # SQLAlchemy's bare postgresql:// means psycopg2, which we do not ship.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if "://" in url or url.startswith("sqlite:"):
+        return url
+    # A bare path: absolute, so the URL means the same file whatever the cwd.
+    return f"sqlite:///{Path(url).expanduser().resolve()}"
+
+
+def _env_value(environ: Mapping[str, str], name: str) -> str | None:
+    # An empty variable (``VAR=`` in a compose file) means "unset", not "".
+    value = environ.get(name)
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def load_settings(
+    *,
+    database_url: str | None = None,
+    models_path: str | Path | None = None,
+    suites_dir: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read settings: explicit arguments beat the environment, which beats defaults.
+
+    Parameters
+    ----------
+    database_url : str, optional
+        Explicit database URL or SQLite path (e.g. CLI ``--db``).
+    models_path : str or Path, optional
+        Explicit path of ``models.toml`` (e.g. CLI ``--models``).
+    suites_dir : str or Path, optional
+        Explicit suites directory (e.g. CLI ``--suites``).
+    environ : Mapping[str, str], optional
+        Environment to read; defaults to ``os.environ``.
+
+    Returns
+    -------
+    Settings
+
+    Raises
+    ------
+    InputError
+        Listing every bad environment value (file ``"environment"``, field =
+        the variable name).
+    """
+    env = os.environ if environ is None else environ
+    problems: list[Problem] = []
+
+    def bad(var: str, message: str) -> None:
+        problems.append(Problem(ENV_SOURCE, None, var, message))
+
+    raw_db = database_url if database_url else _env_value(env, "BLINDSIDE_DATABASE_URL")
+    db_url = (
+        normalise_database_url(raw_db) if raw_db else f"sqlite:///{Path.cwd() / 'blindside.db'}"
+    )
+
+    if models_path is not None:
+        models = Path(models_path)
+    else:
+        raw = _env_value(env, "BLINDSIDE_MODELS")
+        models = Path(raw).expanduser() if raw else Path("models.toml")
+
+    if suites_dir is not None:
+        suites = Path(suites_dir)
+    else:
+        raw = _env_value(env, "BLINDSIDE_SUITES")
+        suites = Path(raw).expanduser() if raw else Path("seed_prompts")
+
+    seed = 0
+    raw = _env_value(env, "BLINDSIDE_DEMO_SEED")
+    if raw is not None:
+        try:
+            seed = int(raw)
+        except ValueError:
+            bad("BLINDSIDE_DEMO_SEED", f"must be an integer, got {raw!r}")
+
+    scale = 1.0
+    raw = _env_value(env, "BLINDSIDE_DEMO_LATENCY_SCALE")
+    if raw is not None:
+        try:
+            scale = float(raw)
+        except ValueError:
+            bad("BLINDSIDE_DEMO_LATENCY_SCALE", f"must be a number, got {raw!r}")
+        else:
+            if not math.isfinite(scale) or scale < 0:
+                bad("BLINDSIDE_DEMO_LATENCY_SCALE", f"must be a finite number >= 0, got {raw!r}")
+
+    demo_url = _env_value(env, "BLINDSIDE_DEMO_URL")
+    if demo_url is not None:
+        if not is_http_url(demo_url):
+            bad("BLINDSIDE_DEMO_URL", f"must be an http:// or https:// URL, got {demo_url!r}")
+        demo_url = demo_url.rstrip("/")
+
+    if problems:
+        raise InputError(problems)
+    return Settings(
+        database_url=db_url,
+        models_path=models,
+        suites_dir=suites,
+        demo_seed=seed,
+        demo_latency_scale=scale,
+        demo_url=demo_url,
+    )
+
+
+def is_http_url(value: str) -> bool:
+    """True for an ``http://`` or ``https://`` URL with a host."""
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
