@@ -9,7 +9,6 @@ import choix
 import numpy as np
 import pytest
 
-from blindside import ranking as ranking_module
 from blindside.ranking import (
     ELO_SCALE,
     Battles,
@@ -24,6 +23,8 @@ from blindside.ranking import (
     win_matrix,
     win_probabilities,
 )
+from blindside.ranking import bootstrap as bootstrap_module
+from blindside.ranking.joint import JointModel
 
 LN2 = math.log(2)
 
@@ -242,15 +243,15 @@ def test_bootstrap_rounds_are_exact_refits():
     # Each round must be the MLE of its own resample: with one pair, the
     # resample is two Poisson counts (k0, k1) and the gap is log(k0 / k1).
     counts = np.array([[[30.0]], [[10.0]], [[0.0]]])
-    model = ranking_module._Joint(
+    model = JointModel(
         2, np.array([0]), np.array([1]), counts, np.zeros((1, 0)), davidson=False,
         prior=np.zeros(1),
     )  # fmt: skip
     x_hat = model.fit(np.zeros((1, 2)), tol=1e-10)[0]
     assert x_hat[0] - x_hat[1] == pytest.approx(math.log(3), abs=1e-9)
-    s = ranking_module._bootstrap(model, x_hat, 300, 4, fallback=True, tol=1e-10)
+    s = bootstrap_module.poisson_bootstrap(model, x_hat, 300, 4, fallback=True, tol=1e-10)
     # One batch: the same child generator and draws as inside _bootstrap.
-    draws = ranking_module._poisson_resample(
+    draws = bootstrap_module._poisson_resample(
         counts[:, 0, 0], 300, np.random.default_rng(4).spawn(1)[0]
     )
     ok = (draws[0] > 0) & (draws[1] > 0)  # else no finite MLE: fallback prior
@@ -520,10 +521,10 @@ def test_bootstrap_is_seeded_and_thread_independent(monkeypatch):
     rng = np.random.default_rng(5)
     b = _battles(np.array([0.5, 0.0, -0.5, 0.2]), 800, rng, beta=0.2)
     kwargs = {"intervals": "bootstrap", "n_bootstrap": 300}
-    monkeypatch.setattr(ranking_module, "_BATCH_ELEMENTS", 5_000)  # several batches
-    monkeypatch.setattr(ranking_module, "_THREADS", 1)
+    monkeypatch.setattr(bootstrap_module, "_BATCH_ELEMENTS", 5_000)  # several batches
+    monkeypatch.setattr(bootstrap_module, "_THREADS", 1)
     one = rank_battles(b, seed=1, **kwargs)
-    monkeypatch.setattr(ranking_module, "_THREADS", 2)
+    monkeypatch.setattr(bootstrap_module, "_THREADS", 2)
     two = rank_battles(b, seed=1, **kwargs)
     other = rank_battles(b, seed=2, **kwargs)
     np.testing.assert_array_equal(one.elo_low, two.elo_low)
@@ -534,7 +535,7 @@ def test_bootstrap_is_seeded_and_thread_independent(monkeypatch):
 def test_poisson_resample_matches_poisson():
     rng = np.random.default_rng(0)
     counts = np.array([0.0, 1.0, 7.0, 128.0, 400.0])
-    draws = ranking_module._poisson_resample(counts, 40_000, rng)
+    draws = bootstrap_module._poisson_resample(counts, 40_000, rng)
     assert draws.shape == (5, 40_000) and np.all(draws[0] == 0)
     assert np.all(draws == np.round(draws)) and np.all(draws >= 0)
     np.testing.assert_allclose(draws.mean(axis=1), counts, rtol=0.02, atol=0.02)
