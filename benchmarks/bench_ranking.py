@@ -7,7 +7,7 @@ migrations) holding one suite, ``--prompts`` prompts over three tiers,
 left-side advantage and ties. Rows are bulk-inserted with ``executemany``.
 Then it times, on that file:
 
-* the aggregation alone (:func:`blindside.votes.aggregate`, one GROUP BY);
+* the aggregation alone (:func:`blindside.aggregate.aggregate`, one GROUP BY);
 * the whole path to a leaderboard (:func:`blindside.leaderboard.build_leaderboard`)
   with sandwich intervals (target 1.0 s) and with 1,000 bootstrap rounds
   (target 3.0 s);
@@ -35,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from blindside.aggregate import aggregate
+from blindside.cuts import Cut
 from blindside.db import create_db_engine, upgrade_schema
 from blindside.leaderboard import RankOptions, build_leaderboard
-from blindside.votes import Cut, aggregate
 
 TARGET_SANDWICH_S = 1.0
 TARGET_BOOTSTRAP_S = 3.0
@@ -281,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
                 ok = median <= target
                 failed |= not ok
                 verdict = f"{target:.1f} s {'met' if ok else 'MISSED'}"
-            total = getattr(result, "total", getattr(result, "total_votes", ""))
+            # Battles count votes in floats (halves are allowed), leaderboards in ints.
+            total = round(getattr(result, "total", getattr(result, "total_votes", 0)))
             print(f"{label:<36} {first:>7.3f}s {median:>7.3f}s  {verdict}  ({total:,} votes)")
         engine.dispose()
     return 1 if failed else 0

@@ -10,47 +10,28 @@ file may hold JSON lines (one object per line, blank lines allowed) or one JSON
 array of objects, as LMArena publishes both. Every bad record is reported with
 its file, line and field in one :class:`~blindside.errors.InputError`.
 
-Arena files do not say which answer was shown on the left, so the counts come
-back unordered (``model_a`` as "left" by convention) and a fit must not
-estimate position bias from them.
+Arena files do not say which answer was shown on the left, so the battles come
+back as :meth:`~blindside.ranking.Battles.from_unordered` rows, one per model
+pair, and a fit does not estimate position bias from them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from blindside.errors import InputError, Problem
-from blindside.votes import PositionCounts
+from blindside.ranking.battles import Battles
 
-WINNERS = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 3}
+# Column of each outcome in a pair's (a wins, b wins, ties) counts: rankings count
+# "both bad" as a tie.
+WINNERS = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 2}
 # Enough to show the pattern of a broken file without flooding the terminal.
 MAX_PROBLEMS = 20
-
-
-@dataclass(frozen=True)
-class ArenaBattles:
-    """Aggregated battles of an arena file.
-
-    Attributes
-    ----------
-    names : list of str
-        Model names, sorted; ``counts.model_ids`` index this list.
-    counts : PositionCounts
-        One row per (model_a, model_b) as written in the file.
-    """
-
-    names: list[str]
-    counts: PositionCounts
-
-    @property
-    def total(self) -> int:
-        return self.counts.total
 
 
 def _records(text: str) -> Iterator[tuple[int, Any]]:
@@ -87,7 +68,7 @@ def _records(text: str) -> Iterator[tuple[int, Any]]:
         yield line, value
 
 
-def read_arena_battles(path: str | Path) -> ArenaBattles:
+def read_arena_battles(path: str | Path) -> Battles:
     """Read and aggregate an arena-format file.
 
     Parameters
@@ -97,7 +78,9 @@ def read_arena_battles(path: str | Path) -> ArenaBattles:
 
     Returns
     -------
-    ArenaBattles
+    Battles
+        Unordered: one row per pair of models (the first by name as ``a``),
+        ``labels`` the model names sorted, which the indices point into.
 
     Raises
     ------
@@ -110,6 +93,7 @@ def read_arena_battles(path: str | Path) -> ArenaBattles:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError.single(file, None, "", f"cannot read: {exc}") from exc
     problems: list[Problem] = []
+    # (first, second) model name, in name order -> (first wins, second wins, ties).
     cells: dict[tuple[str, str], list[int]] = {}
     for line, record in _records(text):
         if len(problems) >= MAX_PROBLEMS:
@@ -143,20 +127,24 @@ def read_arena_battles(path: str | Path) -> ArenaBattles:
         if a == b:
             problems.append(Problem(file, line, "model_b", f"same model on both sides ({a})"))
             continue
-        cells.setdefault((a, b), [0, 0, 0, 0])[WINNERS[winner]] += 1
+        outcome = WINNERS[winner]
+        if b < a:  # the file's order is not a screen position: fold onto the pair
+            a, b = b, a
+            if outcome < 2:  # a win changes sides with its model; a tie stays
+                outcome = 1 - outcome
+        cells.setdefault((a, b), [0, 0, 0])[outcome] += 1
     if problems:
         raise InputError(problems)
     names = sorted({n for pair in cells for n in pair})
     index = {n: i for i, n in enumerate(names)}
     keys = sorted(cells)
-    table = np.array([cells[k] for k in keys], dtype=np.int64).reshape(-1, 4)
-    counts = PositionCounts(
-        model_ids=np.arange(len(names), dtype=np.int64),
-        left=np.array([index[a] for a, _ in keys], dtype=np.int64),
-        right=np.array([index[b] for _, b in keys], dtype=np.int64),
-        left_wins=table[:, 0],
-        right_wins=table[:, 1],
-        ties=table[:, 2],
-        both_bad=table[:, 3],
+    table = np.array([cells[k] for k in keys], dtype=np.int64).reshape(-1, 3)
+    return Battles.from_unordered(
+        len(names),
+        np.array([index[a] for a, _ in keys], dtype=np.int64),
+        np.array([index[b] for _, b in keys], dtype=np.int64),
+        table[:, 0],
+        table[:, 1],
+        table[:, 2],
+        labels=names,
     )
-    return ArenaBattles(names=names, counts=counts)

@@ -27,8 +27,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import aliased
 
 from blindside.config import display_name
+from blindside.cuts import Cut, vote_conditions
 from blindside.tables import Model, Prompt, Rater, Response, Suite, Vote
-from blindside.votes import Cut, cut_conditions
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -126,7 +126,7 @@ def _export_query(conn: Connection, cut: Cut) -> Select[Any]:
         .join(model_b, model_b.id == Vote.right_model_id)
         .join(Prompt, Prompt.id == Vote.prompt_id)
         .join(Suite, Suite.id == Prompt.suite_id)
-        .where(*cut_conditions(conn, cut))
+        .where(*vote_conditions(conn, cut))
         .order_by(Vote.id)
     )
 

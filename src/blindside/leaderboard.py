@@ -1,7 +1,7 @@
 """The leaderboard: Bradley-Terry ratings next to what is measured per model.
 
-Counts come from the database (:func:`blindside.votes.aggregate`, one GROUP BY
-over the votes of a :class:`~blindside.votes.Cut`), the fit from
+Counts come from the database (:func:`blindside.aggregate.aggregate`, one GROUP BY
+over the votes of a :class:`~blindside.cuts.Cut`), the fit from
 :mod:`blindside.ranking`; this module joins them with per-model latency, time to
 first token, cost per task, error rate and automated scores (accuracy against
 references, consistency across samples), and says in words what a lead should
@@ -14,20 +14,20 @@ import math
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from itertools import groupby
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import Select, case, func
+from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from blindside import ranking
+from blindside.aggregate import aggregate
 from blindside.config import display_name
+from blindside.cuts import Cut, answers_in_cut
 from blindside.scorers import modal_share, rank_correlation, wilson_interval
-from blindside.tables import Model, Prompt, Rater, Response, Run, Suite, Vote
-from blindside.votes import Cut, PositionCounts, aggregate, fold_unordered
+from blindside.tables import Model, Response
 
 TIERS = {1: "Tier 1 · high-stakes reasoning", 2: "Tier 2 · creative", 3: "Tier 3 · high-volume"}
 #: Below this many votes a model's interval rests on too little data to mean much.
@@ -170,7 +170,7 @@ def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]
     """
     cut = cut or Cut()
     ok = col(Response.error).is_(None)
-    query = _responses_in_cut(
+    query = answers_in_cut(
         select(
             Response.model_id,
             func.sum(case((ok, 1), else_=0)),
@@ -184,7 +184,7 @@ def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]
         cut,
     )
     # Consistency: how often each answer recurs among one prompt's samples in one run.
-    keys = _responses_in_cut(
+    keys = answers_in_cut(
         select(Response.run_id, Response.prompt_id, Response.model_id, func.count())
         .where(ok, col(Response.answer_key).is_not(None))
         .group_by(Response.run_id, Response.prompt_id, Response.model_id, Response.answer_key)
@@ -245,23 +245,6 @@ def _consistency_by_model(
     return {model_id: share for model_id, share in shares.items() if share is not None}
 
 
-def _responses_in_cut(query: Select, cut: Cut) -> Select:
-    """``query`` on ``response`` restricted to the prompt-side parts of ``cut``."""
-    if cut.run_id is not None:
-        query = query.where(Response.run_id == cut.run_id)
-    if cut.tier is not None or cut.category is not None or cut.suite is not None:
-        query = query.join(Prompt, col(Prompt.id) == col(Response.prompt_id))
-        if cut.tier is not None:
-            query = query.where(Prompt.tier == cut.tier)
-        if cut.category is not None:
-            query = query.where(Prompt.category == cut.category)
-        if cut.suite is not None:
-            query = query.join(Suite, col(Suite.id) == col(Prompt.suite_id)).where(
-                Suite.name == cut.suite
-            )
-    return query
-
-
 def _float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
@@ -271,38 +254,25 @@ def _float(value: object) -> float | None:
 # --------------------------------------------------------------------------- #
 
 
-def fit_counts(counts: PositionCounts, options: RankOptions) -> ranking.Ranking:
-    """Fit a ranking to aggregated, position-oriented counts.
-
-    Uses :func:`blindside.ranking.rank_battles`; "both bad" votes are added to
-    the ties, as the ranking contract asks.
+def fit_counts(battles: ranking.Battles, options: RankOptions) -> ranking.Ranking:
+    """Fit a ranking to aggregated battles with :func:`blindside.ranking.rank_battles`.
 
     Raises
     ------
     ValueError
         "no votes in this selection" when the counts are empty.
     """
-    if counts.total == 0:
+    if battles.total == 0:
         raise ValueError("no votes in this selection")
-    ties = (counts.ties + counts.both_bad).astype(float)
     style, style_names = None, ()
-    if options.style and counts.style is not None and counts.style.size:
+    if options.style and battles.style is not None and battles.style.size:
         # A feature that never varies in this cut (no answer has a header, say) cannot be
         # fitted; drop it rather than refuse the whole style fit.
-        varies = np.ptp(counts.style, axis=0) > 0
+        varies = np.ptp(battles.style, axis=0) > 0
         if varies.any():
-            style = counts.style[:, varies]
-            style_names = tuple(n for n, v in zip(counts.style_names, varies, strict=True) if v)
-    battles = ranking.Battles(
-        n_items=counts.n_models,
-        left=counts.left.astype(np.int64),
-        right=counts.right.astype(np.int64),
-        left_wins=counts.left_wins.astype(float),
-        right_wins=counts.right_wins.astype(float),
-        ties=ties,
-        style=style,
-        style_names=style_names,
-    )
+            style = battles.style[:, varies]
+            style_names = tuple(n for n, v in zip(battles.style_names, varies, strict=True) if v)
+    battles = replace(battles, style=style, style_names=style_names)
     return ranking.rank_battles(
         battles,
         intervals=options.intervals,
@@ -366,18 +336,18 @@ def build_leaderboard(
         options = replace(options, intervals="bootstrap", n_bootstrap=n_bootstrap)
     if seed is not None:
         options = replace(options, seed=seed)
-    counts = aggregate(engine, cut, by_response=options.style)
-    return leaderboard_from_counts(engine, counts, cut, options)
+    battles = aggregate(engine, cut, by_response=options.style)
+    return leaderboard_from_counts(engine, battles, cut, options)
 
 
 def leaderboard_from_counts(
-    engine: Engine, counts: PositionCounts, cut: Cut, options: RankOptions
+    engine: Engine, battles: ranking.Battles, cut: Cut, options: RankOptions
 ) -> Leaderboard:
     """:func:`build_leaderboard` after the aggregation (the benchmark times both halves)."""
     stats = model_stats(engine, cut)
     with Session(engine) as session:
         models = {m.id: m for m in session.exec(select(Model))}
-    if counts.total == 0:
+    if battles.total == 0:
         rows = [_row(models[m], stats.get(m)) for m in sorted(stats)]
         rows.sort(key=lambda r: r.name)
         return Leaderboard(
@@ -389,16 +359,16 @@ def leaderboard_from_counts(
         # pair was shown one way round): the lead should read that, not a log.
         warnings.simplefilter("always")
         try:
-            fitted = fit_counts(counts, options)
+            fitted = fit_counts(battles, options)
         except ValueError as exc:
             if not options.style:
                 raise
             # Style covariates can be collinear with the ratings in a small cut (every
             # answer of a model equally long): show the plain ratings and say why.
             notes.append(f"Style control could not be fitted on this selection ({exc}).")
-            fitted = fit_counts(counts, replace(options, style=False))
+            fitted = fit_counts(battles, replace(options, style=False))
     notes += sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
-    ids = counts.model_ids.tolist()
+    ids = list(battles.labels)
     names = [models[m].name for m in ids]
     board_warnings = notes + _warnings(fitted, names)
     ranked: dict[int, LeaderboardRow] = {}
@@ -425,8 +395,8 @@ def leaderboard_from_counts(
             f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)
         )
     order = np.argsort(-np.asarray(fitted.elo), kind="stable")
-    games = counts.games_matrix()
-    wins = counts.wins_matrix()
+    wins = battles.wins()
+    games = wins + wins.T
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = np.where(games > 0, wins / np.where(games > 0, games, 1), np.nan)
     simulated = {m: models[m].simulated for m in ids}
@@ -438,7 +408,7 @@ def leaderboard_from_counts(
     return Leaderboard(
         tier=cut.tier,
         rows=rows,
-        total_votes=counts.total,
+        total_votes=round(battles.total),
         warnings=board_warnings,
         cut=cut,
         options=options,
@@ -508,27 +478,17 @@ def _warnings(fitted: Any, names: list[str]) -> list[str]:
     return notes
 
 
-def leaderboard_from_arena(
-    names: list[str], counts: PositionCounts, options: RankOptions
-) -> Leaderboard:
+def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Leaderboard:
     """A leaderboard of an arena-format file: ratings only, no database, no position.
 
     Arena files do not record which answer was on the left, so position bias is
-    not fitted and each battle is folded onto an unordered pair.
+    not fitted (:func:`blindside.arena.read_arena_battles` gives unordered
+    battles, labelled with the model names).
     """
-    if counts.total == 0:
+    if battles.total == 0:
         raise ValueError("no votes in this selection")
-    unordered = fold_unordered(counts)
-    oriented = PositionCounts(
-        model_ids=np.arange(len(names), dtype=np.int64),
-        left=unordered.model_a,
-        right=unordered.model_b,
-        left_wins=unordered.a_wins,
-        right_wins=unordered.b_wins,
-        ties=unordered.ties,
-        both_bad=unordered.both_bad,
-    )
-    fitted = fit_counts(oriented, replace(options, position_bias=False))
+    names = [str(label) for label in battles.labels]
+    fitted = fit_counts(battles, replace(options, position_bias=False))
     rows = []
     for i, name in enumerate(names):
         win_rate = float(fitted.win_rate[i])
@@ -558,7 +518,7 @@ def leaderboard_from_arena(
     return Leaderboard(
         tier=None,
         rows=rows,
-        total_votes=counts.total,
+        total_votes=round(battles.total),
         warnings=board_warnings,
         options=options,
         interval_method=str(fitted.interval_method),
@@ -570,37 +530,3 @@ def leaderboard_from_arena(
 # --------------------------------------------------------------------------- #
 # What a cut can choose from
 # --------------------------------------------------------------------------- #
-
-
-@dataclass(frozen=True)
-class CutChoices:
-    """Values the filters can offer: what exists in the database."""
-
-    suites: list[str]
-    categories: list[str]
-    runs: list[tuple[int, str]]
-    raters: list[str]
-    first_vote: datetime | None
-    last_vote: datetime | None
-
-
-def cut_choices(engine: Engine) -> CutChoices:
-    """Suites, categories, runs, raters and the vote date range (small queries)."""
-    with Session(engine) as session:
-        suites = list(session.exec(select(Suite.name).order_by(Suite.name)))
-        categories = list(
-            session.exec(select(Prompt.category).distinct().order_by(Prompt.category))
-        )
-        runs = [
-            (run_id, f"run {run_id} · {suite} · {started:%Y-%m-%d %H:%M}")
-            for run_id, suite, started in session.exec(
-                select(Run.id, Suite.name, Run.started_at)
-                .join(Suite, col(Suite.id) == col(Run.suite_id))
-                .order_by(col(Run.id).desc())
-            )
-        ]
-        raters = list(session.exec(select(Rater.name).order_by(Rater.name)))
-        first, last = session.exec(
-            select(func.min(col(Vote.created_at)), func.max(col(Vote.created_at)))
-        ).one()
-    return CutChoices(suites, categories, runs, raters, first, last)

@@ -20,12 +20,14 @@ from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from blindside.aggregate import aggregate
+from blindside.cuts import Cut
 from blindside.db import alembic_config, create_db_engine, schema_drift, upgrade_schema
 from blindside.identity import flag_identity_leaks
 from blindside.leaderboard import RankOptions, build_leaderboard, fit_counts
 from blindside.pairing import Impression
 from blindside.tables import Model, Pair, Prompt, Rater, Response, Run, Suite, Vote
-from blindside.votes import Cut, aggregate, record_vote
+from blindside.votes import record_vote
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
@@ -163,22 +165,19 @@ def _specs() -> list[Spec]:
 
 
 def _expected(specs: list[Spec], keep) -> Counter:  # type: ignore[no-untyped-def]
-    return Counter((sp.left, sp.right, sp.choice) for sp in specs if keep(sp))
+    """Votes per (left, right, outcome); rankings count "both bad" as a tie."""
+    tie = {"both_bad": "tie"}
+    return Counter((sp.left, sp.right, tie.get(sp.choice, sp.choice)) for sp in specs if keep(sp))
 
 
 def _observed(engine: Engine, ids: dict[str, dict], cut: Cut) -> Counter:
-    counts = aggregate(engine, cut)
+    battles = aggregate(engine, cut)
     name_of = {v: k for k, v in ids["model"].items()}
     out: Counter = Counter()
-    columns = {
-        "left": counts.left_wins,
-        "right": counts.right_wins,
-        "tie": counts.ties,
-        "both_bad": counts.both_bad,
-    }
-    for k in range(counts.left.size):
-        left = name_of[int(counts.model_ids[counts.left[k]])]
-        right = name_of[int(counts.model_ids[counts.right[k]])]
+    columns = {"left": battles.left_wins, "right": battles.right_wins, "tie": battles.ties}
+    for k in range(battles.left.size):
+        left = name_of[battles.labels[battles.left[k]]]
+        right = name_of[battles.labels[battles.right[k]]]
         for choice, values in columns.items():
             if values[k]:
                 out[(left, right, choice)] = int(values[k])
@@ -288,16 +287,16 @@ def test_hand_checked_three_models(engine: Engine) -> None:
             winner = a if k < a_wins else b
             specs.append(Spec(f"r{k}", "p1", left, right, "left" if winner == left else "right"))
     _cast(engine, ids, specs)
-    counts = aggregate(engine, Cut())
-    assert counts.total == 18
+    battles = aggregate(engine, Cut())
+    assert battles.total == 18
     name_of = {v: k for k, v in ids["model"].items()}
-    names = [name_of[int(m)] for m in counts.model_ids]
-    wins = counts.wins_matrix()
+    names = [name_of[m] for m in battles.labels]
+    wins = battles.wins()
     i = {n: names.index(n) for n in names}
     assert wins[i["A"], i["B"]] == 4 and wins[i["B"], i["A"]] == 2
     assert wins[i["A"], i["C"]] == 5 and wins[i["C"], i["A"]] == 1
     assert wins[i["B"], i["C"]] == 4 and wins[i["C"], i["B"]] == 2
-    assert counts.games_matrix()[i["A"], i["B"]] == 6
+    assert (wins + wins.T)[i["A"], i["B"]] == 6
     board = build_leaderboard(engine, Cut(tier=1))
     rated = [r for r in board.rows if r.rank is not None]
     assert [r.name for r in rated] == ["A", "B", "C"]
@@ -383,8 +382,8 @@ def test_migration_backfills_votes_and_flags(db_url: str) -> None:
     assert vote.fallback and vote.identity_leak
     assert alpha.identity_leak and not beta.identity_leak
     assert (beta.text_chars, beta.md_headers, beta.md_list_items) == (len("# No\n- a"), 1, 1)
-    counts = aggregate(engine, Cut(tier=3))
-    assert counts.total == 1 and int(counts.left_wins.sum()) == 1
+    battles = aggregate(engine, Cut(tier=3))
+    assert battles.total == 1 and int(battles.left_wins.sum()) == 1
     assert aggregate(engine, Cut(exclude_fallbacks=True)).total == 0
     engine.dispose()
 

@@ -186,7 +186,8 @@ def test_rater_and_date_cuts_read_the_covering_index(sqlite_url: str) -> None:
     """A new engine refreshes SQLite's statistics, and with them the cuts filter in the index."""
     from datetime import UTC, datetime, timedelta
 
-    from blindside.votes import Cut, aggregation_query
+    from blindside.aggregate import aggregation_query
+    from blindside.cuts import Cut
 
     upgrade_schema(create_db_engine(sqlite_url))
     path = sqlite_url.removeprefix("sqlite:///")

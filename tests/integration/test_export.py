@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from blindside.config import Settings
+from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.export import EXPORT_FIELDS, labelled_pairs, write_export
 from blindside.generate import generate
@@ -22,7 +23,7 @@ from blindside.leaderboard import RankOptions, build_leaderboard
 from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Response, Vote
-from blindside.votes import Cut, record_vote, sign_in
+from blindside.votes import record_vote, sign_in
 from tests.processes import blindside
 
 CHOICES = ("left", "right", "tie", "both_bad")

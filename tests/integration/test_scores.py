@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from blindside.config import Settings, load_settings
+from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.demo.profiles import DEMO_PROFILES
 from blindside.demo.server import LoopbackServer
@@ -21,7 +22,7 @@ from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.scorers import score_answer, wilson_interval
 from blindside.tables import Model, Prompt, Response
-from blindside.votes import Cut, record_vote, sign_in
+from blindside.votes import record_vote, sign_in
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
 from tests.processes import blindside
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from blindside.aggregate import aggregate
 from blindside.config import Settings
 from blindside.db import create_db_engine
 from blindside.generate import generate
@@ -16,7 +17,7 @@ from blindside.leaderboard import build_leaderboard
 from blindside.pairing import Impression, next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Pair, Response, Vote
-from blindside.votes import aggregate_outcomes, count_votes, record_vote, sign_in
+from blindside.votes import count_votes, record_vote, sign_in
 
 PREFERENCE = ["Demo careful", "Demo verbose", "Demo fast-cheap", "Demo erratic"]
 
@@ -81,8 +82,8 @@ def test_leaderboard_recovers_the_raters_preference(voted_engine: Engine) -> Non
             left, right = model_of[imp.left_response_id], model_of[imp.right_response_id]
             better = min(left, right, key=PREFERENCE.index)
             record_vote(voted_engine, rater.id, imp, "left" if better == left else "right")
-    outcomes = aggregate_outcomes(voted_engine)
-    assert outcomes.ties.sum() == 0 and outcomes.total == count_votes(voted_engine)
+    battles = aggregate(voted_engine)
+    assert battles.ties.sum() == 0 and battles.total == count_votes(voted_engine)
     board = build_leaderboard(voted_engine, n_bootstrap=200)
     ranked = [r.name for r in board.rows if r.rank is not None]
     assert ranked == PREFERENCE
@@ -92,14 +93,14 @@ def test_leaderboard_recovers_the_raters_preference(voted_engine: Engine) -> Non
         assert row.rating_low <= row.rating <= row.rating_high
         assert row.stats.mean_latency_ms and row.stats.cost_per_task_usd
     # Per tier: every vote here is on tier 3 prompts.
-    assert build_leaderboard(voted_engine, tier=3, n_bootstrap=50).total_votes == outcomes.total
+    assert build_leaderboard(voted_engine, tier=3, n_bootstrap=50).total_votes == battles.total
     assert build_leaderboard(voted_engine, tier=1, n_bootstrap=50).total_votes == 0
 
 
 def test_votes_carry_their_pair_facts_and_position_bias_is_measured(voted_engine: Engine) -> None:
+    from blindside.cuts import Cut
     from blindside.leaderboard import RankOptions
     from blindside.tables import Prompt
-    from blindside.votes import Cut
 
     model_of = _model_of(voted_engine)
     lefty = sign_in(voted_engine, "lefty")

@@ -5,24 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from blindside.arena import read_arena_battles
 from blindside.errors import InputError
 
 
-def _cells(path: Path) -> dict[tuple[str, str], tuple[int, int, int, int]]:
-    battles = read_arena_battles(path)
-    c = battles.counts
+def _cells(path: Path) -> dict[tuple[str, str], tuple[int, int, int]]:
+    b = read_arena_battles(path)
     return {
-        (battles.names[c.left[k]], battles.names[c.right[k]]): (
-            int(c.left_wins[k]),
-            int(c.right_wins[k]),
-            int(c.ties[k]),
-            int(c.both_bad[k]),
+        (b.labels[b.left[k]], b.labels[b.right[k]]): (
+            int(b.left_wins[k]),
+            int(b.right_wins[k]),
+            int(b.ties[k]),
         )
-        for k in range(c.left.size)
+        for k in range(b.left.size)
     }
 
 
@@ -34,10 +31,11 @@ RECORDS = [
     {"model_a": "claude", "model_b": "gpt-4o", "winner": "model_a"},
     {"model_a": "claude", "model_b": "llama", "winner": "tie (bothbad)"},
 ]
+# One row per pair of models, the first by name on the "left": a file says nothing about
+# screen position. "Both bad" counts as a tie.
 EXPECTED = {
-    ("gpt-4o", "claude"): (1, 1, 1, 1),
-    ("claude", "gpt-4o"): (1, 0, 0, 0),
-    ("claude", "llama"): (0, 0, 0, 1),
+    ("claude", "gpt-4o"): (2, 1, 2),
+    ("claude", "llama"): (0, 0, 1),
 }
 
 
@@ -46,9 +44,9 @@ def test_json_lines(tmp_path: Path) -> None:
     path.write_text("\n".join(json.dumps(r) for r in RECORDS) + "\n\n")
     assert _cells(path) == EXPECTED
     battles = read_arena_battles(path)
-    assert battles.names == ["claude", "gpt-4o", "llama"]
-    assert battles.total == len(RECORDS)
-    assert np.array_equal(battles.counts.model_ids, [0, 1, 2])
+    assert battles.labels == ("claude", "gpt-4o", "llama")
+    assert battles.n_items == 3 and battles.total == len(RECORDS)
+    assert not battles.position_known
 
 
 def test_json_array_as_lmarena_publishes(tmp_path: Path) -> None:
@@ -94,4 +92,5 @@ def test_missing_file_and_empty_file(tmp_path: Path) -> None:
         read_arena_battles(tmp_path / "nope.jsonl")
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    assert read_arena_battles(empty).total == 0
+    battles = read_arena_battles(empty)
+    assert battles.total == 0 and battles.n_items == 0

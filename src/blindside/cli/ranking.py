@@ -13,14 +13,14 @@ from blindside.cli.common import EXIT_FAILED, EXIT_OK, settings_from
 from blindside.errors import InputError
 
 if TYPE_CHECKING:
-    from blindside.votes import Cut
+    from blindside.cuts import Cut
 
 
 def cmd_scores(args: argparse.Namespace) -> int:
     from blindside.cli.reports import print_scores, score_records
+    from blindside.cuts import Cut
     from blindside.db import open_database
     from blindside.leaderboard import model_stats_by_name
-    from blindside.votes import Cut
 
     engine = open_database(settings_from(args).database_url)
     cut = Cut(tier=args.tier, suite=args.suite, category=args.category, run_id=args.run)
@@ -47,8 +47,8 @@ def cmd_scores(args: argparse.Namespace) -> int:
 
 
 def _vote_cut(args: argparse.Namespace) -> Cut:
-    """The :class:`~blindside.votes.Cut` that ``rank`` and ``export`` options describe."""
-    from blindside.votes import Cut, parse_time_bound
+    """The :class:`~blindside.cuts.Cut` that ``rank`` and ``export`` options describe."""
+    from blindside.cuts import Cut, parse_time_bound
 
     try:
         since = parse_time_bound(args.since) if args.since else None
@@ -87,8 +87,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_rank(args: argparse.Namespace) -> int:
     from blindside.cli.reports import print_rank
+    from blindside.cuts import Cut
     from blindside.leaderboard import RankOptions, build_leaderboard, leaderboard_from_arena
-    from blindside.votes import Cut
 
     if args.bootstrap is not None and args.bootstrap < 1:
         raise InputError.single("--bootstrap", None, "", "needs at least 1 round")
@@ -115,7 +115,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
         if battles.total == 0:
             print(f"no votes in {args.votes}: nothing to rank", file=sys.stderr)
             return EXIT_FAILED
-        board = leaderboard_from_arena(battles.names, battles.counts, options)
+        board = leaderboard_from_arena(battles, options)
         source = str(args.votes)
     else:
         from blindside.db import open_database
@@ -138,7 +138,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 
 def _add_vote_cut_arguments(group: argparse._ArgumentGroup) -> None:
-    """The options of a :class:`~blindside.votes.Cut`, shared by ``rank`` and ``export``."""
+    """The options of a :class:`~blindside.cuts.Cut`, shared by ``rank`` and ``export``."""
     group.add_argument("--tier", type=int, choices=[1, 2, 3])
     group.add_argument("--suite", help="only prompts of this suite")
     group.add_argument("--category", help="only prompts of this category")

@@ -14,16 +14,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from blindside.leaderboard import (
-    FEW_VOTES,
-    CutChoices,
-    Leaderboard,
-    RankOptions,
-    build_leaderboard,
-    cut_choices,
-)
+from blindside.cuts import Cut, CutChoices, cut_choices
+from blindside.leaderboard import FEW_VOTES, Leaderboard, RankOptions, build_leaderboard
 from blindside.ui.state import get_engine, get_settings
-from blindside.votes import Cut
 
 
 @st.cache_data(show_spinner="Fitting Bradley-Terry…", max_entries=64)
