@@ -7,7 +7,7 @@ process, then in this process, one after the other in each round:
    every request with the SDK's defaults (httpx transport, typed chunks) and
    reading it to the end, storing nothing;
 2. bare, blindside's HTTP path: the same, but over the SDK's aiohttp transport
-   and its raw ``client.post``, decoding events with ``blindside.streaming``,
+   and its raw ``client.post``, through ``blindside.client.request.chat_completion``,
    as the engine does: the engine's own overhead is the distance to this one;
 3. blindside: ``generate`` on a fresh SQLite file, storing every answer
    (with limits, retries, journal, batched writes, leak checks, pairs).
@@ -42,11 +42,11 @@ import openai
 from openai import AsyncOpenAI, DefaultAioHttpClient
 from sqlmodel import Session, func, select
 
+from blindside.client.endpoints import verifying_tls_context
+from blindside.client.request import chat_completion
 from blindside.config import load_settings
-from blindside.generate import generate
+from blindside.engine.run import generate
 from blindside.project import init_project
-from blindside.providers.endpoints import verifying_tls_context
-from blindside.streaming import stream_chat_completion
 from blindside.tables import Response
 
 MODELS = ("careful", "fast-cheap", "verbose", "erratic")
@@ -155,7 +155,7 @@ async def bare_same_path(base_url: str, prompts: list[str], concurrency: int) ->
                     "stream": True,
                     "stream_options": {"include_usage": True},
                 }
-                await stream_chat_completion(client, body)
+                await chat_completion(client, body)
 
     await asyncio.gather(*(one(m, p) for p in prompts for m in MODELS))
     wall = time.perf_counter() - start

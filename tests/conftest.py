@@ -107,7 +107,7 @@ def settings(db_url: str, demo_server: LoopbackServer) -> Settings:
 @pytest.fixture(scope="session")
 def demo_db_template(tmp_path_factory: pytest.TempPathFactory, demo_server: LoopbackServer) -> Path:
     """A SQLite file with suites, models and the demo answers of one suite (built once)."""
-    from blindside.generate import generate
+    from blindside.engine.run import generate
     from blindside.project import init_project
 
     path = tmp_path_factory.mktemp("template") / "blindside.db"

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 import openai
 from openai import AsyncOpenAI
 
+from blindside.client.redaction import redact
 from blindside.config import ModelConfig, Settings
-from blindside.redaction import redact
 
 __all__ = [
     "CHECK_NAMES",
@@ -716,7 +716,7 @@ def probe_model(
         If the endpoint's key variable is unset, before any request (and before
         a demo server is started).
     """
-    from blindside.providers.endpoints import endpoint_base_urls  # imports the demo app
+    from blindside.client.endpoints import endpoint_base_urls  # imports the demo app
 
     model.endpoint.api_key()  # fail fast, before any server or request
     with endpoint_base_urls([model.endpoint], settings) as urls:

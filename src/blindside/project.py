@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 from blindside.catalog import SyncReport, sync_models, sync_suites
 from blindside.config import ProjectConfig, Settings, load_models_toml
 from blindside.db import create_db_engine, session_scope, upgrade_schema
+from blindside.engine.run import Progress, RunResult, generate
 from blindside.errors import InputError, Problem
-from blindside.generate import Progress, RunResult, generate
 from blindside.scorecard import rescore_answers
 from blindside.suites import SuiteSpec, load_suite_dir
 from blindside.tables import Model, Prompt, Response, Run, Suite

@@ -14,7 +14,6 @@ Below it the endpoint scales; past it requests only queue or fail.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -22,12 +21,13 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-import numpy as np
 from openai import AsyncOpenAI
 
+from blindside.client.percentile import percentile
+from blindside.client.request import chat_body, chat_completion
+from blindside.client.retry import classify_error
+from blindside.client.tokens import text_tokens
 from blindside.config import ModelConfig, Settings
-from blindside.retry import classify_error
-from blindside.streaming import stream_chat_completion
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -43,7 +43,6 @@ __all__ = [
 
 DEFAULT_LEVELS: tuple[int, ...] = (1, 4, 16, 64)
 DEFAULT_PROMPT = "In two sentences, explain why the sky is blue."
-_CHARS_PER_TOKEN = 4
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class StressSample:
     ----------
     error_class : str or None
         None when the answer arrived whole; otherwise a class of
-        :data:`blindside.retry.ERROR_CLASSES`.
+        :data:`blindside.client.retry.ERROR_CLASSES`.
     latency_ms : float
         From sending the request to the end of the answer (or the error).
     ttft_ms : float or None
@@ -134,10 +133,6 @@ def stress_messages(prompt: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": prompt}]
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if values else None
-
-
 def summarise_level(
     concurrency: int, samples: Sequence[StressSample], wall_s: float
 ) -> StressLevel:
@@ -159,10 +154,10 @@ def summarise_level(
         succeeded=len(ok),
         errors_by_class=dict(Counter(s.error_class for s in samples if s.error_class)),
         wall_s=wall_s,
-        latency_p50_ms=_percentile([s.latency_ms for s in ok], 50),
-        latency_p95_ms=_percentile([s.latency_ms for s in ok], 95),
-        ttft_p50_ms=_percentile(ttfts, 50),
-        ttft_p95_ms=_percentile(ttfts, 95),
+        latency_p50_ms=percentile([s.latency_ms for s in ok], 50),
+        latency_p95_ms=percentile([s.latency_ms for s in ok], 95),
+        ttft_p50_ms=percentile(ttfts, 50),
+        ttft_p95_ms=percentile(ttfts, 95),
         output_tokens=sum(s.output_tokens for s in ok),
     )
 
@@ -221,18 +216,16 @@ def find_knee(
 async def _one(client: AsyncOpenAI, body: Mapping[str, Any]) -> StressSample:
     start = time.perf_counter()
     try:
-        reply = await stream_chat_completion(client, body)
+        reply = await chat_completion(client, body)
     except Exception as exc:  # every failure is a measured outcome
         return StressSample(classify_error(exc), (time.perf_counter() - start) * 1000)
-    end = time.perf_counter()
     if reply.finish_reason is None:  # the stream ended without saying it was complete
-        return StressSample("bad_response", (end - start) * 1000)
+        return StressSample("bad_response", reply.latency_ms)
     usage = reply.usage or {}
     tokens = usage.get("completion_tokens")
     if not isinstance(tokens, int):
-        tokens = math.ceil(len("".join(reply.parts)) / _CHARS_PER_TOKEN)
-    ttft = (reply.token_times[0] - start) * 1000 if reply.token_times else None
-    return StressSample(None, (end - start) * 1000, ttft, tokens)
+        tokens = text_tokens(reply.content)
+    return StressSample(None, reply.latency_ms, reply.ttft_ms, tokens)
 
 
 async def _run_level(
@@ -277,15 +270,7 @@ async def run_stress(
     max_tokens : int
         Output cap, the same for every request.
     """
-    body: dict[str, Any] = {
-        **model.params,
-        "model": model.model_id,
-        "messages": stress_messages(prompt),
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    cap_name = "max_completion_tokens" if "max_completion_tokens" in model.params else "max_tokens"
-    body[cap_name] = max_tokens
+    body = chat_body(model, stress_messages(prompt), stream=True, max_tokens=max_tokens)
     results = []
     for level in sorted(set(levels)):
         results.append(
@@ -305,7 +290,7 @@ def stress_model(
     is served by a loopback demo provider unless ``BLINDSIDE_DEMO_URL`` points
     at a running one.
     """
-    from blindside.providers.endpoints import endpoint_base_urls, make_client
+    from blindside.client.endpoints import endpoint_base_urls, make_client
 
     model.endpoint.api_key()  # fail fast, before any server or request
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from blindside.db import create_db_engine
 from blindside.demo.planning import request_digest
-from blindside.journal import journal_dir, read_journal
+from blindside.engine.journal import journal_dir, read_journal
 from blindside.tables import Model, Prompt, Response
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
 from tests.processes import serve_demo_process

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from blindside.client.usage import cost_usd
 from blindside.config import Settings
 from blindside.db import create_db_engine
-from blindside.generate import GenerationError, generate
+from blindside.engine.run import GenerationError, generate
 from blindside.identity import leaks_identity, model_names
-from blindside.pricing import cost_usd
 from blindside.project import generate_demo_answers, init_project, suites_missing_demo_answers
 from blindside.tables import Model, Pair, Prompt, Response, Run, Suite
 

@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from blindside.breaker import reset_breakers
+from blindside.client.breaker import reset_breakers
+from blindside.client.limits import reset_limiters
+from blindside.client.retry import ERROR_CLASSES
 from blindside.config import load_settings
 from blindside.demo.app import create_demo_app
 from blindside.demo.faults import FaultConfig
 from blindside.demo.knowledge import load_demo_knowledge
 from blindside.demo.server import LoopbackServer
-from blindside.generate import generate
-from blindside.limits import reset_limiters
+from blindside.engine.run import generate
 from blindside.project import init_project
-from blindside.retry import ERROR_CLASSES
 from blindside.tables import Response
 from tests.conftest import SEED_PROMPTS
 

@@ -16,7 +16,7 @@ from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.demo.profiles import DEMO_PROFILES
 from blindside.demo.server import LoopbackServer
-from blindside.generate import generate
+from blindside.engine.run import generate
 from blindside.leaderboard import build_leaderboard, model_stats
 from blindside.pairing import next_impression
 from blindside.project import init_project

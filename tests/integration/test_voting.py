@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from blindside.aggregate import aggregate
 from blindside.config import Settings
 from blindside.db import create_db_engine
-from blindside.generate import generate
+from blindside.engine.run import generate
 from blindside.leaderboard import build_leaderboard
 from blindside.pairing import Impression, next_impression
 from blindside.project import init_project

@@ -1,4 +1,4 @@
-"""Tests for blindside.breaker with a fake clock."""
+"""Tests for blindside.client.breaker with a fake clock."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from blindside.breaker import CircuitBreaker, breaker_for, reset_breakers
+from blindside.client.breaker import CircuitBreaker, breaker_for, reset_breakers
 
 
 class FakeClock:

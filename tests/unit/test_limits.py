@@ -1,4 +1,4 @@
-"""Tests for blindside.limits: token-bucket math, concurrency across loops, the registry."""
+"""Tests for blindside.client.limits: token-bucket math, concurrency across loops, the registry."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import time
 
 import pytest
 
-from blindside.limits import (
-    DEFAULT_MAX_OUTPUT_TOKENS,
+from blindside.client.limits import (
     ConcurrencyLimit,
     EndpointLimitConfig,
     EndpointLimiter,
     TokenBucket,
-    estimate_tokens,
     limiter_for,
     reset_limiters,
 )
@@ -330,19 +328,3 @@ def test_registry_is_thread_safe() -> None:
         t.join()
     assert len({id(x) for x in seen}) == 1
     reset_limiters()
-
-
-# --- estimate_tokens ------------------------------------------------------------------
-
-
-def test_estimate_tokens() -> None:
-    messages = [
-        {"role": "system", "content": "x" * 40},  # 10 tokens
-        {"role": "user", "content": [{"type": "text", "text": "y" * 80}]},  # 20 tokens
-    ]
-    # 30 content tokens + 4 per message + output budget
-    assert estimate_tokens(messages, 100) == 30 + 8 + 100
-    assert estimate_tokens(messages, None) == 30 + 8 + DEFAULT_MAX_OUTPUT_TOKENS
-    with_tools = estimate_tokens(messages, 100, tools=[{"type": "function", "name": "f" * 400}])
-    assert with_tools > 30 + 8 + 100 + 100
-    assert estimate_tokens([{"role": "assistant", "content": None}], 0) == 4

@@ -1,4 +1,4 @@
-"""Tests for blindside.retry on real openai / httpx2 exception objects."""
+"""Tests for blindside.client.retry on real openai / httpx2 exception objects."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx2
 import openai
 import pytest
 
-from blindside.retry import (
+from blindside.client.retry import (
     ERROR_CLASSES,
     RETRYABLE_STATUS,
     BadResponseError,
@@ -24,7 +24,7 @@ from blindside.retry import (
     retry_delay,
     should_retry,
 )
-from blindside.streaming import StreamError
+from blindside.client.streaming import StreamError
 
 REQUEST = httpx2.Request("POST", "https://api.example.com/v1/chat/completions")
 

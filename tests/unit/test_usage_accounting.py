@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
+from blindside.client.usage import account_usage
 from blindside.config import EndpointConfig, ModelConfig, Pricing
-from blindside.generate import Answer, Task, _account_usage
 
 ENDPOINT = EndpointConfig(name="e", kind="openai", base_url="http://x/v1", api_key_env=None)
 MODEL = ModelConfig(
     name="m", endpoint=ENDPOINT, model_id="m", pricing=Pricing.of(3.0, 15.0, cached_input=0.3)
 )
-TASK = Task(1, 1, 0, [{"role": "user", "content": "x" * 400}], None, (MODEL,))
+MESSAGES = [{"role": "user", "content": "x" * 400}]
 
 
 def usage(
@@ -30,35 +30,33 @@ def usage(
 
 
 def test_cached_tokens_inside_prompt_tokens() -> None:
-    answer = Answer(1, 1, 0, text="ok")
-    _account_usage(answer, MODEL, TASK, usage(1000, 800, 500, reasoning=120))
+    answer = account_usage(
+        usage(1000, 800, 500, reasoning=120), MODEL, messages=MESSAGES, text="ok"
+    )
     assert (answer.input_tokens, answer.cached_tokens, answer.output_tokens) == (1000, 800, 500)
     assert answer.reasoning_tokens == 120
     # (200 x 3 + 800 x 0.3 + 500 x 15) / 1e6
     assert answer.cost_usd == pytest.approx(0.00834)
-    assert not answer.tokens_estimated
+    assert not answer.estimated
 
 
 def test_cached_tokens_beside_prompt_tokens() -> None:
     beside = replace(MODEL, endpoint=replace(ENDPOINT, cached_tokens_in_prompt=False))
-    answer = Answer(1, 1, 0, text="ok")
     # This provider reports 200 uncached prompt tokens and 800 cached ones separately.
-    _account_usage(answer, beside, TASK, usage(200, 800, 500))
+    answer = account_usage(usage(200, 800, 500), beside, messages=MESSAGES, text="ok")
     assert answer.input_tokens == 1000
     assert answer.cost_usd == pytest.approx(0.00834)
 
 
 def test_batch_discount_applies() -> None:
     batch = replace(MODEL, endpoint=replace(ENDPOINT, batch_discount=0.5))
-    answer = Answer(1, 1, 0, text="ok")
-    _account_usage(answer, batch, TASK, usage(1000, 800, 500))
+    answer = account_usage(usage(1000, 800, 500), batch, messages=MESSAGES, text="ok")
     assert answer.cost_usd == pytest.approx(0.00417)
 
 
 def test_missing_usage_is_estimated_and_marked() -> None:
-    answer = Answer(1, 1, 0, text="y" * 41)
-    _account_usage(answer, MODEL, TASK, None)
-    assert answer.tokens_estimated
+    answer = account_usage(None, MODEL, messages=MESSAGES, text="y" * 41)
+    assert answer.estimated
     assert answer.output_tokens == 11  # ceil(41 / 4)
     assert answer.input_tokens >= 100  # 400 characters of prompt
     assert answer.cost_usd == pytest.approx(

@@ -9,7 +9,7 @@ from blindside.cli.output import ProgressBar
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from blindside.generate import generate
+    from blindside.engine.run import generate
     from blindside.project import init_project
     from blindside.runs import format_run_summary, run_model_summaries
 

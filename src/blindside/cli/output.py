@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from blindside.generate import Progress
+    from blindside.engine.run import Progress
 
 
 class ProgressBar:

@@ -30,7 +30,7 @@ def _is_bad_input(exc: Exception) -> bool:
         return True
     # Only a command that ran the engine can have raised its error: when the engine was
     # never imported, the answer is no, without paying for the import.
-    engine = sys.modules.get("blindside.generate")
+    engine = sys.modules.get("blindside.engine.run")
     return engine is not None and isinstance(exc, engine.GenerationError)
 
 

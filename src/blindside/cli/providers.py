@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 def cmd_serve_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from blindside.client.endpoints import demo_model_faults
     from blindside.config import FAULT_KINDS, load_models_toml
     from blindside.demo.faults import FaultConfig, parse_fault_kinds
     from blindside.demo.server import serve_demo
-    from blindside.providers.endpoints import demo_model_faults
 
     settings = settings_from(args)
     faults = None
@@ -65,7 +65,7 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
 def _configured_model(settings: Settings, name: str) -> ModelConfig:
     """A model of models.toml by name, or by model id when no name matches."""
     from blindside.config import load_models_toml
-    from blindside.generate import GenerationError
+    from blindside.engine.run import GenerationError
 
     config = load_models_toml(settings.models_path)
     by_id = {m.model_id: m for m in config.models}
@@ -135,9 +135,9 @@ def _stress_report(name: str, results: list[StressLevel], knee: Knee | None) -> 
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
+    from blindside.client.tokens import estimate_tokens
+    from blindside.client.usage import cost_usd
     from blindside.config import display_name
-    from blindside.limits import estimate_tokens
-    from blindside.pricing import cost_usd
     from blindside.stress import (
         find_knee,
         format_stress_table,

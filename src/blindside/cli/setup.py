@@ -9,7 +9,7 @@ from blindside.cli.common import EXIT_OK, settings_from
 from blindside.cli.output import ProgressBar
 
 if TYPE_CHECKING:
-    from blindside.generate import Progress
+    from blindside.engine.run import Progress
 
 
 def cmd_init(args: argparse.Namespace) -> int:

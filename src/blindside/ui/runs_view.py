@@ -7,8 +7,8 @@ import streamlit as st
 from sqlmodel import Session, select
 
 from blindside.config import display_name, load_models_toml
+from blindside.engine.run import GenerationError, Progress, generate
 from blindside.errors import InputError
-from blindside.generate import GenerationError, Progress, generate
 from blindside.runs import run_model_summaries
 from blindside.tables import Suite
 from blindside.ui.state import get_engine, get_settings

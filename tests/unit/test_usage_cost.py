@@ -1,11 +1,11 @@
-"""Tests for blindside.pricing.cost_usd (hand-computed examples)."""
+"""Tests for blindside.client.usage.cost_usd (hand-computed examples)."""
 
 from __future__ import annotations
 
 import pytest
 
+from blindside.client.usage import cost_usd
 from blindside.config import Pricing
-from blindside.pricing import cost_usd
 
 # $3 / $0.30 / $15 per million input / cached input / output tokens
 CAREFUL = Pricing(input_per_mtok=3.0, cached_input_per_mtok=0.3, output_per_mtok=15.0)

@@ -4,6 +4,8 @@ Every endpoint, the built-in demo included, is reached through the real
 ``openai`` SDK over a real socket. The demo endpoint is served by an
 already running ``blindside serve-demo`` when ``BLINDSIDE_DEMO_URL`` is set,
 otherwise by a uvicorn server started here on an ephemeral loopback port.
+The demo provider (starlette, uvicorn) is imported only when an endpoint of
+kind ``demo`` needs it.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import functools
 import ssl
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 from openai import AsyncOpenAI, DefaultAioHttpClient
 
 from blindside.config import EndpointConfig, ModelConfig, Settings
-from blindside.demo.app import create_demo_app
-from blindside.demo.faults import FaultConfig
-from blindside.demo.knowledge import load_demo_knowledge
-from blindside.demo.server import LoopbackServer
+
+if TYPE_CHECKING:
+    from blindside.demo.faults import FaultConfig
 
 
 def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
@@ -38,6 +40,8 @@ def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
 
 def demo_model_faults(models: Iterable[ModelConfig]) -> dict[str, FaultConfig]:
     """The faults models.toml asks the demo provider to inject, by model id."""
+    from blindside.demo.faults import FaultConfig
+
     return {
         m.model_id: FaultConfig(
             rate=m.faults.rate,
@@ -61,6 +65,10 @@ def demo_base_url(settings: Settings, models: Iterable[ModelConfig] = ()) -> Ite
     if settings.demo_url:
         yield settings.demo_url.rstrip("/")
         return
+    from blindside.demo.app import create_demo_app
+    from blindside.demo.knowledge import load_demo_knowledge
+    from blindside.demo.server import LoopbackServer
+
     knowledge = load_demo_knowledge(sorted(Path(settings.suites_dir).glob("*.jsonl")))
     app = create_demo_app(
         seed=settings.demo_seed,

@@ -12,29 +12,25 @@ future of the waiter's own loop, woken through ``call_soon_threadsafe``
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from blindside.config import EndpointConfig
 
 __all__ = [
-    "CHARS_PER_TOKEN",
     "DEFAULT_BURST_SECONDS",
-    "DEFAULT_MAX_OUTPUT_TOKENS",
     "ConcurrencyLimit",
     "EndpointLimitConfig",
     "EndpointLimiter",
     "TokenBucket",
-    "estimate_tokens",
     "limiter_for",
     "reset_limiters",
 ]
@@ -46,15 +42,6 @@ __all__ = [
 #: and costs almost nothing: the long-run rate is the same, only the start of a run
 #: is spread over a second instead of fired at once.
 DEFAULT_BURST_SECONDS = 1.0
-
-#: Rough characters per token of English text, for estimates made before a request.
-CHARS_PER_TOKEN = 4
-
-#: Output tokens assumed when a request sets no ``max_tokens``.
-DEFAULT_MAX_OUTPUT_TOKENS = 512
-
-# Roles, names and separators cost a few tokens per message (OpenAI counts ~3-4).
-_TOKENS_PER_MESSAGE = 4
 
 
 def _positive(name: str, value: float) -> float:
@@ -376,53 +363,3 @@ def reset_limiters() -> None:
     """Forget every registered limiter (for tests)."""
     with _registry_lock:
         _registry.clear()
-
-
-def _chars(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, Sequence):
-        # content parts: count the text of text parts, the JSON of the others
-        total = 0
-        for part in value:
-            if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                total += len(part["text"])
-            else:
-                total += _chars(part)
-        return total
-    return len(json.dumps(value, default=str))
-
-
-def estimate_tokens(
-    messages: Sequence[Mapping[str, Any]],
-    max_output_tokens: int | None,
-    *,
-    tools: Sequence[Mapping[str, Any]] | None = None,
-) -> int:
-    """Cheap upper-ish estimate of the tokens a request will use, for the tpm bucket.
-
-    Parameters
-    ----------
-    messages : sequence of mapping
-        Chat messages; ``content`` may be a string or a list of content parts.
-    max_output_tokens : int or None
-        The request's ``max_tokens``; :data:`DEFAULT_MAX_OUTPUT_TOKENS` when None.
-    tools : sequence of mapping, optional
-        Tool definitions, which count as input.
-
-    Returns
-    -------
-    int
-        ``ceil(chars / 4)`` of the contents and tool calls, a few tokens per
-        message, plus the output budget.
-    """
-    chars = 0
-    for message in messages:
-        chars += _chars(message.get("content"))
-        chars += _chars(message.get("tool_calls"))
-    chars += _chars(list(tools)) if tools else 0
-    output = DEFAULT_MAX_OUTPUT_TOKENS if max_output_tokens is None else max(0, max_output_tokens)
-    prompt = math.ceil(chars / CHARS_PER_TOKEN) + _TOKENS_PER_MESSAGE * len(messages)
-    return prompt + output

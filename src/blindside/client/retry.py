@@ -1,28 +1,31 @@
-"""When to retry a failed request, how long to wait, and what kind of failure it was.
+"""The one retry policy: when to retry a failed request, how long to wait, what failed.
 
 Pure functions over exceptions raised by the ``openai`` SDK (with its own
 retries off), by the ``httpx2`` layer underneath it, which surfaces unwrapped
 when a stream breaks after the response started, by the aiohttp transport
-under that, and by our own stream reader (:mod:`blindside.streaming`).
+under that, and by our own stream reader (:mod:`blindside.client.streaming`);
+and :func:`call_with_retries`, the loop that applies them, for the engine and
+the probe alike.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import math
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import aiohttp
 import httpx2
 import openai
 
-from blindside.streaming import StreamError
+from blindside.client.streaming import StreamError
 
 if TYPE_CHECKING:
     from blindside.config import EndpointConfig
@@ -30,10 +33,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ERROR_CLASSES",
     "RETRYABLE_STATUS",
+    "Attempts",
     "BadResponseError",
     "ErrorClass",
     "RetryPolicy",
     "backoff_delay",
+    "call_with_retries",
     "classify_error",
     "is_retryable",
     "retry_after_seconds",
@@ -69,8 +74,9 @@ ERROR_CLASSES: tuple[ErrorClass, ...] = (
 
 # How providers word "the prompt does not fit" (OpenAI, vLLM, Anthropic-compatible, ...).
 _CONTEXT_LENGTH = re.compile(
-    r"context[_ ]length|maximum context|context window|prompt is too long"
-    r"|input is too long|too many tokens|maximum (?:input|prompt) length",
+    r"context[ _-]?(?:length|window|size)|maximum context|prompt is too long"
+    r"|input is too long|too many (?:input )?tokens|maximum (?:input|prompt) length"
+    r"|reduce the length|exceeds? the (?:model'?s? )?(?:maximum|max|context|token)",
     re.IGNORECASE,
 )
 _CONTENT_FILTER = re.compile(
@@ -330,6 +336,72 @@ def is_retryable(exc: BaseException) -> bool:
 def should_retry(exc: BaseException, attempt: int, policy: RetryPolicy) -> bool:
     """Whether attempt number ``attempt`` (from 1), which raised ``exc``, gets a successor."""
     return attempt < policy.max_attempts and is_retryable(exc)
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Attempts:
+    """Attempts made for one answer so far (across the models of a fallback chain).
+
+    Attributes
+    ----------
+    count : int
+        Requests sent.
+    wait_s : float
+        Seconds spent waiting between them.
+    error : BaseException or None
+        What the last failed attempt raised.
+    """
+
+    count: int = 0
+    wait_s: float = 0.0
+    error: BaseException | None = None
+
+
+async def call_with_retries(
+    call: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    rng: random.Random,
+    attempts: Attempts | None = None,
+) -> T:
+    """Await ``call()`` until it succeeds or the policy gives up.
+
+    Parameters
+    ----------
+    call : callable
+        Makes one attempt (one request) per call.
+    policy : RetryPolicy
+    rng : random.Random
+        For the backoff's jitter.
+    attempts : Attempts, optional
+        Counted into (requests, waits, last error), so that a caller can report
+        them; a fresh one when omitted.
+
+    Returns
+    -------
+    The first successful result.
+
+    Raises
+    ------
+    Exception
+        What the last attempt raised, once :func:`should_retry` says no.
+    """
+    tally = Attempts() if attempts is None else attempts
+    attempt = 0
+    while True:
+        attempt += 1
+        tally.count += 1
+        try:
+            return await call()
+        except Exception as exc:
+            tally.error = exc
+            if not should_retry(exc, attempt, policy):
+                raise
+            delay = retry_delay(exc, attempt, policy, rng)
+            tally.wait_s += delay
+            await asyncio.sleep(delay)
 
 
 def _headers_of(exc: BaseException) -> Mapping[str, str] | None:

@@ -1,0 +1,233 @@
+"""The one chat completion request: the engine, stress and probe all send it here.
+
+:func:`chat_body` builds the JSON body from a model's configuration, and
+:func:`chat_completion` sends it and folds the answer into a :class:`ChatReply`,
+streamed or not. It uses the SDK's documented raw request (``client.post``
+with ``cast_to=httpx2.Response``): the SDK's auth, base URL, timeout,
+transport and status errors, without typed params or typed chunks, which were
+a third of the client's CPU per streamed request (see
+:mod:`blindside.client.streaming`).
+
+No retries here: callers decide (:mod:`blindside.client.retry`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+from blindside.client.streaming import StreamError, decode_chunk, server_sent_events
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+    from blindside.config import ModelConfig
+
+__all__ = ["ChatReply", "chat_body", "chat_completion"]
+
+
+@dataclass
+class ChatReply:
+    """What a chat completion said, whole or folded chunk by chunk.
+
+    Attributes
+    ----------
+    parts : list of str
+        Content deltas in order (the whole content, once, when not streamed).
+    tool_calls : dict
+        Tool calls by index, their ``name`` and ``arguments`` concatenated.
+    finish_reason : str or None
+        The last finish reason seen; None if the stream never gave one.
+    usage : dict or None
+        The usage object, when the provider sent one.
+    choices : int
+        Choices folded in (one per chunk of a stream); 0 for a body without any.
+    usage_alone : bool
+        The usage came on a chunk of its own, without choices (as OpenAI
+        sends it with ``stream_options.include_usage``).
+    token_times : list of float
+        ``time.perf_counter()`` arrival of every chunk that carried content or
+        tool-call text; empty when not streamed.
+    sent_at, done_at : float
+        ``time.perf_counter()`` when the request left and when the answer ended.
+    """
+
+    parts: list[str] = field(default_factory=list)
+    tool_calls: dict[int, dict[str, str]] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    choices: int = 0
+    usage_alone: bool = False
+    token_times: list[float] = field(default_factory=list)
+    sent_at: float = 0.0
+    done_at: float = 0.0
+
+    def add_chunk(self, chunk: Mapping[str, Any], arrived_at: float) -> None:
+        """Fold one decoded ``chat.completion.chunk`` in.
+
+        Raises
+        ------
+        StreamError
+            The chunk is an error object.
+        """
+        error = chunk.get("error")
+        if error:
+            raise StreamError(error if isinstance(error, Mapping) else {"message": str(error)})
+        usage = chunk.get("usage")
+        choices = chunk.get("choices") or ()
+        if usage is not None:
+            self.usage = usage
+            self.usage_alone = self.usage_alone or not choices
+        self.choices += len(choices)
+        for choice in choices:
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            calls = delta.get("tool_calls")
+            if content or calls:
+                self.token_times.append(arrived_at)
+            if content:
+                self.parts.append(content)
+            for call in calls or ():
+                self._add_tool_call(call.get("index", 0), call)
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+
+    def add_completion(self, completion: Mapping[str, Any]) -> None:
+        """Take in a whole (not streamed) ``chat.completion``: its first choice and usage."""
+        self.usage = completion.get("usage")
+        choices = completion.get("choices") or ()
+        if not choices:
+            return
+        self.choices = len(choices)
+        choice = choices[0]
+        message = choice.get("message") or {}
+        if message.get("content"):
+            self.parts.append(message["content"])
+        for index, call in enumerate(message.get("tool_calls") or ()):
+            self._add_tool_call(index, call)
+        self.finish_reason = choice.get("finish_reason")
+
+    def _add_tool_call(self, index: int, call: Mapping[str, Any]) -> None:
+        slot = self.tool_calls.setdefault(index, {"name": "", "arguments": ""})
+        function = call.get("function") or {}
+        slot["name"] += function.get("name") or ""
+        slot["arguments"] += function.get("arguments") or ""
+
+    @property
+    def content(self) -> str:
+        """The content alone ("" when there was none)."""
+        return "".join(self.parts)
+
+    @property
+    def text(self) -> str:
+        """The content, or the tool calls as JSON when there was none."""
+        if self.parts:
+            return "".join(self.parts)
+        return json.dumps(list(self.tool_calls.values())) if self.tool_calls else ""
+
+    @property
+    def latency_ms(self) -> float:
+        """From sending the request to the end of the answer."""
+        return (self.done_at - self.sent_at) * 1000
+
+    @property
+    def ttft_ms(self) -> float | None:
+        """Time to the first chunk that carried text; None when not streamed or empty."""
+        return (self.token_times[0] - self.sent_at) * 1000 if self.token_times else None
+
+
+def chat_body(
+    model: ModelConfig,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    stream: bool,
+    include_usage: bool = True,
+    max_tokens: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The JSON body of a chat completion request to one configured model.
+
+    Parameters
+    ----------
+    model : ModelConfig
+        Its ``model_id`` is sent, and its ``params`` unless ``params`` replaces them.
+    messages : sequence of mapping
+    stream : bool
+        Ask for server-sent events.
+    include_usage : bool
+        With ``stream``: ask for the usage chunk (``stream_options``).
+    max_tokens : int, optional
+        Output cap, sent under the name the model's params use
+        (``max_completion_tokens`` for reasoning models, else ``max_tokens``).
+    params : mapping, optional
+        Request parameters to send instead of the model's own.
+    **extra
+        Further fields (``seed``, ``tools``, ``response_format``, ...); they win
+        over the parameters.
+
+    Returns
+    -------
+    dict
+    """
+    own = model.params if params is None else params
+    body: dict[str, Any] = {**own, **extra, "model": model.model_id, "messages": messages}
+    if stream:
+        body["stream"] = True
+        if include_usage:
+            body["stream_options"] = {"include_usage": True}
+    if max_tokens is not None:
+        cap = "max_completion_tokens" if "max_completion_tokens" in model.params else "max_tokens"
+        body[cap] = max_tokens
+    return body
+
+
+async def chat_completion(client: AsyncOpenAI, body: Mapping[str, Any]) -> ChatReply:
+    """POST a chat completion and read it to its end.
+
+    Parameters
+    ----------
+    client : AsyncOpenAI
+    body : mapping
+        The JSON request body (:func:`chat_body`); ``"stream": True`` reads
+        server-sent events up to ``[DONE]`` or the end of the body.
+
+    Returns
+    -------
+    ChatReply
+        With ``sent_at``, ``done_at`` and, when streamed, the arrival of each
+        chunk that carried text.
+
+    Raises
+    ------
+    openai.APIStatusError, openai.APIConnectionError
+        As the SDK raises them before the body starts.
+    StreamError, json.JSONDecodeError, httpx2.TransportError
+        An error object, a malformed body or chunk, or a broken connection.
+    """
+    stream = bool(body.get("stream"))
+    reply = ChatReply(sent_at=time.perf_counter())
+    response = await client.post(
+        "/chat/completions", cast_to=httpx2.Response, body=dict(body), stream=stream
+    )
+    try:
+        if stream:
+            async for event in server_sent_events(response.aiter_lines()):
+                chunk = decode_chunk(event)
+                if chunk is None:
+                    break
+                reply.add_chunk(chunk, time.perf_counter())
+        else:
+            completion = json.loads(await response.aread())
+            if not isinstance(completion, dict):
+                raise json.JSONDecodeError("a completion is not a JSON object", "", 0)
+            reply.add_completion(completion)
+    finally:
+        await response.aclose()
+    reply.done_at = time.perf_counter()
+    return reply
