@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from blindside.client.tokens import CHARS_PER_TOKEN, text_tokens
 from blindside.demo.compose import NUMBER, compose_answer, wrong_json
 from blindside.demo.knowledge import (
     DemoKnowledge,
@@ -29,21 +29,15 @@ from blindside.demo.knowledge import (
 from blindside.demo.profiles import DemoProfile
 from blindside.demo.prose import topic_phrase
 
-_CHARS_PER_TOKEN = 4
 _MESSAGE_OVERHEAD_TOKENS = 4  # per message, like the chat format's role/separator tokens
 _REPLY_PRIMING_TOKENS = 3  # every reply is primed with "<assistant>"
 _CACHE_BLOCK_TOKENS = 64
 
 
-def count_tokens(text: str) -> int:
-    """Deterministic token estimate: ``ceil(len(text) / 4)``."""
-    return math.ceil(len(text) / _CHARS_PER_TOKEN)
-
-
 def count_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
-    """Prompt tokens: per message ``count_tokens(content) + 4``, plus 3 for reply priming."""
+    """Prompt tokens: per message ``text_tokens(content) + 4``, plus 3 for reply priming."""
     return _REPLY_PRIMING_TOKENS + sum(
-        count_tokens(message_text(m.get("content"))) + _MESSAGE_OVERHEAD_TOKENS for m in messages
+        text_tokens(message_text(m.get("content"))) + _MESSAGE_OVERHEAD_TOKENS for m in messages
     )
 
 
@@ -60,7 +54,7 @@ def count_cached_tokens(messages: Sequence[Mapping[str, Any]], profile: DemoProf
     for message in messages:
         if message.get("role") not in ("system", "developer"):
             break
-        prefix += count_tokens(message_text(message.get("content"))) + _MESSAGE_OVERHEAD_TOKENS
+        prefix += text_tokens(message_text(message.get("content"))) + _MESSAGE_OVERHEAD_TOKENS
     return (prefix // _CACHE_BLOCK_TOKENS) * _CACHE_BLOCK_TOKENS
 
 
@@ -325,8 +319,8 @@ def plan_completion(
         if json_mode and profile.supports_json_mode:
             payload = _json_object_text(payload)
     finish_reason: FinishReason = "tool_calls" if tool_call is not None else "stop"
-    if max_tokens is not None and count_tokens(payload) > max_tokens:
-        payload = payload[: max_tokens * _CHARS_PER_TOKEN]
+    if max_tokens is not None and text_tokens(payload) > max_tokens:
+        payload = payload[: max_tokens * CHARS_PER_TOKEN]
         finish_reason = "length"
     # Token-like pieces (up to 4 visible chars with their leading space) grouped per chunk.
     pieces = re.findall(r"\s*\S{1,4}|\s+", payload)
@@ -351,9 +345,9 @@ def plan_completion(
             / 1000.0
             for i, group in enumerate(groups)
         )
-    completion_tokens = count_tokens(payload)
+    completion_tokens = text_tokens(payload)
     if tool_call is not None:
-        completion_tokens += count_tokens(tool_call.name)
+        completion_tokens += text_tokens(tool_call.name)
         tool_call = DemoToolCall(tool_call.name, payload)
     return DemoCompletion(
         text="" if tool_call is not None else payload,
