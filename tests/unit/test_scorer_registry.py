@@ -30,7 +30,11 @@ def _score_short(answer: str, reference: str, params: Mapping[str, Any]) -> Scor
 
 # What a new scorer module would define.
 SHORT = Scorer(
-    name="short", keys=frozenset({"max_words"}), validate=_validate_short, score=_score_short
+    name="short",
+    keys=frozenset({"max_words"}),
+    answer_kind="text",
+    validate=_validate_short,
+    score=_score_short,
 )
 
 

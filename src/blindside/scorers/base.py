@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["Issue", "Score", "Scorer"]
+__all__ = ["AnswerKind", "Issue", "Score", "Scorer"]
+
+AnswerKind = Literal["text", "number", "label", "json"]
+"""What a scorer compares in an answer: free ``"text"``, a ``"number"``, one of its
+``labels`` (``"label"``), or a JSON object on its ``fields`` (``"json"``)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ class Scorer:
         The ``type`` that selects it in a suite.
     keys : frozenset of str
         The params it accepts besides ``type``.
+    answer_kind : AnswerKind
+        What it compares in an answer. Whoever writes answers for it (the demo
+        provider's simulated models) reads this to write a right or a plausibly
+        wrong one, so a new scorer needs no change there.
     validate : callable
         ``validate(params, reference)``: the problems of a definition, given the
         prompt's reference (None when absent or itself invalid). Unknown keys and a
@@ -67,5 +75,6 @@ class Scorer:
 
     name: str
     keys: frozenset[str]
+    answer_kind: AnswerKind
     validate: Callable[[Mapping[str, Any], str | None], list[Issue]]
     score: Callable[[str, str, Mapping[str, Any]], Score]

@@ -22,4 +22,10 @@ def score(answer: str, reference: str, params: Mapping[str, Any]) -> Score:
     return Score(correct, "contains" if correct else "missing")
 
 
-CONTAINS = Scorer(name="contains", keys=frozenset(), validate=validate, score=score)
+CONTAINS = Scorer(
+    name="contains",
+    keys=frozenset(),
+    answer_kind="text",
+    validate=validate,
+    score=score,
+)

@@ -145,4 +145,10 @@ def _same_value(expected: Any, actual: Any) -> bool:
     return bool(expected == actual)
 
 
-JSON = Scorer(name="json", keys=frozenset({"fields"}), validate=validate, score=score)
+JSON = Scorer(
+    name="json",
+    keys=frozenset({"fields"}),
+    answer_kind="json",
+    validate=validate,
+    score=score,
+)

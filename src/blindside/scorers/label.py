@@ -43,4 +43,10 @@ def validate(params: Mapping[str, Any], reference: str | None) -> list[Issue]:
     return issues
 
 
-LABEL = Scorer(name="label", keys=frozenset({"labels"}), validate=validate, score=score)
+LABEL = Scorer(
+    name="label",
+    keys=frozenset({"labels"}),
+    answer_kind="label",
+    validate=validate,
+    score=score,
+)

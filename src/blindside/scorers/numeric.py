@@ -50,4 +50,10 @@ def score(answer: str, reference: str, params: Mapping[str, Any]) -> Score:
     return Score(abs(value - float(reference)) <= tolerance + 1e-12, number_key(value))
 
 
-NUMERIC = Scorer(name="numeric", keys=frozenset({"tolerance"}), validate=validate, score=score)
+NUMERIC = Scorer(
+    name="numeric",
+    keys=frozenset({"tolerance"}),
+    answer_kind="number",
+    validate=validate,
+    score=score,
+)

@@ -32,4 +32,10 @@ def score(answer: str, reference: str, params: Mapping[str, Any]) -> Score:
     return Score(correct, "match" if correct else "no match")
 
 
-REGEX = Scorer(name="regex", keys=frozenset({"pattern"}), validate=validate, score=score)
+REGEX = Scorer(
+    name="regex",
+    keys=frozenset({"pattern"}),
+    answer_kind="text",
+    validate=validate,
+    score=score,
+)
