@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import random
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from blindside.demo.compose import compose_answer
+from blindside.demo.knowledge import load_demo_knowledge
+from blindside.demo.profiles import DEMO_PROFILES
 from blindside.errors import InputError
 from blindside.scorecard import PromptScorer, score_columns
-from blindside.scorers import SCORERS, Issue, Score, Scorer, score_answer
+from blindside.scorers import SCORERS, Issue, Score, Scorer, answer_numbers, score_answer
 from blindside.suites import parse_suite_text
 
 
@@ -84,9 +90,52 @@ def test_one_registry_entry_makes_a_new_scorer_work_everywhere(
     }
 
 
+def _score_whole(answer: str, reference: str, params: Mapping[str, Any]) -> Score:
+    numbers = answer_numbers(answer)
+    correct = bool(numbers) and round(numbers[-1]) == round(float(reference))
+    return Score(correct, str(numbers[-1]) if numbers else "no number")
+
+
+def test_the_demo_answers_a_new_scorer_by_what_it_compares(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The demo's wrong answer follows the registered scorer's answer_kind: a number here, so a
+    model that is never right gives another number, not a vague sentence."""
+    whole = Scorer(
+        name="whole",
+        keys=frozenset(),
+        answer_kind="number",
+        validate=lambda params, reference: [],
+        score=_score_whole,
+    )
+    monkeypatch.setitem(SCORERS, "whole", whole)
+    line = {"id": "p1", "tier": 1, "category": "c", "text": "How many?", "reference": "1194"}
+    suite = tmp_path / "s.jsonl"
+    suite.write_text(json.dumps({**line, "scorer": {"type": "whole"}}) + "\n")
+    knowledge = load_demo_knowledge([suite])
+    messages = [{"role": "user", "content": "How many?"}]
+    never = dataclasses.replace(
+        DEMO_PROFILES["fast-cheap"], accuracy=0.0, tool_call_rate=0.0, style="terse"
+    )
+    always = dataclasses.replace(never, accuracy=1.0)
+    for seed in range(5):
+        wrong = compose_answer(never, messages, knowledge, random.Random(seed))
+        right = compose_answer(always, messages, knowledge, random.Random(seed))
+        assert answer_numbers(wrong) and not score_answer(wrong, "1194", {"type": "whole"}).correct
+        assert score_answer(right, "1194", {"type": "whole"}).correct
+
+
 def test_each_scorer_is_registered_under_its_own_name() -> None:
     assert list(SCORERS) == ["exact", "contains", "regex", "numeric", "json", "label"]
     assert all(name == scorer.name for name, scorer in SCORERS.items())
+    assert {name: s.answer_kind for name, s in SCORERS.items()} == {
+        "exact": "text",
+        "contains": "text",
+        "regex": "text",
+        "numeric": "number",
+        "json": "json",
+        "label": "label",
+    }
 
 
 def test_scorers_import_without_scipy() -> None:

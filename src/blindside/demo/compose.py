@@ -1,7 +1,9 @@
 """The answer text of a simulated model: right or wrong against the reference, in its style.
 
 A "right" answer restates the reference in the model's style; a "wrong" one is
-a perturbed number, another label, a changed JSON field or a truncated text.
+a perturbed number, another label, a changed JSON field or a truncated text,
+as the prompt's scorer compares a number, a label, a JSON object or text (its
+``answer_kind`` in :data:`blindside.scorers.SCORERS`).
 Prompts with no reference get a composed answer (:mod:`~blindside.demo.prose`).
 """
 
@@ -17,6 +19,8 @@ from blindside.demo.knowledge import DemoKnowledge, knowledge_key, last_user_tex
 from blindside.demo.phrases import CHAT_POST, CHAT_PRE, JSON_INTROS, PAD_INTROS, REASONS, UNSURE
 from blindside.demo.profiles import DemoProfile, Style
 from blindside.demo.prose import compose_from_example, compose_open, scrub
+from blindside.scorers.base import AnswerKind
+from blindside.scorers.registry import find_scorer
 
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
@@ -74,6 +78,12 @@ def _wrong_text(reference: str, rng: random.Random) -> str:
     return rng.choice(UNSURE)
 
 
+def answer_kind(known: DemoKnowledge | None) -> AnswerKind | None:
+    """What the scorer of a known prompt compares; None without a registered scorer."""
+    scorer = find_scorer(known.scorer) if known is not None and known.scorer else None
+    return scorer.answer_kind if scorer is not None else None
+
+
 def _present_fact(value: str, style: Style, rng: random.Random) -> str:
     """A short factual answer (label, number, text) in the given style; final line = value."""
     if style == "reasoned":
@@ -104,7 +114,7 @@ def _compose_known(known: DemoKnowledge, profile: DemoProfile, rng: random.Rando
     reference = known.reference.strip()
     right = rng.random() < profile.accuracy
     scorer = known.scorer or {}
-    kind = scorer.get("type")
+    kind = answer_kind(known)
     if kind == "json":
         try:
             obj = json.loads(reference)
@@ -124,7 +134,7 @@ def _compose_known(known: DemoKnowledge, profile: DemoProfile, rng: random.Rando
         others = [x for x in labels if x.strip().lower() != reference.lower()]
         if others:
             wrong = rng.choice(others)
-    elif kind == "numeric":
+    elif kind == "number":
         wrong = _perturb_number(reference, rng)
     if wrong is None:
         wrong = _wrong_text(reference, rng)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from blindside.client.tokens import CHARS_PER_TOKEN, text_tokens
-from blindside.demo.compose import NUMBER, compose_answer, wrong_json
+from blindside.demo.compose import NUMBER, answer_kind, compose_answer, wrong_json
 from blindside.demo.knowledge import (
     DemoKnowledge,
     function_tools,
@@ -226,7 +226,7 @@ def _plan_tool_call(
     )
     arguments: dict[str, Any] | None = None
     scorer = (known.scorer or {}) if known is not None else {}
-    if known is not None and known.reference and scorer.get("type") == "json":
+    if known is not None and known.reference and answer_kind(known) == "json":
         try:
             reference = json.loads(known.reference)
         except ValueError:

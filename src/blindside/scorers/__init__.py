@@ -25,22 +25,24 @@ and :mod:`blindside.leaderboard` aggregates the stored columns.
 
 from __future__ import annotations
 
-from blindside.scorers.base import Issue, Score, Scorer
+from blindside.scorers.base import AnswerKind, Issue, Score, Scorer
 from blindside.scorers.consistency import modal_share
 from blindside.scorers.correlation import rank_correlation
 from blindside.scorers.intervals import wilson_interval
 from blindside.scorers.json_object import json_objects
 from blindside.scorers.numbers import answer_numbers
-from blindside.scorers.registry import SCORERS, score_answer, validate_scorer
+from blindside.scorers.registry import SCORERS, find_scorer, score_answer, validate_scorer
 from blindside.scorers.text import final_answer, normalise
 
 __all__ = [
     "SCORERS",
+    "AnswerKind",
     "Issue",
     "Score",
     "Scorer",
     "answer_numbers",
     "final_answer",
+    "find_scorer",
     "json_objects",
     "modal_share",
     "normalise",

@@ -19,7 +19,7 @@ from blindside.scorers.label import LABEL
 from blindside.scorers.numeric import NUMERIC
 from blindside.scorers.regex import REGEX
 
-__all__ = ["SCORERS", "score_answer", "validate_scorer"]
+__all__ = ["SCORERS", "find_scorer", "score_answer", "validate_scorer"]
 
 SCORERS: dict[str, Scorer] = {
     scorer.name: scorer for scorer in (EXACT, CONTAINS, REGEX, NUMERIC, JSON, LABEL)
@@ -69,6 +69,23 @@ def validate_scorer(definition: Any, reference: str | None, *, has_reference: bo
     return issues + scorer.validate(definition, reference)
 
 
+def find_scorer(definition: Mapping[str, Any]) -> Scorer | None:
+    """The registered scorer a definition's ``type`` names, or None.
+
+    Parameters
+    ----------
+    definition : mapping
+        A prompt's ``scorer``, validated or not.
+
+    Returns
+    -------
+    Scorer or None
+        None when ``type`` is missing, not a string, or not registered.
+    """
+    kind = definition.get("type")
+    return SCORERS.get(kind) if isinstance(kind, str) else None
+
+
 def score_answer(text: str, reference: str, scorer: Mapping[str, Any]) -> Score:
     """Score one answer against a prompt's reference.
 
@@ -90,7 +107,7 @@ def score_answer(text: str, reference: str, scorer: Mapping[str, Any]) -> Score:
     ValueError
         For an unknown scorer type (suites are validated before they are stored).
     """
-    kind = scorer.get("type")
-    if not isinstance(kind, str) or kind not in SCORERS:
-        raise ValueError(f"unknown scorer type {kind!r}")
-    return SCORERS[kind].score(text, reference, scorer)
+    found = find_scorer(scorer)
+    if found is None:
+        raise ValueError(f"unknown scorer type {scorer.get('type')!r}")
+    return found.score(text, reference, scorer)
