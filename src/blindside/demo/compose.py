@@ -62,7 +62,23 @@ def _alter_value(value: Any, rng: random.Random) -> Any:
 def wrong_json(
     obj: dict[str, Any], rng: random.Random, fields: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """``obj`` with one value changed: one the scorer compares (``fields``), when it names any."""
+    """``obj`` with one value changed: one the scorer compares (``fields``), when it names any.
+
+    Parameters
+    ----------
+    obj : dict
+        The reference object (a JSON answer or tool-call arguments).
+    rng : random.Random
+        Seeded generator: which key, and how its value changes.
+    fields : sequence of str, optional
+        The fields a ``json`` scorer compares.
+
+    Returns
+    -------
+    dict
+        A copy with one value altered (a number moved, a flag flipped, a string
+        replaced, a list shortened); ``{"result": None}`` for an empty ``obj``.
+    """
     if not obj:
         return {"result": None}
     key = rng.choice(sorted(set(fields or ()) & obj.keys() or obj))

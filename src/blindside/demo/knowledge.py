@@ -121,7 +121,16 @@ def _knowledge_from_line(obj: Any) -> tuple[str, DemoKnowledge] | None:
 def function_tools(tools: Any) -> list[Mapping[str, Any]]:
     """The ``function`` objects of a ``tools`` array (suite line or request) that have a name.
 
-    Entries without one are skipped; anything but an array gives none.
+    Parameters
+    ----------
+    tools : any
+        The ``tools`` value as sent or written.
+
+    Returns
+    -------
+    list of mapping
+        One per entry with a ``function.name``; entries without one are
+        skipped, and anything but an array gives none.
     """
     if not isinstance(tools, list | tuple):
         return []

@@ -161,7 +161,19 @@ def _json_object_text(text: str) -> str:
 
 
 def named_choice(tool_choice: Any) -> str | None:
-    """The function name of a ``{"type": "function", "function": {"name": ...}}`` choice."""
+    """The function name of a ``{"type": "function", "function": {"name": ...}}`` choice.
+
+    Parameters
+    ----------
+    tool_choice : any
+        The request's ``tool_choice``.
+
+    Returns
+    -------
+    str or None
+        The named function; None for ``"none"``, ``"auto"``, ``"required"`` or
+        anything malformed.
+    """
     if isinstance(tool_choice, Mapping):
         function = tool_choice.get("function")
         if isinstance(function, Mapping) and isinstance(function.get("name"), str):

@@ -1,13 +1,16 @@
 """The simulated models: how each one answers, how fast, how often it fails, what it supports.
 
-Profiles differ, on purpose, where a compatibility probe looks: system prompt,
+The shipped profiles are data, in ``profiles.toml`` next to this module. Profiles
+differ, on purpose, where a compatibility probe looks: system prompt,
 usage in stream, ``seed``, JSON mode, tool calling and context window (see the
 ``DemoProfile`` capability fields).
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from typing import Literal
 
 Style = Literal["reasoned", "terse", "padded", "chatty"]
@@ -79,75 +82,14 @@ class DemoProfile:
     usage_in_stream: bool = True
 
 
-DEMO_PROFILES: dict[str, DemoProfile] = {
-    p.model_id: p
-    for p in (
-        DemoProfile(
-            model_id="careful",
-            description="Simulated: usually right (~92%), short reasoning before the answer, slow.",
-            accuracy=0.92,
-            ttft_ms=350.0,
-            ms_per_token=25.0,
-            jitter=0.15,
-            stall_rate=0.0,
-            failure_rate=0.0,
-            style="reasoned",
-            supports_caching=True,
-            tokens_per_chunk=3,
-            context_tokens=128_000,
-        ),
-        DemoProfile(
-            model_id="fast-cheap",
-            description="Simulated: terse, right ~70% of the time, very fast and cheap.",
-            accuracy=0.70,
-            ttft_ms=60.0,
-            ms_per_token=4.0,
-            jitter=0.20,
-            stall_rate=0.0,
-            failure_rate=0.0,
-            style="terse",
-            supports_caching=True,
-            tokens_per_chunk=4,
-            context_tokens=16_000,
-            tool_call_rate=0.0,  # no tool support: answers in text
-            usage_in_stream=False,  # ignores stream_options.include_usage
-        ),
-        DemoProfile(
-            model_id="verbose",
-            description="Simulated: right ~88% but padded with filler, medium speed.",
-            accuracy=0.88,
-            ttft_ms=180.0,
-            ms_per_token=12.0,
-            jitter=0.20,
-            stall_rate=0.0,
-            failure_rate=0.0,
-            style="padded",
-            supports_caching=False,
-            tokens_per_chunk=3,
-            context_tokens=32_000,
-        ),
-        DemoProfile(
-            model_id="erratic",
-            description=(
-                "Simulated: right ~45%, often off-format, variable latency, ~3% 503 errors."
-            ),
-            accuracy=0.45,
-            ttft_ms=200.0,
-            ms_per_token=10.0,
-            jitter=0.80,
-            stall_rate=0.10,
-            failure_rate=0.03,
-            style="chatty",
-            supports_caching=False,
-            tokens_per_chunk=2,
-            context_tokens=8_000,
-            supports_json_mode=False,
-            tool_call_rate=0.5,
-            follows_system=False,
-            honours_seed=False,
-        ),
-    )
-}
+def _shipped_profiles() -> dict[str, DemoProfile]:
+    """The profiles of ``profiles.toml`` (package data), by model id, in file order."""
+    text = resources.files("blindside.demo").joinpath("profiles.toml").read_text("utf-8")
+    return {p["model_id"]: DemoProfile(**p) for p in tomllib.loads(text)["profile"]}
+
+
+#: The simulated models, by model id: careful, fast-cheap, verbose and erratic.
+DEMO_PROFILES: dict[str, DemoProfile] = _shipped_profiles()
 
 # Substrings that would identify a model or the simulator; never emitted from our own text
 # and stripped from prompt words reused in composed answers.

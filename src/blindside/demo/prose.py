@@ -58,7 +58,19 @@ _DANGLING = frozenset({"and", "or", "to", "with", "while", "but", "because", "of
 
 
 def topic_phrase(text: str) -> str:
-    """A short phrase for what the prompt is about (e.g. the words after "about")."""
+    """A short phrase for what the prompt is about (e.g. the words after "about").
+
+    Parameters
+    ----------
+    text : str
+        The prompt.
+
+    Returns
+    -------
+    str
+        Up to ten words addressed to the reader ("your order"), else up to three
+        keywords, else ``"your request"``; never an identifying word.
+    """
     for pattern in _TOPIC_PATTERNS:
         match = re.search(pattern, text, re.I)
         if match is None:
@@ -118,7 +130,18 @@ def _sentences(text: str) -> list[str]:
 
 
 def scrub(text: str) -> str:
-    """Drop identifying words from text copied out of a prompt or example, keeping line breaks."""
+    """Drop identifying words from text copied out of a prompt or example, keeping line breaks.
+
+    Parameters
+    ----------
+    text : str
+        Text to copy into an answer.
+
+    Returns
+    -------
+    str
+        ``text`` without any word containing one of the identifying words.
+    """
     kept = re.sub(r"[^\s]+", lambda m: "" if is_identifying(m.group()) else m.group(), text)
     return re.sub(r"[ \t]{2,}", " ", kept)
 
@@ -297,7 +320,23 @@ def _join(*parts: str) -> str:
 
 
 def compose_open(text: str, style: Style, rng: random.Random) -> str:
-    """An answer to an open-ended prompt, in the given style."""
+    """An answer to an open-ended prompt, built from the prompt's own words.
+
+    Parameters
+    ----------
+    text : str
+        The prompt (last user message).
+    style : {"reasoned", "terse", "padded", "chatty"}
+        How the model writes: full draft, one or two sentences, padded with
+        filler, or chatter (sometimes off-topic or shouting).
+    rng : random.Random
+        Seeded generator; the only source of randomness.
+
+    Returns
+    -------
+    str
+        An email, rewrite, summary, marketing copy or advice, as the prompt asks.
+    """
     d = _draft(text, rng)
     bullets = "\n".join(f"- {b}" for b in d.bullets)
     if style == "reasoned":
@@ -323,7 +362,21 @@ def compose_open(text: str, style: Style, rng: random.Random) -> str:
 
 
 def compose_from_example(example: str, style: Style, rng: random.Random) -> str:
-    """An open-ended answer derived from the suite's example answer, in the given style."""
+    """An open-ended answer derived from the suite's example answer, in the given style.
+
+    Parameters
+    ----------
+    example : str
+        The example answer (a reference without a scorer), already scrubbed.
+    style : {"reasoned", "terse", "padded", "chatty"}
+        How the model writes.
+    rng : random.Random
+        Seeded generator; the only source of randomness.
+
+    Returns
+    -------
+    str
+    """
     sentences = _sentences(normalise_text(example))
     if style == "reasoned":
         return example

@@ -60,6 +60,14 @@ def _sse(payload: Mapping[str, Any] | str) -> bytes:
 
 
 _DONE = _sse("[DONE]")
+# Message and code of the server errors a fault can answer with, as OpenAI words them.
+_SERVER_ERRORS = {
+    "500": (
+        "The server had an error while processing your request. Sorry about that!",
+        "internal_error",
+    ),
+    "503": ("The server is overloaded. Please retry your request.", "service_unavailable"),
+}
 
 
 @dataclass(frozen=True)
@@ -290,22 +298,10 @@ async def fault_response(
                 "retry-after-ms": str(round(retry_after_s * 1000)),
             },
         )
-    if kind == "500":
+    if kind in _SERVER_ERRORS:
         await asyncio.sleep(plan.ttft_s / 2)
-        return error(
-            500,
-            "The server had an error while processing your request. Sorry about that!",
-            type_="server_error",
-            code="internal_error",
-        )
-    if kind == "503":
-        await asyncio.sleep(plan.ttft_s / 2)
-        return error(
-            503,
-            "The server is overloaded. Please retry your request.",
-            type_="server_error",
-            code="service_unavailable",
-        )
+        message, code = _SERVER_ERRORS[kind]
+        return error(int(kind), message, type_="server_error", code=code)
     if kind == "timeout":
         outcome = await held.hold(receive, TIMEOUT_FAULT_S)
         if outcome == "released":

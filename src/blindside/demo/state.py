@@ -162,7 +162,9 @@ class DemoAppState:
     held: HeldRequests = field(default_factory=HeldRequests)
     # Per model with a capacity: the requests it is serving. Made on first use, inside the
     # server's event loop.
-    _capacity_slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    _capacity_slots: dict[str, asyncio.Semaphore] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def faults_for(self, model: str) -> FaultConfig:
         """The fault config of one model: its own, else the app-wide one."""
