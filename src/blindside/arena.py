@@ -11,8 +11,8 @@ array of objects, as LMArena publishes both. Every bad record is reported with
 its file, line and field in one :class:`~blindside.errors.InputError`.
 
 Arena files do not say which answer was shown on the left, so the battles come
-back as :meth:`~blindside.ranking.Battles.from_unordered` rows, one per model
-pair, and a fit does not estimate position bias from them.
+back unordered (``position_known=False``), one row per model pair, and a fit
+does not estimate position bias from them.
 """
 
 from __future__ import annotations
@@ -139,12 +139,13 @@ def read_arena_battles(path: str | Path) -> Battles:
     index = {n: i for i, n in enumerate(names)}
     keys = sorted(cells)
     table = np.array([cells[k] for k in keys], dtype=np.int64).reshape(-1, 3)
-    return Battles.from_unordered(
+    return Battles(
         len(names),
         np.array([index[a] for a, _ in keys], dtype=np.int64),
         np.array([index[b] for _, b in keys], dtype=np.int64),
         table[:, 0],
         table[:, 1],
         table[:, 2],
-        labels=names,
+        position_known=False,
+        labels=tuple(names),
     )

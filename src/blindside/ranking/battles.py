@@ -8,7 +8,7 @@ rows into the ``W[i, j]`` = "times i beat j" matrix of the plain model.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,25 +16,19 @@ from numpy.typing import ArrayLike
 
 
 def check_rows(
-    n_items: int,
-    a: ArrayLike,
-    b: ArrayLike,
-    a_wins: ArrayLike,
-    b_wins: ArrayLike,
-    ties: ArrayLike,
-    *,
-    empty_ok: bool = False,
+    n_items: int, rows: tuple[ArrayLike, ...], *, empty_ok: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Validate aggregated rows and return them as 1-D numpy arrays.
+    """Validate aggregated rows ``(a, b, a_wins, b_wins, ties)``; return them as 1-D arrays.
 
     ``empty_ok`` admits ``n_items == 0`` (then with no rows): an empty selection
     of votes is a valid, if unrankable, set of battles.
     """
     if int(n_items) != n_items or n_items < (0 if empty_ok else 1):
         raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
+    a, b, *wins_and_ties = rows
     ai = np.asarray(a)
     bi = np.asarray(b)
-    counts = [np.asarray(x, dtype=float) for x in (a_wins, b_wins, ties)]
+    counts = [np.asarray(x, dtype=float) for x in wins_and_ties]
     arrays = [ai, bi, *counts]
     if any(x.ndim != 1 for x in arrays):
         raise ValueError("a, b, a_wins, b_wins and ties must be 1-D arrays")
@@ -101,7 +95,7 @@ def win_matrix(
         On mismatched lengths, out-of-range or self-paired indices, or
         negative / non-finite counts.
     """
-    ai, bi, aw, bw, t = check_rows(n_items, a, b, a_wins, b_wins, ties)
+    ai, bi, aw, bw, t = check_rows(n_items, (a, b, a_wins, b_wins, ties))
     w = np.zeros((n_items, n_items))
     # add.at, not fancy +=, so that repeated pairs accumulate.
     np.add.at(w, (ai, bi), aw + 0.5 * t)
@@ -130,8 +124,9 @@ class Battles:
     style_names : tuple of str
         One name per style column.
     position_known : bool
-        False when ``left`` / ``right`` are an arbitrary orientation (see
-        :meth:`from_unordered`); the left-side advantage is then not fitted.
+        False when ``left`` / ``right`` are an arbitrary orientation (e.g.
+        battles read from a file that does not record the screen side); the
+        left-side advantage is then not fitted.
     labels : tuple
         What each model index stands for (database model ids, or names read
         from a file), ``n_items`` of them; empty when the caller keeps its own
@@ -150,15 +145,8 @@ class Battles:
     labels: tuple[Hashable, ...] = ()
 
     def __post_init__(self) -> None:
-        left, right, lw, rw, t = check_rows(
-            self.n_items,
-            self.left,
-            self.right,
-            self.left_wins,
-            self.right_wins,
-            self.ties,
-            empty_ok=True,
-        )
+        rows = (self.left, self.right, self.left_wins, self.right_wins, self.ties)
+        left, right, lw, rw, t = check_rows(self.n_items, rows, empty_ok=True)
         # Frozen: normalise the arrays in place of the caller's lists.
         object.__setattr__(self, "left", left.astype(np.int64))
         object.__setattr__(self, "right", right.astype(np.int64))
@@ -199,23 +187,3 @@ class Battles:
         return win_matrix(
             self.n_items, self.left, self.right, self.left_wins, self.right_wins, self.ties
         )
-
-    @classmethod
-    def from_unordered(
-        cls,
-        n_items: int,
-        a: ArrayLike,
-        b: ArrayLike,
-        a_wins: ArrayLike,
-        b_wins: ArrayLike,
-        ties: ArrayLike,
-        *,
-        labels: Sequence[Hashable] = (),
-    ) -> Battles:
-        """Battles without position information: ``a`` is put on the left.
-
-        The left-side advantage is then not identifiable, so the result has
-        ``position_known=False`` and :func:`~blindside.ranking.rank_battles`
-        does not fit it.
-        """
-        return cls(n_items, a, b, a_wins, b_wins, ties, position_known=False, labels=tuple(labels))

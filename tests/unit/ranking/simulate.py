@@ -17,7 +17,7 @@ def rows_of(pairs: dict[tuple[int, int], tuple[int, int, int]]):
 def rank_unordered(n: int, rows, **kwargs) -> Ranking:
     """rank_battles on unordered (a, b, a_wins, b_wins, ties) rows (no position term)."""
     kwargs.setdefault("intervals", "bootstrap")
-    return rank_battles(Battles.from_unordered(n, *rows), **kwargs)
+    return rank_battles(Battles(n, *rows, position_known=False), **kwargs)
 
 
 def simulate_all_pairs(theta: np.ndarray, games_per_pair: int, rng: np.random.Generator):

@@ -40,7 +40,6 @@ def test_battles_validates_and_normalises():
     b = Battles(3, [0, 1], [1, 2], [1, 2], [0, 1], [1, 0])
     assert b.left.dtype == np.int64 and b.left_wins.dtype == np.float64
     assert b.total == 5 and b.position_known and b.style is None
-    assert not Battles.from_unordered(3, [0], [1], [1], [0], [0]).position_known
     with pytest.raises(ValueError, match="itself"):
         Battles(2, [0], [0], [1], [0], [0])
     with pytest.raises(ValueError, match="style"):
@@ -56,7 +55,7 @@ def test_labels_name_the_indices_and_wins_folds_the_rows():
     np.testing.assert_array_equal(b.wins(), expected)
     games = b.wins() + b.wins().T
     assert games[0, 1] == 3 + 1 + 1 + 2 + 0 + 2 and games.sum() / 2 == b.total
-    unordered = Battles.from_unordered(2, [0], [1], [1], [0], [0], labels=("a", "b"))
+    unordered = Battles(2, [0], [1], [1], [0], [0], labels=("a", "b"), position_known=False)
     assert unordered.labels == ("a", "b") and not unordered.position_known
     with pytest.raises(ValueError, match="2 labels for 3 models"):
         Battles(3, [0], [1], [1], [0], [0], labels=(1, 2))

@@ -127,7 +127,7 @@ def test_poisson_resample_matches_poisson():
 
 
 def test_bootstrap_rejects_fractional_counts() -> None:
-    battles = Battles.from_unordered(2, [0], [1], [1.5], [1.0], [0.0])
+    battles = Battles(2, [0], [1], [1.5], [1.0], [0.0], position_known=False)
     with pytest.raises(ValueError, match="whole vote counts"):
         rank_battles(battles, intervals="bootstrap", n_bootstrap=10)
     assert rank_battles(battles).elo.shape == (2,)  # sandwich intervals take any counts

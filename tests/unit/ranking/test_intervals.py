@@ -53,7 +53,7 @@ def test_sandwich_equals_fisher_without_ties_and_shrinks_with_ties():
     # Fisher, and the sandwich J / H^2 is the same because J = L(1-p)^2 + Rp^2
     # = N p (1 - p) at p = L / N. Centred, theta0 = +gap / 2.
     z = 1.959963984540054
-    b = Battles.from_unordered(2, [0], [1], [30], [10], [0])
+    b = Battles(2, [0], [1], [30], [10], [0], position_known=False)
     half_width = z * ELO_SCALE * math.sqrt(1 / 7.5) / 2
     for method in ("sandwich", "fisher"):
         r = rank_battles(b, intervals=method)
@@ -62,7 +62,7 @@ def test_sandwich_equals_fisher_without_ties_and_shrinks_with_ties():
     # 10-10 with 20 ties: H = 40 / 4 = 10, J = 10/4 + 10/4 + 20 * 0 = 5: a tie
     # scores exactly its expectation, so the sandwich variance is J / H^2 =
     # 0.05, half the model-based 1 / H = 0.1.
-    b = Battles.from_unordered(2, [0], [1], [10], [10], [20])
+    b = Battles(2, [0], [1], [10], [10], [20], position_known=False)
     sand = rank_battles(b, intervals="sandwich")
     fisher = rank_battles(b, intervals="fisher")
     assert sand.elo_high[0] - sand.elo[0] == pytest.approx(z * ELO_SCALE * math.sqrt(0.05) / 2)

@@ -59,7 +59,9 @@ def test_ranking_summary_fields():
 
 def test_rank_battles_hand_computed_three_models():
     # As test_joint.py::test_hand_computed_three_models: theta = log(4, 2, 1) exactly.
-    battles = Battles.from_unordered(3, [0, 1, 0], [1, 2, 2], [2, 2, 4], [1, 1, 1], [0, 0, 0])
+    battles = Battles(
+        3, [0, 1, 0], [1, 2, 2], [2, 2, 4], [1, 1, 1], [0, 0, 0], position_known=False
+    )
     r = rank_battles(battles)
     expected = np.log([4, 2, 1]) - np.log([4, 2, 1]).mean()
     np.testing.assert_allclose(r.theta, expected, atol=1e-9)
@@ -122,7 +124,7 @@ def test_rank_battles_matches_choix():
     w = rng.integers(1, 15, (6, 6)).astype(float)
     np.fill_diagonal(w, 0)
     a, b = np.nonzero(w)
-    battles = Battles.from_unordered(6, a, b, w[a, b], np.zeros(a.size), np.zeros(a.size))
+    battles = Battles(6, a, b, w[a, b], np.zeros(a.size), np.zeros(a.size), position_known=False)
     ref = choix.ilsr_pairwise_dense(w, tol=1e-13, max_iter=10_000)
     r = rank_battles(battles, intervals="none")
     np.testing.assert_allclose(r.theta, ref - ref.mean(), atol=1e-6)
