@@ -16,8 +16,8 @@ from typing import Any
 import openai
 import pytest
 
+from blindside.config import FaultConfig
 from blindside.demo.app import create_demo_app
-from blindside.demo.faults import FaultConfig
 from blindside.demo.planning import plan_completion
 from blindside.demo.profiles import DEMO_PROFILES
 from blindside.demo.server import LoopbackServer

@@ -19,9 +19,8 @@ from sqlmodel import Session, select
 from blindside.client.breaker import reset_breakers
 from blindside.client.limits import reset_limiters
 from blindside.client.retry import ERROR_CLASSES
-from blindside.config import load_settings
+from blindside.config import FaultConfig, load_settings
 from blindside.demo.app import create_demo_app
-from blindside.demo.faults import FaultConfig
 from blindside.demo.knowledge import load_demo_knowledge
 from blindside.demo.server import LoopbackServer
 from blindside.engine.run import generate

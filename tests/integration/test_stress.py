@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from blindside.config import load_models_toml, load_settings
+from blindside.config import FaultConfig, load_models_toml, load_settings
 from blindside.demo.app import create_demo_app
-from blindside.demo.faults import FaultConfig
 from blindside.demo.server import LoopbackServer
 from blindside.stress import find_knee, stress_model
 from tests.conftest import MODELS_TOML

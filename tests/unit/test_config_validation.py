@@ -12,6 +12,7 @@ from blindside.config import (
     DEMO_API_KEY,
     NO_KEY_NEEDED,
     EndpointConfig,
+    FaultConfig,
     Pricing,
     load_models_toml,
     parse_models_toml,
@@ -640,3 +641,24 @@ output = -1
         "m.toml:18: field 'pricing.output': model 'M': 'pricing.output' must be >= 0 (USD per"
         " million tokens), got -1",
     ]
+
+
+def test_model_faults_are_the_demo_apps_fault_config() -> None:
+    from blindside.client.endpoints import demo_model_faults
+
+    text = DEMO_ENDPOINT + GOOD_MODEL + 'faults = { rate = 0.25, kinds = ["500"], capacity = 2 }\n'
+    config = parse_models_toml(text, file="models.toml")
+    faults = config.model("Good").faults
+    assert faults == FaultConfig(rate=0.25, kinds=("500",), capacity=2)
+    # handed to the demo app as is, not copied field by field
+    assert demo_model_faults(config.models)["careful"] is faults
+
+
+def test_a_fault_rate_needs_a_fault_kind() -> None:
+    text = DEMO_ENDPOINT + GOOD_MODEL + "faults = { rate = 0.5, kinds = [] }   # <-\n"
+    (problem,) = problems_of(text)
+    assert (problem.line, problem.field) == (marked_line(text), "faults.kinds")
+    assert "at least one fault" in problem.message
+    # no rate, no kinds: no faults, and no problem
+    config = parse_models_toml(text.replace("0.5", "0"), file="models.toml")
+    assert config.model("Good").faults == FaultConfig()

@@ -19,8 +19,8 @@ import openai
 import pytest
 from starlette.applications import Starlette
 
+from blindside.config import FAULT_KINDS, FaultConfig
 from blindside.demo.app import create_demo_app
-from blindside.demo.faults import FAULT_KINDS, FaultConfig, parse_fault_kinds
 from blindside.demo.planning import request_digest
 from blindside.demo.profiles import DEMO_PROFILES
 
@@ -77,35 +77,8 @@ async def ask(
 # --------------------------------------------------------------------------- config
 
 
-def test_parse_fault_kinds() -> None:
-    assert parse_fault_kinds("429, 503,,timeout,429") == ("429", "503", "timeout")
-    assert parse_fault_kinds("") == ()
-    assert parse_fault_kinds("all") == FAULT_KINDS
-    assert parse_fault_kinds("TRUNCATE") == ("truncate",)
-    with pytest.raises(ValueError, match="'404'"):
-        parse_fault_kinds("429,404")
-
-
-def test_fault_config_is_validated() -> None:
-    assert FaultConfig() == FaultConfig(rate=0.0, kinds=(), latency_ms=None, retry_after_s=1.0)
-    assert FaultConfig(rate=0.1, kinds=["503", "429"]).kinds == ("503", "429")  # type: ignore[arg-type]
-    for bad in (
-        {"rate": 1.5, "kinds": ("503",)},
-        {"rate": -0.1},
-        {"rate": 0.1},  # a rate with no kinds
-        {"rate": 0.1, "kinds": ("502",)},
-        {"latency_ms": -1.0},
-        {"retry_after_s": -1.0},
-    ):
-        with pytest.raises(ValueError):
-            FaultConfig(**bad)
-    config = FaultConfig.from_mapping({"rate": 0.2, "kinds": ["429", "timeout"], "latency_ms": 80})
-    assert config == FaultConfig(rate=0.2, kinds=("429", "timeout"), latency_ms=80.0)
-    assert FaultConfig.from_mapping({"kinds": "500,503", "rate": 1}).kinds == ("500", "503")
-    with pytest.raises(ValueError, match="'ratio'"):
-        FaultConfig.from_mapping({"ratio": 0.1})
-    with pytest.raises(ValueError, match="rate"):
-        FaultConfig.from_mapping({"rate": "high", "kinds": ["503"]})
+def test_faults_for_an_unknown_model_are_refused() -> None:
+    # FaultConfig itself is tested with the configuration (tests/unit/test_config_faults.py).
     with pytest.raises(ValueError, match="'nope'"):
         create_demo_app(model_faults={"nope": FaultConfig()})
 
@@ -298,10 +271,3 @@ def test_stats_count_requests_completions_and_faults() -> None:
 
 
 # --------------------------------------------------------------------------- capacity
-
-
-def test_capacity_is_validated() -> None:
-    assert FaultConfig.from_mapping({"capacity": 4}).capacity == 4
-    for bad in (0, -1, 2.5, True):
-        with pytest.raises(ValueError, match="capacity"):
-            FaultConfig(capacity=bad)  # type: ignore[arg-type]

@@ -24,8 +24,7 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from blindside.client.endpoints import demo_model_faults
-    from blindside.config import FAULT_KINDS, load_models_toml
-    from blindside.demo.faults import FaultConfig, parse_fault_kinds
+    from blindside.config import FAULT_KINDS, FaultConfig, load_models_toml, parse_fault_kinds
     from blindside.demo.server import serve_demo
 
     settings = settings_from(args)

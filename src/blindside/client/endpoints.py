@@ -15,15 +15,11 @@ import functools
 import ssl
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx2
 from openai import AsyncOpenAI, DefaultAioHttpClient
 
-from blindside.config import EndpointConfig, ModelConfig, Settings
-
-if TYPE_CHECKING:
-    from blindside.demo.faults import FaultConfig
+from blindside.config import EndpointConfig, FaultConfig, ModelConfig, Settings
 
 
 def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
@@ -40,19 +36,7 @@ def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
 
 def demo_model_faults(models: Iterable[ModelConfig]) -> dict[str, FaultConfig]:
     """The faults models.toml asks the demo provider to inject, by model id."""
-    from blindside.demo.faults import FaultConfig
-
-    return {
-        m.model_id: FaultConfig(
-            rate=m.faults.rate,
-            kinds=m.faults.kinds,
-            latency_ms=m.faults.latency_ms,
-            retry_after_s=m.faults.retry_after_s,
-            capacity=m.faults.capacity,
-        )
-        for m in models
-        if m.simulated and m.faults is not None
-    }
+    return {m.model_id: m.faults for m in models if m.simulated and m.faults is not None}
 
 
 @contextlib.contextmanager

@@ -3,7 +3,9 @@
 * :mod:`~blindside.config.settings` -- :class:`Settings`, process-wide knobs
   read from ``BLINDSIDE_*`` environment variables (:data:`SETTINGS`).
 * :mod:`~blindside.config.models` -- :class:`ProjectConfig` and the endpoints,
-  models, prices and demo faults of a validated ``models.toml``.
+  models and prices of a validated ``models.toml``.
+* :mod:`~blindside.config.faults` -- :class:`FaultConfig`, the faults the demo
+  provider injects (a model's ``faults`` table, the CLI, the demo app).
 * :mod:`~blindside.config.locator` -- the line of a table or key in the TOML
   text (``tomllib`` reports none for values).
 * :mod:`~blindside.config.checker`, :mod:`~blindside.config.entries` and
@@ -13,12 +15,11 @@
 All of it is standard library only, so importing it is cheap.
 """
 
+from blindside.config.faults import FAULT_KINDS, FaultConfig, parse_fault_kinds
 from blindside.config.models import (
     DEMO_API_KEY,
     ENDPOINT_KINDS,
-    FAULT_KINDS,
     NO_KEY_NEEDED,
-    DemoFaults,
     EndpointConfig,
     MissingApiKeyError,
     ModelConfig,
@@ -41,8 +42,8 @@ __all__ = [
     "FAULT_KINDS",
     "NO_KEY_NEEDED",
     "SETTINGS",
-    "DemoFaults",
     "EndpointConfig",
+    "FaultConfig",
     "MissingApiKeyError",
     "ModelConfig",
     "Pricing",
@@ -53,5 +54,6 @@ __all__ = [
     "load_models_toml",
     "load_settings",
     "normalise_database_url",
+    "parse_fault_kinds",
     "parse_models_toml",
 ]

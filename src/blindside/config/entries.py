@@ -7,19 +7,15 @@ problems.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from blindside.config.checker import Checker, is_number, label, toml_type
-from blindside.config.models import (
-    ENDPOINT_KINDS,
-    FAULT_KINDS,
-    DemoFaults,
-    EndpointConfig,
-    Pricing,
-)
+from blindside.config.faults import FAULT_KINDS, FaultConfig
+from blindside.config.models import ENDPOINT_KINDS, EndpointConfig, Pricing
 from blindside.config.settings import is_http_url
 
 _ENDPOINT_KEYS = (
@@ -51,7 +47,8 @@ _MODEL_KEYS = (
     "active",
     "faults",
 )
-_FAULT_KEYS = ("rate", "kinds", "latency_ms", "retry_after_s", "capacity")
+# The faults table's keys are FaultConfig's fields, in order.
+_FAULT_KEYS = tuple(f.name for f in dataclasses.fields(FaultConfig))
 _PRICING_KEYS = ("input", "cached_input", "output")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Set by the engine itself; allowing them in params would silently fight it.
@@ -330,7 +327,7 @@ def _check_faults(
     where: str,
     at: Callable[..., int | None],
     endpoint: EndpointConfig | None,
-) -> DemoFaults | None:
+) -> FaultConfig | None:
     """Validate a model's ``faults`` table (demo endpoints only)."""
     value = raw.get("faults")
     if value is None:
@@ -367,9 +364,15 @@ def _check_faults(
     capacity = ck.number(
         value, "capacity", None, where, line, integer=True, minimum=1, field_="faults.capacity"
     )
+    if rate and not kinds and len(ck.problems) == before:
+        ck.add(
+            line,
+            "faults.kinds",
+            f"{where}: 'faults.kinds' must name at least one fault when 'faults.rate' is above 0",
+        )
     if len(ck.problems) > before:
         return None
-    return DemoFaults(
+    return FaultConfig(
         rate=float(rate),
         kinds=tuple(kinds),
         latency_ms=None if latency is None else float(latency),

@@ -1,4 +1,4 @@
-"""The model of a validated ``models.toml``: endpoints, models, prices and demo faults.
+"""The model of a validated ``models.toml``: endpoints, models and prices.
 
 These are plain frozen dataclasses; :mod:`blindside.config.validation` builds
 them from the file. API keys never live in ``models.toml``: an endpoint names
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from blindside.config.faults import FaultConfig
 from blindside.config.settings import ENV_SOURCE
 from blindside.errors import InputError, Problem
 
@@ -25,9 +26,6 @@ DEMO_API_KEY = "demo-key-not-secret"
 #: Key sent to endpoints without ``api_key_env`` (local vLLM / Ollama); the
 #: ``openai`` SDK refuses an empty key, so something must be sent.
 NO_KEY_NEEDED = "not-needed"
-
-#: Faults the demo provider can inject.
-FAULT_KINDS = ("429", "500", "503", "timeout", "malformed", "truncate")
 
 
 @dataclass(frozen=True)
@@ -184,31 +182,6 @@ class EndpointConfig:
         return value.strip()
 
 
-@dataclass(frozen=True)
-class DemoFaults:
-    """Faults the demo provider injects into one simulated model's answers.
-
-    Attributes
-    ----------
-    rate : float
-        Share of requests that suffer a fault, in [0, 1].
-    kinds : tuple of str
-        Which faults to draw from (:data:`FAULT_KINDS`).
-    latency_ms : float or None
-        Fixed total latency per request, instead of the profile's.
-    retry_after_s : float
-        What 429 answers ask the client to wait.
-    capacity : int or None
-        Requests the simulated model serves at once; more wait in a queue.
-    """
-
-    rate: float = 0.0
-    kinds: tuple[str, ...] = ()
-    latency_ms: float | None = None
-    retry_after_s: float = 1.0
-    capacity: int | None = None
-
-
 def display_name(name: str, *, simulated: bool) -> str:
     """A model's name as leads see it: simulated (demo) models are labelled as such."""
     if simulated and "simulated" not in name.lower():
@@ -236,7 +209,7 @@ class ModelConfig:
         Names of models to try when this one fails.
     active : bool
         Inactive models stay in the file (and in history) but are not run.
-    faults : DemoFaults or None
+    faults : FaultConfig or None
         Simulated models only: faults the demo provider injects.
     line : int
         Line of the ``[[models]]`` header (0 when built in code).
@@ -249,7 +222,7 @@ class ModelConfig:
     pricing: Pricing = FREE
     fallbacks: tuple[str, ...] = ()
     active: bool = True
-    faults: DemoFaults | None = None
+    faults: FaultConfig | None = None
     line: int = 0
 
     @property

@@ -12,7 +12,8 @@ the real ``openai`` SDK over a real loopback socket. One job per module:
   :mod:`~blindside.demo.phrases`.
 - :mod:`~blindside.demo.planning`: everything one request produces (answer or
   tool call, usage, latency), decided up front.
-- :mod:`~blindside.demo.faults`: injected faults and fixed latency.
+- :mod:`~blindside.demo.faults`: which attempt suffers which injected fault (the
+  faults are configured by :class:`blindside.config.FaultConfig`).
 - :mod:`~blindside.demo.state`: what a running app records (request log, held
   requests).
 - :mod:`~blindside.demo.responses`: OpenAI-shaped bodies, SSE framing, paced,

@@ -24,7 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from blindside.demo.faults import FaultConfig
+from blindside.config import FaultConfig
+from blindside.demo.faults import draw_fault
 from blindside.demo.knowledge import DemoKnowledge, function_tools, tool_names
 from blindside.demo.planning import (
     DemoCompletion,
@@ -352,7 +353,7 @@ def _plan(demo: DemoAppState, chat: ChatRequest, faults: FaultConfig) -> DemoCom
 
 def _draw_fault(faults: FaultConfig, profile: DemoProfile, digest: str, attempt: int) -> str | None:
     """The fault of one attempt: an injected one, else the profile's own transient 503."""
-    fault = faults.draw(digest, attempt)
+    fault = draw_fault(faults, digest, attempt)
     # The profile's own 503s (the same draw as before injected faults existed).
     own_503 = random.Random(f"{digest}:{attempt}").random() < profile.failure_rate
     if fault is None and own_503:

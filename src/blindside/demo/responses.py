@@ -262,7 +262,7 @@ async def fault_response(
     Parameters
     ----------
     kind : str
-        The fault, one of :data:`~blindside.demo.faults.FAULT_KINDS`.
+        The fault, one of :data:`~blindside.config.FAULT_KINDS`.
     reply : Reply
         The reply the attempt would have had; its timing paces the fault, and
         ``malformed`` and ``truncate`` send part of it.

@@ -24,8 +24,8 @@ from typing import Any
 
 import uvicorn
 
+from blindside.config import FaultConfig
 from blindside.demo.app import create_demo_app
-from blindside.demo.faults import FaultConfig
 from blindside.demo.knowledge import load_demo_knowledge
 
 _HOST = "127.0.0.1"

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from blindside.demo.faults import FAULT_KINDS, FaultConfig
+from blindside.config import FAULT_KINDS, FaultConfig
 from blindside.demo.knowledge import DemoKnowledge
 
 
