@@ -4,6 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-29 17:27:33.683549
 """
+import re
 from typing import Sequence, Union
 
 from alembic import op
@@ -71,17 +72,15 @@ def _backfill_votes() -> None:
 
 def _analyse_answers() -> None:
     """Flag identity leaks and measure style of the answers already stored."""
-    from blindside.identity import leaks_identity, style_features
-
     bind = op.get_bind()
     names = [s for row in bind.execute(sa.text("SELECT name, model_id FROM model")) for s in row if s]
     rows = bind.execute(sa.text("SELECT id, text FROM response WHERE text IS NOT NULL")).all()
     params = []
     for response_id, text in rows:
-        f = style_features(text)
         params.append(
-            {"id": response_id, "leak": leaks_identity(text, names), "chars": f.chars,
-             "headers": f.headers, "items": f.list_items, "bold": f.bold}
+            {"id": response_id, "leak": _leaks_identity(text, names), "chars": len(text),
+             "headers": len(_HEADER.findall(text)), "items": len(_LIST_ITEM.findall(text)),
+             "bold": len(_BOLD.findall(text))}
         )
     if params:
         bind.execute(
@@ -95,6 +94,42 @@ def _analyse_answers() -> None:
         "UPDATE vote SET identity_leak = EXISTS (SELECT 1 FROM response r WHERE r.identity_leak "
         "AND r.id IN (vote.left_response_id, vote.right_response_id))"
     )
+
+
+# --------------------------------------------------------------------------- #
+# Frozen snapshot of blindside.identity as it was at this revision (2026-11-29).
+# A migration never imports application code: editing that module later would
+# silently change what this old migration writes. The leak patterns are the
+# expanded regexes that module compiled then; the rules are copied as they were.
+# --------------------------------------------------------------------------- #
+
+_LEAK_PATTERNS = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r'\b(?:developed|created|trained|built|made|designed|engineered|programmed|released)\s+(?:and\s+\w+\s+)?by\s+(?:the\s+)?(?:team\s+at\s+)?(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)\b',
+        r"\b(?:I\s+am|I'm|I’m|my\s+name\s+is|this\s+is|call\s+me)\s+(?:an?\s+)?(?:ChatGPT|GPT(?:-?[0-9][\w.-]*)?|o[134](?:-mini)?|Claude(?: [0-9.]+)?(?: (?:Opus|Sonnet|Haiku))?|Gemini(?: [\w.]+)?|Bard|Gemma|PaLM|Llama(?: ?[0-9][\w.]*)?|Mistral|Mixtral|Qwen[\w.-]*|DeepSeek[\w.-]*|Grok|Copilot|Phi(?:-[0-9][\w.-]*)?|Command R\+?|Kimi|GLM[\w.-]*|Ernie|Nemotron)\b",
+        r'\bas\s+(?:ChatGPT|GPT(?:-?[0-9][\w.-]*)?|o[134](?:-mini)?|Claude(?: [0-9.]+)?(?: (?:Opus|Sonnet|Haiku))?|Gemini(?: [\w.]+)?|Bard|Gemma|PaLM|Llama(?: ?[0-9][\w.]*)?|Mistral|Mixtral|Qwen[\w.-]*|DeepSeek[\w.-]*|Grok|Copilot|Phi(?:-[0-9][\w.-]*)?|Command R\+?|Kimi|GLM[\w.-]*|Ernie|Nemotron)\s*,?\s+I\b',
+        r'\bAI\s+(?:language\s+)?(?:model|assistant|system|chatbot)\s+(?:from|by|of)\s+(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)\b',
+        r"\b(?:I\s+am|I'm|I’m)\s+(?:an?\s+)?(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)(?:[- ]\w+)?\s+(?:model|assistant|AI|language\s+model|chatbot)\b",
+    )
+)
+_HEADER = re.compile(r'^\s{0,3}#{1,6}\s+\S', re.MULTILINE)
+_LIST_ITEM = re.compile(r'^\s*(?:[-*+]|\d+[.)])\s+\S', re.MULTILINE)
+_BOLD = re.compile(r'(\*\*|__)(?=\S)(.+?)(?<=\S)\1', re.DOTALL)
+
+
+def _leaks_identity(text: str, names: list[str]) -> bool:
+    """A self-reference, or a configured name or id (3+ characters) as a whole word."""
+    if not text:
+        return False
+    if any(p.search(text) for p in _LEAK_PATTERNS):
+        return True
+    usable = sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len)
+    if not usable:
+        return False
+    alternatives = "|".join(re.escape(n) for n in reversed(usable))
+    own_name = re.compile(rf"(?<![\w.-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
+    return bool(own_name.search(text))
 
 
 def downgrade() -> None:
