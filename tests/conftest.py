@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+from blindside.cli import main
 from blindside.config import Settings, load_settings
 from blindside.db import create_db_engine, upgrade_schema
 from blindside.demo.app import create_demo_app
@@ -131,3 +133,32 @@ def demo_db_url(demo_db_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "blindside.db"
     shutil.copyfile(demo_db_template, path)
     return f"sqlite:///{path}"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one `blindside` command run in process returned and printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Cli = Callable[..., CommandResult]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Run `blindside ARGS` in this process through ``main(argv)``, output captured.
+
+    Environment and working directory come from the test (``monkeypatch``); each family of
+    commands also has one real-process test (``tests.processes.blindside``).
+    """
+
+    def run(*args: str) -> CommandResult:
+        capsys.readouterr()  # drop what the test printed before
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return CommandResult(code, out, err)
+
+    return run

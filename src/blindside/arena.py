@@ -34,6 +34,10 @@ WINNERS = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 2}
 MAX_PROBLEMS = 20
 
 
+# Python's decoder recurses once per level: deeper than its limit is an error to report.
+_TOO_DEEP = "nested too deeply"
+
+
 def _records(text: str) -> Iterator[tuple[int, Any]]:
     """(1-based line, decoded value) of each record, for JSON lines or a JSON array."""
     stripped = text.lstrip()
@@ -44,6 +48,8 @@ def _records(text: str) -> Iterator[tuple[int, Any]]:
                     yield number, json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield number, exc
+                except RecursionError:
+                    yield number, json.JSONDecodeError(_TOO_DEEP, line, 0)
         return
     # A JSON array: decode element by element to know on which line each one starts.
     decoder = json.JSONDecoder()
@@ -64,6 +70,9 @@ def _records(text: str) -> Iterator[tuple[int, Any]]:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             yield text.count("\n", 0, exc.pos) + 1, exc
+            return
+        except RecursionError:
+            yield line, json.JSONDecodeError(_TOO_DEEP, text, pos)
             return
         yield line, value
 

@@ -8,6 +8,7 @@ migrations shipped inside the package, applied with :func:`upgrade_schema`;
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +20,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session, SQLModel, create_engine
 
 from blindside import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from blindside.errors import InputError, Problem
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -87,7 +90,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # The engine itself, not its URL: a URL in Alembic's config passes through
+        # ConfigParser interpolation, where a password's percent-escape (%40) is an error
+        # whose message quotes the whole URL, password included.
         config.attributes["engine"] = engine
     return config
 
@@ -95,6 +100,60 @@ def alembic_config(engine: Engine | None = None) -> Config:
 def upgrade_schema(engine: Engine) -> None:
     """Create or migrate the schema to the newest revision (idempotent)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+class DatabaseUnavailable(InputError):
+    """The database URL cannot be used: an unknown kind, no driver, no server, no such file.
+
+    Its message names the URL with the password hidden, and the reason on one line.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__([Problem(safe_url(url), None, "", reason)])
+
+
+# user:password@ in a URL SQLAlchemy cannot parse, so cannot render without its password.
+_CREDENTIALS = re.compile(r"(?<=://)([^/@:]*):[^/@]*@")
+
+
+def safe_url(url: str) -> str:
+    """``url`` as it may be shown or logged: its password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return _CREDENTIALS.sub(r"\1:***@", url)
+
+
+def _reason(exc: Exception, url: str) -> str:
+    """One line saying why ``url`` cannot be opened, without its password."""
+    if isinstance(exc, NoSuchModuleError):
+        kind = url.split(":", 1)[0]
+        return f"not a database URL of a known kind ({kind!r}): use sqlite:///FILE or postgresql://"
+    if isinstance(exc, ArgumentError | ValueError):
+        return "not a database URL: use sqlite:///FILE, a file path or postgresql://"
+    if isinstance(exc, ImportError):
+        return f"no driver installed for it ({exc.name}): blindside runs on SQLite and PostgreSQL"
+    detail = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip()
+    detail = detail.splitlines()[0] if detail else type(exc).__name__
+    password = _password(url)
+    if password:
+        detail = detail.replace(password, "***")
+    return f"cannot open the database: {detail}"
+
+
+def _password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None
+
+
+def _sqlite_folder(engine: Engine) -> Path | None:
+    """The directory a SQLite file database lives in; None for memory or another backend."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).expanduser().resolve().parent
 
 
 def open_database(url: str) -> Engine:
@@ -108,8 +167,23 @@ def open_database(url: str) -> Engine:
     Returns
     -------
     sqlalchemy.engine.Engine
+
+    Raises
+    ------
+    DatabaseUnavailable
+        When the URL cannot be parsed, names an unknown kind of database or a driver
+        that is not installed, or the database cannot be connected to (no server, no
+        such database, no such directory).
     """
-    engine = create_db_engine(url)
+    try:
+        engine = create_db_engine(url)
+        folder = _sqlite_folder(engine)
+        if folder is not None and not folder.is_dir():
+            raise DatabaseUnavailable(url, f"no such directory for the database file: {folder}")
+        with engine.connect():
+            pass
+    except (ArgumentError, ValueError, ImportError, DBAPIError) as exc:
+        raise DatabaseUnavailable(url, _reason(exc, url)) from None
     upgrade_schema(engine)
     return engine
 

@@ -26,7 +26,8 @@ def strict_loads(raw: str, duplicate_keys: list[str] | None = None) -> Any:
     Raises
     ------
     ValueError
-        ``json.JSONDecodeError`` for bad JSON; a plain ValueError for NaN or Infinity.
+        ``json.JSONDecodeError`` for bad JSON; a plain ValueError for NaN or Infinity,
+        or for arrays and objects nested deeper than Python's recursion limit.
     """
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -42,7 +43,10 @@ def strict_loads(raw: str, duplicate_keys: list[str] | None = None) -> Any:
         # columns cannot store them.
         raise ValueError(f"{name} is not allowed in JSON")
 
-    return json.loads(raw, object_pairs_hook=pairs, parse_constant=constant)
+    try:
+        return json.loads(raw, object_pairs_hook=pairs, parse_constant=constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def duplicates(items: list[str]) -> list[str]:

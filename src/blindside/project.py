@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from blindside.catalog import SyncReport, sync_models, sync_suites
 from blindside.config import ProjectConfig, Settings, load_models_toml
-from blindside.db import create_db_engine, session_scope, upgrade_schema
+from blindside.db import open_database, session_scope, upgrade_schema
 from blindside.engine.run import Progress, RunResult, generate
 from blindside.errors import InputError, Problem
 from blindside.scorecard import rescore_answers
@@ -53,8 +53,10 @@ def load_inputs(settings: Settings) -> tuple[list[SuiteSpec], ProjectConfig]:
 def init_project(settings: Settings, engine: Engine | None = None) -> tuple[Engine, InitReport]:
     """Validate inputs, create or migrate the schema, register suites and models (idempotent)."""
     suites, config = load_inputs(settings)
-    engine = engine or create_db_engine(settings.database_url)
-    upgrade_schema(engine)
+    if engine is None:
+        engine = open_database(settings.database_url)
+    else:
+        upgrade_schema(engine)
     prompts = sync_suites(engine, suites)
     models = sync_models(engine, config.models)
     with session_scope(engine) as session:

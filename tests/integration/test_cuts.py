@@ -7,8 +7,6 @@ casts (the specification), never read back from the database under test.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +26,8 @@ from blindside.leaderboard import RankOptions, build_leaderboard, fit_counts
 from blindside.pairing import Impression
 from blindside.tables import Model, Pair, Prompt, Rater, Response, Run, Suite, Vote
 from blindside.votes import record_vote
+from tests.conftest import Cli
+from tests.processes import blindside
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
@@ -393,17 +393,8 @@ def test_migration_backfills_votes_and_flags(db_url: str) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def _blindside(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "blindside.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_rank_votes_file_as_json(tmp_path: Path) -> None:
+    """The ranking commands' real-process test: `blindside rank` as a user runs it."""
     battles = (
         [{"model_a": "alpha", "model_b": "beta", "winner": "model_a"}] * 30
         + [{"model_a": "beta", "model_b": "alpha", "winner": "model_a"}] * 10
@@ -415,7 +406,7 @@ def test_rank_votes_file_as_json(tmp_path: Path) -> None:
     )
     path = tmp_path / "battles.jsonl"
     path.write_text("\n".join(json.dumps(b) for b in battles) + "\n")
-    done = _blindside("rank", "--votes", str(path), "--format", "json", cwd=tmp_path)
+    done = blindside("rank", "--votes", str(path), "--format", "json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["votes"] == len(battles)
@@ -426,31 +417,32 @@ def test_rank_votes_file_as_json(tmp_path: Path) -> None:
     assert "sandwich" in out["intervals"]
     # No position in an arena file: no left-side advantage is claimed.
     assert out["left_advantage_elo"]["estimate"] is None
-    boot = _blindside(
+    boot = blindside(
         "rank", "--votes", str(path), "--bootstrap", "50", "--format", "csv", cwd=tmp_path
     )
     assert boot.returncode == 0, boot.stderr
     assert boot.stdout.splitlines()[0].startswith("rank,rank_best,rank_worst,model")
 
 
-def test_rank_bad_votes_file_names_the_line(tmp_path: Path) -> None:
+def test_rank_bad_votes_file_names_the_line(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(
         '{"model_a": "a", "model_b": "b", "winner": "model_a"}\n'
         '{"model_a": "a", "model_b": "b", "winner": "draw"}\n'
     )
-    done = _blindside("rank", "--votes", str(path), cwd=tmp_path)
+    done = cli("rank", "--votes", str(path))
     assert done.returncode == 2
     assert f"{path}:2: field 'winner'" in done.stderr
 
 
-def test_rank_with_no_votes_exits_1_with_a_message(tmp_path: Path) -> None:
+def test_rank_with_no_votes_exits_1_with_a_message(tmp_path: Path, cli: Cli) -> None:
     db = f"sqlite:///{tmp_path / 'empty.db'}"
-    done = _blindside("rank", "--db", db, "--tier", "2", "--exclude-flagged", cwd=tmp_path)
+    done = cli("rank", "--db", db, "--tier", "2", "--exclude-flagged")
     assert done.returncode == 1
     assert "no votes yet in this selection (tier 2; excluding flagged votes)" in done.stderr
+    # An empty votes file is bad input, not an empty selection.
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
-    done = _blindside("rank", "--votes", str(empty), cwd=tmp_path)
-    assert done.returncode == 1 and "no votes" in done.stderr
-    assert _blindside("rank", "--db", db, "--since", "yesterday", cwd=tmp_path).returncode == 2
+    done = cli("rank", "--votes", str(empty))
+    assert done.returncode == 2 and "no votes in this file" in done.stderr
+    assert cli("rank", "--db", db, "--since", "yesterday").returncode == 2

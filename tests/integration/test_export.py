@@ -24,7 +24,7 @@ from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Response, Vote
 from blindside.votes import record_vote, sign_in
-from tests.processes import blindside
+from tests.conftest import Cli
 
 CHOICES = ("left", "right", "tie", "both_bad")
 
@@ -104,16 +104,18 @@ def voted_db(demo_db_url: str) -> Iterator[tuple[str, Engine]]:
     engine.dispose()
 
 
-def test_an_export_ranks_like_the_database(voted_db: tuple[str, Engine], tmp_path: Path) -> None:
+def test_an_export_ranks_like_the_database(
+    voted_db: tuple[str, Engine], tmp_path: Path, cli: Cli
+) -> None:
     url, engine = voted_db
     out = tmp_path / "pairs.jsonl"
-    done = blindside("export", "--db", url, "--out", str(out))
+    done = cli("export", "--db", url, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "exported 100 labelled pairs" in done.stderr
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 100
 
-    ranked = blindside("rank", "--votes", str(out), "--format", "json")
+    ranked = cli("rank", "--votes", str(out), "--format", "json")
     assert ranked.returncode == 0, ranked.stderr
     from_file = {m["model"]: m["rating"] for m in json.loads(ranked.stdout)["models"]}
     # Arena files carry no screen position, so compare with a fit that ignores it too.
@@ -125,17 +127,17 @@ def test_an_export_ranks_like_the_database(voted_db: tuple[str, Engine], tmp_pat
 
 
 def test_csv_export_keeps_multi_line_answers_and_cuts_apply(
-    voted_db: tuple[str, Engine],
+    voted_db: tuple[str, Engine], cli: Cli
 ) -> None:
     url, _ = voted_db
-    done = blindside("export", "--db", url, "--format", "csv", "--rater", "Grace")
+    done = cli("export", "--db", url, "--format", "csv", "--rater", "Grace")
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert len(rows) == 40 and {r["rater"] for r in rows} == {"Grace"}
     assert tuple(rows[0]) == EXPORT_FIELDS
     assert any("\n" in r["answer_a"] or "\n" in r["answer_b"] for r in rows)
 
-    bad = blindside("export", "--db", url, "--since", "last tuesday")
+    bad = cli("export", "--db", url, "--since", "last tuesday")
     assert bad.returncode == 2 and "--since" in bad.stderr and bad.stdout == ""
 
 

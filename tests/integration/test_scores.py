@@ -23,8 +23,7 @@ from blindside.project import init_project
 from blindside.scorers import score_answer, wilson_interval
 from blindside.tables import Model, Prompt, Response
 from blindside.votes import record_vote, sign_in
-from tests.conftest import MODELS_TOML, SEED_PROMPTS
-from tests.processes import blindside
+from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli
 
 
 def stats_by_model_id(engine: Engine, cut: Cut) -> dict[str, object]:
@@ -149,8 +148,8 @@ def test_answers_stored_before_scores_existed_are_scored_on_the_next_start(
         assert {r.id: (r.correct, r.answer_key) for r in s.exec(select(Response))} == scored
 
 
-def test_scores_command_prints_accuracy_with_intervals(demo_db_url: str, tmp_path: Path) -> None:
-    done = blindside("scores", "--db", demo_db_url, "--format", "json")
+def test_scores_command_prints_accuracy_with_intervals(demo_db_url: str, cli: Cli) -> None:
+    done = cli("scores", "--db", demo_db_url, "--format", "json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["selection"] == "all answers"
@@ -167,15 +166,15 @@ def test_scores_command_prints_accuracy_with_intervals(demo_db_url: str, tmp_pat
     accuracies = [r["accuracy"] for r in report["models"]]
     assert accuracies == sorted(accuracies, reverse=True)
 
-    table = blindside("scores", "--db", demo_db_url, "--tier", "3")
+    table = cli("scores", "--db", demo_db_url, "--tier", "3")
     assert table.returncode == 0, table.stderr
     assert "acc%" in table.stdout and "(simulated)" in table.stdout
     # Tier 2 prompts have no scorer, and there are no tier 2 answers in this database.
-    empty = blindside("scores", "--db", demo_db_url, "--tier", "2")
+    empty = cli("scores", "--db", demo_db_url, "--tier", "2")
     assert empty.returncode == 1 and "no answers in this selection (tier 2)" in empty.stderr
 
 
-def test_rating_accuracy_correlation_follows_what_raters_reward(demo_db_url: str) -> None:
+def test_rating_accuracy_correlation_follows_what_raters_reward(demo_db_url: str, cli: Cli) -> None:
     """A rater who prefers the correct answer ranks models as the scorers do; one who prefers
     the wrong answer ranks them the other way round."""
     engine = create_db_engine(demo_db_url)
@@ -194,11 +193,11 @@ def test_rating_accuracy_correlation_follows_what_raters_reward(demo_db_url: str
     assert honest.rating_accuracy_rho > 0.5
     assert contrarian.rating_accuracy_rho < -0.5
 
-    done = blindside("rank", "--db", demo_db_url, "--rater", "honest", "--format", "json")
+    done = cli("rank", "--db", demo_db_url, "--rater", "honest", "--format", "json")
     assert done.returncode == 0, done.stderr
     reported = json.loads(done.stdout)["rating_accuracy_spearman"]
     assert reported == {"rho": round(honest.rating_accuracy_rho, 3), "models": 4}
-    table = blindside("rank", "--db", demo_db_url, "--rater", "contrarian")
+    table = cli("rank", "--db", demo_db_url, "--rater", "contrarian")
     assert table.returncode == 0, table.stderr
     assert "acc%" in table.stdout
     assert f"Spearman's rho {contrarian.rating_accuracy_rho:+.2f} over 4 models" in table.stdout

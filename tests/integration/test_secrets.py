@@ -8,15 +8,13 @@ searched for the sentinel.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -24,7 +22,7 @@ from starlette.routing import Route
 from streamlit.testing.v1 import AppTest
 
 from blindside.demo.server import LoopbackServer
-from tests.conftest import ROOT, SEED_PROMPTS
+from tests.conftest import ROOT, SEED_PROMPTS, Cli
 
 SENTINEL = f"sk-sentinel-{uuid.uuid4().hex}"
 KEY_VAR = "BLINDSIDE_TEST_SENTINEL_KEY"
@@ -85,10 +83,12 @@ def test_sentinel_key_never_leaks(
     demo_server: LoopbackServer,
     echo_server: LoopbackServer,
     monkeypatch: pytest.MonkeyPatch,
+    cli: Cli,
 ) -> None:
     (tmp_path / "models.toml").write_text(_models_toml(demo_server.base_url, echo_server.base_url))
     db = f"sqlite:///{tmp_path / 'secrets.db'}"
-    env = {**os.environ, KEY_VAR: SENTINEL}
+    monkeypatch.setenv(KEY_VAR, SENTINEL)
+    monkeypatch.chdir(tmp_path)
     outputs = []
     for args in (
         ["init", "--db", db],
@@ -98,23 +98,7 @@ def test_sentinel_key_never_leaks(
         ["scores", "--db", db],
         ["export", "--db", db, "--out", str(tmp_path / "pairs.jsonl")],
     ):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "blindside.cli",
-                *args,
-                "--config",
-                str(tmp_path / "models.toml"),
-                "--suites",
-                str(SEED_PROMPTS),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp_path,
-        )
+        done = cli(*args, "--config", str(tmp_path / "models.toml"), "--suites", str(SEED_PROMPTS))
         outputs.append(done.stdout + done.stderr)
     generate_output = outputs[1]
     # The leaky endpoint really did fail on the key, so its message was stored...
@@ -130,7 +114,6 @@ def test_sentinel_key_never_leaks(
     # The pages a lead opens show the stored errors and models, never the key.
     monkeypatch.setenv("BLINDSIDE_DATABASE_URL", db)
     monkeypatch.setenv("BLINDSIDE_MODELS", str(tmp_path / "models.toml"))
-    monkeypatch.setenv(KEY_VAR, SENTINEL)
     monkeypatch.chdir(ROOT)
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -145,3 +128,39 @@ def test_sentinel_key_never_leaks(
         assert SENTINEL not in rendered, page
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+PASSWORD = "S3cr@tPW"  # in a URL: S3cr%40tPW, a percent-escape
+
+
+def _sign_in_page(monkeypatch: pytest.MonkeyPatch, database_url: str) -> AppTest:
+    """The app with ``database_url`` configured, after Ada pressed "Sign in"."""
+    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", database_url)
+    monkeypatch.chdir(ROOT)
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.text_input(key="signin_name").input("Ada")
+    at.button[0].click().run()
+    st.cache_resource.clear()
+    return at
+
+
+def test_a_database_password_with_a_percent_escape_signs_in(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    url = make_url(postgres_url).set(password=PASSWORD).render_as_string(hide_password=False)
+    assert "S3cr%40tPW@" in url
+    at = _sign_in_page(monkeypatch, url)
+    assert not at.exception and not at.error
+    assert at.session_state["rater_name"] == "Ada"
+
+
+def test_an_unusable_database_is_named_on_the_sign_in_page_without_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at = _sign_in_page(monkeypatch, "postgresql+psycopg://postgres:S3cr%40tPW@127.0.0.1:1/test")
+    assert not at.exception
+    [error] = at.error
+    assert "postgresql+psycopg://postgres:***@127.0.0.1:1/test" in error.value
+    rendered = repr([e.value for e in at.main if hasattr(e, "value")])
+    assert "S3cr" not in rendered

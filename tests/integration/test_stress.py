@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from blindside.config import FaultConfig, load_models_toml, load_settings
 from blindside.demo.app import create_demo_app
 from blindside.demo.server import LoopbackServer
 from blindside.stress import find_knee, stress_model
-from tests.conftest import MODELS_TOML
-from tests.processes import blindside
+from tests.conftest import MODELS_TOML, Cli
 
 
 def sweep(app_faults: dict[str, FaultConfig], **options):
@@ -61,10 +62,11 @@ def test_an_endpoint_with_room_scales_and_errors_are_classified() -> None:
 
 
 def test_stress_command_prints_levels_and_asks_before_loading_a_real_provider(
-    tmp_path: Path,
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = {"BLINDSIDE_DEMO_LATENCY_SCALE": "0.02"}
-    done = blindside(
+    monkeypatch.setenv("BLINDSIDE_DEMO_LATENCY_SCALE", "0.02")
+    monkeypatch.delenv("BLINDSIDE_DEMO_URL", raising=False)
+    done = cli(
         "stress",
         "Demo fast-cheap",
         "--config",
@@ -77,7 +79,6 @@ def test_stress_command_prints_levels_and_asks_before_loading_a_real_provider(
         "8",
         "--format",
         "json",
-        env=env,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -92,12 +93,11 @@ def test_stress_command_prints_levels_and_asks_before_loading_a_real_provider(
         '[[models]]\nname = "Real"\nendpoint = "p"\nmodel_id = "r"\n'
         "pricing = { input = 2.5, output = 10 }\n"
     )
-    refused = blindside("stress", "Real", "--config", str(models), env={**env, "K": "secret"})
+    monkeypatch.setenv("K", "secret")
+    refused = cli("stress", "Real", "--config", str(models))
     assert refused.returncode == 2
     # 16 + 16 + 64 + 256 requests at the default levels, priced at the model's rates.
     assert "stress sends 352 requests to Real (up to $0.2394" in refused.stderr
 
-    bad = blindside(
-        "stress", "Demo careful", "--config", str(MODELS_TOML), "--levels", "0,x", env=env
-    )
+    bad = cli("stress", "Demo careful", "--config", str(MODELS_TOML), "--levels", "0,x")
     assert bad.returncode == 2 and "--levels" in bad.stderr

@@ -12,7 +12,6 @@ HEAVY = (
     "scipy",
     "starlette",
     "uvicorn",
-    "blindside.generate",
     "blindside.engine",
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blindside.cli.common import EXIT_FAILED, EXIT_OK, settings_from
@@ -70,16 +71,27 @@ def _vote_cut(args: argparse.Namespace) -> Cut:
     )
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _export_path(out: str) -> Path:
+    """``export --out``, checked before any work: a file in a directory that exists."""
+    path = Path(out)
+    if path.is_dir():
+        raise InputError.single(out, None, "", "is a directory: give the path of a file")
+    if not path.parent.is_dir():
+        raise InputError.single(out, None, "", f"no such directory: {path.parent}")
+    return path
 
+
+def cmd_export(args: argparse.Namespace) -> int:
     from blindside.db import open_database
     from blindside.export import labelled_pairs, write_export
 
     cut = _vote_cut(args)
+    out = _export_path(args.out) if args.out else sys.stdout
     engine = open_database(settings_from(args).database_url)
-    out = Path(args.out) if args.out else sys.stdout
-    count = write_export(labelled_pairs(engine, cut), args.format, out)
+    try:
+        count = write_export(labelled_pairs(engine, cut), args.format, out)
+    except OSError as exc:  # the disk is full, the directory went away...
+        raise InputError.single(args.out, None, "", f"cannot write: {exc.strerror}") from None
     where = f" to {args.out}" if args.out else ""
     print(f"exported {count} labelled pairs ({cut.describe()}){where}", file=sys.stderr)
     return EXIT_OK
@@ -113,8 +125,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
             )
         battles = read_arena_battles(args.votes)
         if battles.total == 0:
-            print(f"no votes in {args.votes}: nothing to rank", file=sys.stderr)
-            return EXIT_FAILED
+            raise InputError.single(args.votes, None, "", "no votes in this file: nothing to rank")
         board = leaderboard_from_arena(battles, options)
         source = str(args.votes)
     else:

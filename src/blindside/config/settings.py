@@ -135,7 +135,7 @@ def normalise_database_url(url: str) -> str:
     Raises
     ------
     ValueError
-        If ``url`` is empty.
+        If ``url`` is empty, or looks like a mistyped URL (a colon before any slash).
     """
     url = url.strip()
     if not url:
@@ -146,6 +146,11 @@ def normalise_database_url(url: str) -> str:
             return "postgresql+psycopg://" + url[len(prefix) :]
     if "://" in url or url.startswith("sqlite:"):
         return url
+    # A colon before the first slash is a mistyped URL ("::::", "user:password@host/db",
+    # "localhost:5432/db"), not a file name. The message does not quote it: it may hold a
+    # password.
+    if ":" in url.split("/", 1)[0]:
+        raise ValueError("not a database URL (like postgresql://host/db) nor a file path")
     # A bare path: absolute, so the URL means the same file whatever the cwd.
     return f"sqlite:///{Path(url).expanduser().resolve()}"
 
@@ -195,9 +200,15 @@ def load_settings(
         problems.append(Problem(ENV_SOURCE, None, var, message))
 
     raw_db = database_url if database_url else _env_value(env, "BLINDSIDE_DATABASE_URL")
-    db_url = (
-        normalise_database_url(raw_db) if raw_db else f"sqlite:///{Path.cwd() / 'blindside.db'}"
-    )
+    db_url = f"sqlite:///{Path.cwd() / 'blindside.db'}"
+    if raw_db:
+        try:
+            db_url = normalise_database_url(raw_db)
+        except ValueError as exc:
+            if database_url:  # given on the command line
+                problems.append(Problem("--db", None, "", str(exc)))
+            else:
+                bad("BLINDSIDE_DATABASE_URL", str(exc))
 
     if models_path is not None:
         models = Path(models_path)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from blindside.db import DatabaseUnavailable
 from blindside.ui.state import RATER_ID, RATER_NAME, get_engine
 from blindside.votes import sign_in
 
 
 def _sign_in() -> None:
     try:
-        rater = sign_in(get_engine(), st.session_state.get("signin_name", ""))
+        # Its message names the database URL with the password hidden.
+        engine = get_engine()
+    except DatabaseUnavailable as exc:
+        st.session_state["signin_error"] = str(exc)
+        return
+    try:
+        rater = sign_in(engine, st.session_state.get("signin_name", ""))
     except ValueError as exc:
         st.session_state["signin_error"] = str(exc)
         return

@@ -6,7 +6,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from blindside.config import Settings, load_settings
-from blindside.db import create_db_engine, upgrade_schema
+from blindside.db import open_database
 
 RATER_ID = "rater_id"
 RATER_NAME = "rater_name"
@@ -21,9 +21,7 @@ def get_settings() -> Settings:
 def _engine_for(url: str) -> Engine:
     # One engine (and pool) per database URL for the whole server process;
     # sessions are opened per call, never cached.
-    engine = create_db_engine(url)
-    upgrade_schema(engine)
-    return engine
+    return open_database(url)
 
 
 def get_engine() -> Engine:
