@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 import aiohttp
 import httpx2
@@ -60,17 +60,8 @@ ErrorClass = Literal[
     "other",
 ]
 
-#: Every value :func:`classify_error` returns.
-ERROR_CLASSES: tuple[ErrorClass, ...] = (
-    "rate_limit",
-    "timeout",
-    "server_error",
-    "bad_response",
-    "auth",
-    "context_length",
-    "content_filter",
-    "other",
-)
+#: Every value :func:`classify_error` returns, in the order of :data:`ErrorClass`.
+ERROR_CLASSES: tuple[ErrorClass, ...] = get_args(ErrorClass)
 
 # How providers word "the prompt does not fit" (OpenAI, vLLM, Anthropic-compatible, ...).
 _CONTEXT_LENGTH = re.compile(

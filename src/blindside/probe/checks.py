@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import openai
@@ -131,6 +131,30 @@ class Prober:
         self.secrets = tuple(secret_values)
         self.params = {k: v for k, v in model.params.items() if k not in _CONTROLLED_PARAMS}
         self.rng = random.Random()
+
+    def checks(
+        self, max_context: bool, context_ladder: Sequence[int]
+    ) -> list[tuple[str, Callable[[], Awaitable[ProbeResult]]]]:
+        """Every check by name, in :data:`~blindside.probe.report.CHECK_NAMES` order.
+
+        Parameters
+        ----------
+        max_context : bool
+            Run the max-context ladder (else that check says why it skipped).
+        context_ladder : sequence of int
+            Its approximate prompt sizes in tokens.
+        """
+        return [
+            (SYSTEM_PROMPT, self.system_prompt),
+            (STREAMING, self.streaming),
+            (USAGE_IN_STREAM, self.usage_in_stream),
+            (USAGE_FIELDS, self.usage_fields),
+            (SEED, self.seed),
+            (JSON_MODE, self.json_mode),
+            (TOOL_CALLING, self.tool_calling),
+            (MAX_CONTEXT, lambda: self.max_context(max_context, context_ladder)),
+            (LATENCY, self.latency),
+        ]
 
     # ----------------------------------------------------------------- requests
 

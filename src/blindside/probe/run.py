@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from openai import AsyncOpenAI
 
@@ -17,15 +17,7 @@ from blindside.client.endpoints import endpoint_base_urls
 from blindside.config import ModelConfig, Settings
 from blindside.probe.checks import DEFAULT_CONTEXT_LADDER, Prober
 from blindside.probe.report import (
-    JSON_MODE,
-    LATENCY,
     MAX_CONTEXT,
-    SEED,
-    STREAMING,
-    SYSTEM_PROMPT,
-    TOOL_CALLING,
-    USAGE_FIELDS,
-    USAGE_IN_STREAM,
     ProbeResult,
     blocks_endpoint,
     describe_error,
@@ -82,21 +74,10 @@ async def probe_model_async(
         )
     prober = Prober(model, client, [api_key])
     enabled = model.simulated if max_context is None else max_context
-    checks: list[tuple[str, Callable[[], Awaitable[ProbeResult]]]] = [
-        (SYSTEM_PROMPT, prober.system_prompt),
-        (STREAMING, prober.streaming),
-        (USAGE_IN_STREAM, prober.usage_in_stream),
-        (USAGE_FIELDS, prober.usage_fields),
-        (SEED, prober.seed),
-        (JSON_MODE, prober.json_mode),
-        (TOOL_CALLING, prober.tool_calling),
-        (MAX_CONTEXT, lambda: prober.max_context(enabled, context_ladder)),
-        (LATENCY, prober.latency),
-    ]
     results: list[ProbeResult] = []
     unreachable: str | None = None
     try:
-        for name, check in checks:
+        for name, check in prober.checks(enabled, context_ladder):
             if unreachable is not None and not (name == MAX_CONTEXT and not enabled):
                 # Each would wait for the same timeout or get the same 401: don't repeat it.
                 results.append(ProbeResult(name, "fails", f"not tried: {unreachable}"))
