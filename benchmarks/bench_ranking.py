@@ -38,7 +38,7 @@ import numpy as np
 from blindside.aggregate import aggregate
 from blindside.cuts import Cut
 from blindside.db import create_db_engine, upgrade_schema
-from blindside.leaderboard import RankOptions, build_leaderboard
+from blindside.leaderboard.board import RankOptions, build_leaderboard
 
 TARGET_SANDWICH_S = 1.0
 TARGET_BOOTSTRAP_S = 3.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from blindside.leaderboard import TIERS
+from blindside.leaderboard.board import TIERS
 from blindside.ui.leaderboard_view import (
     current_choices,
     current_leaderboard,

@@ -22,7 +22,7 @@ from blindside.aggregate import aggregate
 from blindside.cuts import Cut
 from blindside.db import alembic_config, create_db_engine, schema_drift, upgrade_schema
 from blindside.identity import flag_identity_leaks
-from blindside.leaderboard import RankOptions, build_leaderboard, fit_counts
+from blindside.leaderboard.board import RankOptions, build_leaderboard, fit_counts
 from blindside.pairing import Impression
 from blindside.tables import Model, Pair, Prompt, Rater, Response, Run, Suite, Vote
 from blindside.votes import record_vote

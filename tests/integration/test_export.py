@@ -19,7 +19,7 @@ from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.engine.run import generate
 from blindside.export import EXPORT_FIELDS, labelled_pairs, write_export
-from blindside.leaderboard import RankOptions, build_leaderboard
+from blindside.leaderboard.board import RankOptions, build_leaderboard
 from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Response, Vote

@@ -17,7 +17,8 @@ from blindside.db import create_db_engine
 from blindside.demo.profiles import DEMO_PROFILES
 from blindside.demo.server import LoopbackServer
 from blindside.engine.run import generate
-from blindside.leaderboard import build_leaderboard, model_stats
+from blindside.leaderboard.board import build_leaderboard
+from blindside.leaderboard.stats import model_stats
 from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.scorers import score_answer, wilson_interval

@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 
 from blindside.aggregate import aggregate
 from blindside.config import Settings
+from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.engine.run import generate
-from blindside.leaderboard import build_leaderboard
+from blindside.leaderboard.board import RankOptions, build_leaderboard
 from blindside.pairing import Impression, next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Pair, Response, Vote
@@ -43,6 +44,10 @@ def _model_of(engine: Engine) -> dict[int, str]:
     with Session(engine) as s:
         names = {m.id: m.name for m in s.exec(select(Model))}
         return {r.id: names[r.model_id] for r in s.exec(select(Response))}
+
+
+def _bootstrap(rounds: int) -> RankOptions:
+    return RankOptions(intervals="bootstrap", n_bootstrap=rounds)
 
 
 def test_rater_sees_every_pair_once_then_none(voted_engine: Engine) -> None:
@@ -84,7 +89,7 @@ def test_leaderboard_recovers_the_raters_preference(voted_engine: Engine) -> Non
             record_vote(voted_engine, rater.id, imp, "left" if better == left else "right")
     battles = aggregate(voted_engine)
     assert battles.ties.sum() == 0 and battles.total == count_votes(voted_engine)
-    board = build_leaderboard(voted_engine, n_bootstrap=200)
+    board = build_leaderboard(voted_engine, Cut(), _bootstrap(200))
     ranked = [r.name for r in board.rows if r.rank is not None]
     assert ranked == PREFERENCE
     assert [r.rank for r in board.rows] == [1, 2, 3, 4]
@@ -93,13 +98,11 @@ def test_leaderboard_recovers_the_raters_preference(voted_engine: Engine) -> Non
         assert row.rating_low <= row.rating <= row.rating_high
         assert row.stats.mean_latency_ms and row.stats.cost_per_task_usd
     # Per tier: every vote here is on tier 3 prompts.
-    assert build_leaderboard(voted_engine, tier=3, n_bootstrap=50).total_votes == battles.total
-    assert build_leaderboard(voted_engine, tier=1, n_bootstrap=50).total_votes == 0
+    assert build_leaderboard(voted_engine, Cut(tier=3), _bootstrap(50)).total_votes == battles.total
+    assert build_leaderboard(voted_engine, Cut(tier=1), _bootstrap(50)).total_votes == 0
 
 
 def test_votes_carry_their_pair_facts_and_position_bias_is_measured(voted_engine: Engine) -> None:
-    from blindside.cuts import Cut
-    from blindside.leaderboard import RankOptions
     from blindside.tables import Prompt
 
     model_of = _model_of(voted_engine)

@@ -51,11 +51,6 @@ def rounded(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def percent(value: float | None) -> str:
-    """A share as a whole percentage for a text table, "-" when there is none."""
-    return "-" if value is None else f"{100 * value:.0f}"
-
-
 def print_csv(records: list[dict[str, Any]]) -> None:
     """Records as CSV on stdout, with the first record's keys as the header."""
     writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]))

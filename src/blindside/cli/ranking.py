@@ -18,14 +18,14 @@ if TYPE_CHECKING:
 
 
 def cmd_scores(args: argparse.Namespace) -> int:
-    from blindside.cli.reports import print_scores, score_records
+    from blindside.cli.reports import print_scores
     from blindside.cuts import Cut
     from blindside.db import open_database
-    from blindside.leaderboard import model_stats_by_name
+    from blindside.leaderboard.stats import measured_models
 
     engine = open_database(settings_from(args).database_url)
     cut = Cut(tier=args.tier, suite=args.suite, category=args.category, run_id=args.run)
-    stats = model_stats_by_name(engine, cut)
+    models = measured_models(engine, cut)
     described = ", ".join(
         f"{name} {value}"
         for name, value in (
@@ -37,13 +37,13 @@ def cmd_scores(args: argparse.Namespace) -> int:
         if value is not None
     )
     described = described or "all answers"
-    if not stats:
+    if not models:
         print(
             f"no answers in this selection ({described}): run `blindside generate`",
             file=sys.stderr,
         )
         return EXIT_FAILED
-    print_scores(score_records(stats), described, args.format)
+    print_scores(models, described, args.format)
     return EXIT_OK
 
 
@@ -100,7 +100,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_rank(args: argparse.Namespace) -> int:
     from blindside.cli.reports import print_rank
     from blindside.cuts import Cut
-    from blindside.leaderboard import RankOptions, build_leaderboard, leaderboard_from_arena
+    from blindside.leaderboard.board import (
+        RankOptions,
+        build_leaderboard,
+        leaderboard_from_arena,
+    )
 
     if args.bootstrap is not None and args.bootstrap < 1:
         raise InputError.single("--bootstrap", None, "", "needs at least 1 round")

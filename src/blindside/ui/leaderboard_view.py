@@ -15,7 +15,18 @@ import pandas as pd
 import streamlit as st
 
 from blindside.cuts import Cut, CutChoices, cut_choices
-from blindside.leaderboard import FEW_VOTES, Leaderboard, RankOptions, build_leaderboard
+from blindside.leaderboard import views
+from blindside.leaderboard.board import FEW_VOTES, Leaderboard, RankOptions, build_leaderboard
+from blindside.leaderboard.columns import (
+    COST_PER_TASK,
+    MODEL,
+    RANK_RANGE,
+    RATING,
+    RATING_HIGH,
+    RATING_LOW,
+    VOTES,
+)
+from blindside.ui.columns import column_config, view_frame
 from blindside.ui.state import get_engine, get_settings
 
 
@@ -31,7 +42,7 @@ def cached_leaderboard(
 
 def current_leaderboard(cut: Cut, options: RankOptions | None = None) -> Leaderboard:
     """The leaderboard of a cut, fitted at most once per new vote or answer."""
-    from blindside.runs import count_answers
+    from blindside.leaderboard.stats import count_answers
     from blindside.votes import latest_vote_id
 
     engine = get_engine()
@@ -146,54 +157,7 @@ def current_choices() -> CutChoices:
 
 def leaderboard_frame(board: Leaderboard) -> pd.DataFrame:
     """One row per model: rating, interval and rank range beside the measured columns."""
-    return pd.DataFrame(
-        [
-            {
-                "Rank": r.rank,
-                "Rank range": f"{r.rank_best}–{r.rank_worst}" if r.rank_best else None,
-                "Model": r.display_name,
-                "Rating": r.rating,
-                "95% CI low": r.rating_low,
-                "95% CI high": r.rating_high,
-                "Votes": r.votes,
-                # Said in words beside the count: a narrow-looking interval on 5 votes misleads.
-                "Note": f"fewer than {FEW_VOTES} votes" if r.few_votes else "",
-                "Win rate": r.win_rate,
-                "Accuracy": r.stats.accuracy,
-                "Accuracy 95% CI": _percent_range(r.stats.accuracy_interval),
-                "Scored answers": r.stats.scored,
-                "Consistency": r.stats.consistency,
-                "Mean latency (ms)": r.stats.mean_latency_ms,
-                "Time to first token (ms)": r.stats.mean_ttft_ms,
-                "Cost per task (USD)": r.stats.cost_per_task_usd,
-                "Error rate": r.stats.error_rate,
-            }
-            for r in board.rows
-        ],
-        columns=[
-            "Rank",
-            "Rank range",
-            "Model",
-            "Rating",
-            "95% CI low",
-            "95% CI high",
-            "Votes",
-            "Note",
-            "Win rate",
-            "Accuracy",
-            "Accuracy 95% CI",
-            "Scored answers",
-            "Consistency",
-            "Mean latency (ms)",
-            "Time to first token (ms)",
-            "Cost per task (USD)",
-            "Error rate",
-        ],
-    )
-
-
-def _percent_range(interval: tuple[float, float] | None) -> str | None:
-    return None if interval is None else f"{interval[0]:.0%}–{interval[1]:.0%}"
+    return view_frame(views.LEADERBOARD_PAGE, board.rows)
 
 
 def rating_accuracy_note(board: Leaderboard) -> str:
@@ -230,24 +194,25 @@ def ranking_summary(board: Leaderboard) -> str:
 
 def forest_plot(frame: pd.DataFrame) -> alt.Chart:
     """Ratings with their 95% intervals, best on top (a forest plot)."""
-    rated = frame.dropna(subset=["Rating"])
-    order = rated.sort_values("Rating", ascending=False)["Model"].tolist()
+    model, rating, low, high = MODEL.label, RATING.label, RATING_LOW.label, RATING_HIGH.label
+    rated = frame.dropna(subset=[rating])
+    order = rated.sort_values(rating, ascending=False)[model].tolist()
     base = alt.Chart(rated).encode(
-        y=alt.Y("Model:N", sort=order, title=None, axis=alt.Axis(labelLimit=400))
+        y=alt.Y(f"{model}:N", sort=order, title=None, axis=alt.Axis(labelLimit=400))
     )
     interval = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("95% CI low:Q", title="Rating (Elo scale, 95% CI)", scale=alt.Scale(zero=False)),
-        x2="95% CI high:Q",
+        x=alt.X(f"{low}:Q", title="Rating (Elo scale, 95% CI)", scale=alt.Scale(zero=False)),
+        x2=f"{high}:Q",
     )
     point = base.mark_point(filled=True, size=80).encode(
-        x="Rating:Q",
+        x=f"{rating}:Q",
         tooltip=[
-            "Model",
-            alt.Tooltip("Rating:Q", format=".0f"),
-            alt.Tooltip("95% CI low:Q", format=".0f"),
-            alt.Tooltip("95% CI high:Q", format=".0f"),
-            "Rank range",
-            "Votes",
+            model,
+            alt.Tooltip(f"{rating}:Q", format=".0f"),
+            alt.Tooltip(f"{low}:Q", format=".0f"),
+            alt.Tooltip(f"{high}:Q", format=".0f"),
+            RANK_RANGE.label,
+            VOTES.label,
         ],
     )
     # A height per band: Streamlit's layout otherwise squeezes nominal axes flat.
@@ -291,34 +256,35 @@ def heatmap(names: list[str], matrix: np.ndarray, value: str, *, fmt: str) -> al
 
 def cost_scatter(frame: pd.DataFrame) -> alt.Chart | None:
     """Cost per task against rating, with the Pareto frontier (cheapest for its rating)."""
-    data = frame.dropna(subset=["Rating", "Cost per task (USD)"]).copy()
+    model, rating, cost = MODEL.label, RATING.label, COST_PER_TASK.label
+    data = frame.dropna(subset=[rating, cost]).copy()
     if data.empty:
         return None
-    data = data.sort_values(["Cost per task (USD)", "Rating"], ascending=[True, False])
+    data = data.sort_values([cost, rating], ascending=[True, False])
     # A model is on the frontier when no cheaper (or equally cheap) model rates higher.
     best = -np.inf
     frontier = []
-    for rating in data["Rating"]:
-        frontier.append(rating > best)
-        best = max(best, rating)
+    for value in data[rating]:
+        frontier.append(value > best)
+        best = max(best, value)
     data["Pareto frontier"] = frontier
     base = alt.Chart(data).encode(
-        x=alt.X("Cost per task (USD):Q", scale=alt.Scale(type="log"), title="Cost per task (USD)"),
-        y=alt.Y("Rating:Q", scale=alt.Scale(zero=False), title="Rating (Elo scale)"),
+        x=alt.X(f"{cost}:Q", scale=alt.Scale(type="log"), title=cost),
+        y=alt.Y(f"{rating}:Q", scale=alt.Scale(zero=False), title="Rating (Elo scale)"),
     )
     points = base.mark_point(filled=True, size=90).encode(
         color=alt.Color("Pareto frontier:N", scale=alt.Scale(range=["#9aa0a6", "#d62728"])),
         tooltip=[
-            "Model",
-            alt.Tooltip("Rating:Q", format=".0f"),
-            alt.Tooltip("Cost per task (USD):Q", format="$.5f"),
+            model,
+            alt.Tooltip(f"{rating}:Q", format=".0f"),
+            alt.Tooltip(f"{cost}:Q", format="$.5f"),
         ],
     )
-    labels = base.mark_text(align="left", dx=7, dy=-7, fontSize=11).encode(text="Model:N")
+    labels = base.mark_text(align="left", dx=7, dy=-7, fontSize=11).encode(text=f"{model}:N")
     line = (
         alt.Chart(data[data["Pareto frontier"]])
         .mark_line(strokeDash=[4, 3], color="#d62728")
-        .encode(x="Cost per task (USD):Q", y="Rating:Q")
+        .encode(x=f"{cost}:Q", y=f"{rating}:Q")
     )
     return (line + points + labels).properties(height=320)
 
@@ -357,27 +323,7 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
         frame,
         key=f"leaderboard_{key}",
         hide_index=True,
-        column_config={
-            "Rating": st.column_config.NumberColumn(format="%.0f"),
-            "95% CI low": st.column_config.NumberColumn(format="%.0f"),
-            "95% CI high": st.column_config.NumberColumn(format="%.0f"),
-            "Win rate": st.column_config.NumberColumn(format="percent"),
-            "Accuracy": st.column_config.NumberColumn(
-                format="percent",
-                help="Share of successful answers that pass the prompt's scorer "
-                "(prompts with a reference and a scorer only).",
-            ),
-            "Accuracy 95% CI": st.column_config.TextColumn(help="Wilson score interval."),
-            "Consistency": st.column_config.NumberColumn(
-                format="percent",
-                help="Mean share of a prompt's repeated samples that give its most common "
-                "answer (runs with --samples 2 or more).",
-            ),
-            "Mean latency (ms)": st.column_config.NumberColumn(format="%.0f"),
-            "Time to first token (ms)": st.column_config.NumberColumn(format="%.0f"),
-            "Cost per task (USD)": st.column_config.NumberColumn(format="$%.5f"),
-            "Error rate": st.column_config.NumberColumn(format="percent"),
-        },
+        column_config=column_config(views.LEADERBOARD_PAGE),
     )
     if board.rating_accuracy_rho is not None:
         with st.container(key=f"rating_accuracy_{key}"):
@@ -405,7 +351,7 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
                 for i, name in enumerate(board.style_names)
             )
         )
-    if frame["Rating"].notna().any():
+    if frame[RATING.label].notna().any():
         st.altair_chart(forest_plot(frame), key=f"forest_{key}")
         if board.win_rate is not None and board.battles is not None:
             h1, h2 = st.columns(2)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 from sqlmodel import Session, select
 
-from blindside.config import display_name, load_models_toml
+from blindside.config import load_models_toml
 from blindside.engine.run import GenerationError, Progress, generate
 from blindside.errors import InputError
+from blindside.leaderboard import views
 from blindside.runs import run_model_summaries
 from blindside.tables import Suite
+from blindside.ui.columns import column_config, view_frame
 from blindside.ui.state import get_engine, get_settings
 
 
@@ -96,42 +97,9 @@ def render_run_table() -> None:
         st.info("No runs yet.")
         return
     st.subheader("Recent runs")
-    frame = pd.DataFrame(
-        [
-            {
-                "Run": s.run_id,
-                "Suite": s.suite,
-                "Status": s.status if not s.stop_reason else f"{s.status}: {s.stop_reason}",
-                "Started": s.started_at,
-                "Model": display_name(s.model, simulated=s.simulated),
-                "Answers": s.succeeded,
-                "Failed": s.failed,
-                "Success rate": s.success_rate,
-                "Accuracy": s.accuracy,
-                "Retries": s.retries,
-                "Fallback-served": s.fallbacks,
-                "Errors by class": ", ".join(
-                    f"{k} {v}" for k, v in sorted(s.errors_by_class.items())
-                ),
-                "Cost (USD)": s.cost_usd,
-                "Mean latency (ms)": s.mean_latency_ms,
-                "Mean TTFT (ms)": s.mean_ttft_ms,
-            }
-            for s in summaries
-        ]
-    )
     st.dataframe(
-        frame,
+        view_frame(views.RUNS_PAGE, summaries),
         hide_index=True,
         key="runs_table",
-        column_config={
-            "Started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "Cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
-            "Success rate": st.column_config.NumberColumn(format="percent"),
-            "Accuracy": st.column_config.NumberColumn(
-                format="percent", help="Answers passing their prompt's scorer (scored prompts)."
-            ),
-            "Mean latency (ms)": st.column_config.NumberColumn(format="%.0f"),
-            "Mean TTFT (ms)": st.column_config.NumberColumn(format="%.0f"),
-        },
+        column_config=column_config(views.RUNS_PAGE),
     )

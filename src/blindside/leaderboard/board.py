@@ -1,33 +1,32 @@
-"""The leaderboard: Bradley-Terry ratings next to what is measured per model.
+"""The fitted leaderboard: Bradley-Terry ratings next to what is measured per model.
 
 Counts come from the database (:func:`blindside.aggregate.aggregate`, one GROUP BY
 over the votes of a :class:`~blindside.cuts.Cut`), the fit from
-:mod:`blindside.ranking`; this module joins them with per-model latency, time to
-first token, cost per task, error rate and automated scores (accuracy against
-references, consistency across samples), and says in words what a lead should
-not over-read (too few votes, a disconnected comparison graph).
+:mod:`blindside.ranking`, the measured figures (latency, time to first token,
+cost, errors, accuracy, consistency) from :mod:`blindside.leaderboard.stats`.
+This module joins them into rows and says in words what a lead should not
+over-read (too few votes, a disconnected comparison graph). How the rows are
+shown is :mod:`blindside.leaderboard.views`.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from itertools import groupby
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from blindside import ranking
 from blindside.aggregate import aggregate
 from blindside.config import display_name
-from blindside.cuts import Cut, answers_in_cut
-from blindside.scorers import modal_share, rank_correlation, wilson_interval
-from blindside.tables import Model, Response
+from blindside.cuts import Cut
+from blindside.leaderboard.stats import ModelStats, model_stats
+from blindside.scorers import rank_correlation
+from blindside.tables import Model
 
 TIERS = {1: "Tier 1 · high-stakes reasoning", 2: "Tier 2 · creative", 3: "Tier 3 · high-volume"}
 #: Below this many votes a model's interval rests on too little data to mean much.
@@ -67,49 +66,19 @@ class RankOptions:
 
 
 @dataclass(frozen=True)
-class ModelStats:
-    """What generation measured for one model (successful answers only, but errors counted)."""
-
-    answers: int
-    errors: int
-    mean_latency_ms: float | None
-    mean_ttft_ms: float | None
-    cost_per_task_usd: float | None
-    # Successful answers to prompts with a scorer, and how many of them passed.
-    scored: int = 0
-    correct: int = 0
-    # Mean share of a prompt's samples that give its most common answer (scored prompts
-    # with two or more samples in one run), and how many prompts that averages.
-    consistency: float | None = None
-    consistency_prompts: int = 0
-
-    @property
-    def error_rate(self) -> float | None:
-        total = self.answers + self.errors
-        return self.errors / total if total else None
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.correct / self.scored if self.scored else None
-
-    @property
-    def accuracy_interval(self) -> tuple[float, float] | None:
-        """95% Wilson interval of :attr:`accuracy`."""
-        return wilson_interval(self.correct, self.scored) if self.scored else None
-
-
-@dataclass(frozen=True)
 class LeaderboardRow:
+    """One model: its fitted rating (all None without votes) beside what was measured."""
+
     model_id: int
     name: str
     simulated: bool
-    rank: int | None
-    rating: float | None
-    rating_low: float | None
-    rating_high: float | None
-    votes: int
-    win_rate: float | None
-    stats: ModelStats
+    stats: ModelStats = field(default_factory=ModelStats)
+    rank: int | None = None
+    rating: float | None = None
+    rating_low: float | None = None
+    rating_high: float | None = None
+    votes: int = 0
+    win_rate: float | None = None
     rank_best: int | None = None
     rank_worst: int | None = None
 
@@ -121,6 +90,11 @@ class LeaderboardRow:
     def few_votes(self) -> bool:
         """Rated on fewer than :data:`FEW_VOTES` votes: read the interval with care."""
         return self.rank is not None and self.votes < FEW_VOTES
+
+    @property
+    def note(self) -> str:
+        """What to read with care, in words: a narrow-looking interval on 5 votes misleads."""
+        return f"fewer than {FEW_VOTES} votes" if self.few_votes else ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,93 +134,6 @@ class Leaderboard:
     @property
     def few_vote_models(self) -> list[str]:
         return [r.display_name for r in self.rows if r.few_votes]
-
-
-def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]:
-    """Per-model latency, time to first token, cost per task, errors and scores, by GROUP BY.
-
-    Only the prompt-side parts of the cut apply (tier, suite, category, run):
-    raters, dates and vote exclusions say nothing about what generation measured.
-    """
-    cut = cut or Cut()
-    ok = col(Response.error).is_(None)
-    query = answers_in_cut(
-        select(
-            Response.model_id,
-            func.sum(case((ok, 1), else_=0)),
-            func.sum(case((ok, 0), else_=1)),
-            func.avg(case((ok, Response.latency_ms))),
-            func.avg(case((ok, Response.ttft_ms))),
-            func.avg(case((ok, Response.cost_usd))),
-            func.count(Response.correct),
-            func.sum(case((col(Response.correct).is_(True), 1), else_=0)),
-        ).group_by(Response.model_id),
-        cut,
-    )
-    # Consistency: how often each answer recurs among one prompt's samples in one run.
-    keys = answers_in_cut(
-        select(Response.run_id, Response.prompt_id, Response.model_id, func.count())
-        .where(ok, col(Response.answer_key).is_not(None))
-        .group_by(Response.run_id, Response.prompt_id, Response.model_id, Response.answer_key)
-        .order_by(Response.run_id, Response.prompt_id, Response.model_id),
-        cut,
-    )
-    with Session(engine) as session:
-        rows = session.exec(query).all()
-        key_rows = session.exec(keys).all()
-    consistency = _consistency_by_model(key_rows)
-    return {
-        model_id: ModelStats(
-            answers=int(n_ok or 0),
-            errors=int(n_err or 0),
-            mean_latency_ms=_float(lat),
-            mean_ttft_ms=_float(ttft),
-            cost_per_task_usd=_float(cost),
-            scored=int(n_scored or 0),
-            correct=int(n_correct or 0),
-            consistency=consistency[model_id][0] if model_id in consistency else None,
-            consistency_prompts=consistency[model_id][1] if model_id in consistency else 0,
-        )
-        for model_id, n_ok, n_err, lat, ttft, cost, n_scored, n_correct in rows
-    }
-
-
-def model_stats_by_name(engine: Engine, cut: Cut | None = None) -> dict[str, ModelStats]:
-    """:func:`model_stats` keyed by each model's display name (simulated ones labelled).
-
-    Parameters
-    ----------
-    engine : sqlalchemy.engine.Engine
-    cut : Cut, optional
-        Only its prompt-side parts apply, as in :func:`model_stats`.
-
-    Returns
-    -------
-    dict of str to ModelStats
-        Empty when the cut holds no answers.
-    """
-    stats = model_stats(engine, cut)
-    with Session(engine) as session:
-        models = session.exec(select(Model).where(col(Model.id).in_(list(stats)))).all()
-    return {display_name(m.name, simulated=m.simulated): stats[m.id] for m in models}
-
-
-def _consistency_by_model(
-    key_rows: Iterable[tuple[int, int, int, int]],
-) -> dict[int, tuple[float, int]]:
-    """:func:`scorers.modal_share` per model from (run, prompt, model, count) rows.
-
-    Rows come ordered by (run, prompt, model): one row per distinct answer key.
-    """
-    counts: dict[int, list[list[int]]] = {}
-    for (_, _, model_id), group in groupby(key_rows, key=lambda r: (r[0], r[1], r[2])):
-        counts.setdefault(model_id, []).append([int(r[3]) for r in group])
-    shares = {model_id: modal_share(groups) for model_id, groups in counts.items()}
-    return {model_id: share for model_id, share in shares.items() if share is not None}
-
-
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- #
@@ -301,11 +188,6 @@ def build_leaderboard(
     engine: Engine,
     cut: Cut | None = None,
     options: RankOptions | None = None,
-    *,
-    tier: int | None = None,
-    include_fallbacks: bool | None = None,
-    n_bootstrap: int | None = None,
-    seed: int | None = None,
 ) -> Leaderboard:
     """Ratings, intervals, rank ranges and measured stats per model for one cut.
 
@@ -316,10 +198,6 @@ def build_leaderboard(
         Which votes count (``Cut()``: all).
     options : RankOptions, optional
         How to fit (sandwich intervals, ties as halves, position bias on).
-    tier, include_fallbacks, n_bootstrap, seed
-        Shorthands kept for older callers: they override the matching fields
-        of ``cut`` and ``options`` (``n_bootstrap`` also selects bootstrap
-        intervals).
 
     Returns
     -------
@@ -328,14 +206,6 @@ def build_leaderboard(
     """
     cut = cut or Cut()
     options = options or RankOptions()
-    if tier is not None:
-        cut = cut.with_tier(tier)
-    if include_fallbacks is not None:
-        cut = replace(cut, exclude_fallbacks=not include_fallbacks)
-    if n_bootstrap is not None:
-        options = replace(options, intervals="bootstrap", n_bootstrap=n_bootstrap)
-    if seed is not None:
-        options = replace(options, seed=seed)
     battles = aggregate(engine, cut, by_response=options.style)
     return leaderboard_from_counts(engine, battles, cut, options)
 
@@ -371,29 +241,14 @@ def leaderboard_from_counts(
     ids = list(battles.labels)
     names = [models[m].name for m in ids]
     board_warnings = notes + _warnings(fitted, names)
-    ranked: dict[int, LeaderboardRow] = {}
-    for i, model_id in enumerate(ids):
-        win_rate = float(fitted.win_rate[i])
-        ranked[model_id] = _row(
-            models[model_id],
-            stats.get(model_id),
-            rank=int(fitted.rank[i]),
-            rating=float(fitted.elo[i]),
-            low=_opt(fitted.elo_low[i]),
-            high=_opt(fitted.elo_high[i]),
-            votes=round(float(fitted.games[i])),
-            win_rate=None if math.isnan(win_rate) else win_rate,
-            rank_best=int(fitted.rank_best[i]),
-            rank_worst=int(fitted.rank_worst[i]),
-        )
+    ranked = {
+        model_id: _row(models[model_id], stats.get(model_id), **_fitted(fitted, i))
+        for i, model_id in enumerate(ids)
+    }
     rows = list(ranked.values())
     rows += [_row(models[m], stats[m]) for m in sorted(set(stats) - set(ranked))]
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.name))
-    few = [r.display_name for r in rows if r.few_votes]
-    if few:
-        board_warnings.append(
-            f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)
-        )
+    board_warnings += _few_votes_warning(rows)
     order = np.argsort(-np.asarray(fitted.elo), kind="stable")
     wins = battles.wins()
     games = wins + wins.T
@@ -431,33 +286,29 @@ def leaderboard_from_counts(
     )
 
 
-def _row(
-    model: Model,
-    stats: ModelStats | None,
-    *,
-    rank: int | None = None,
-    rating: float | None = None,
-    low: float | None = None,
-    high: float | None = None,
-    votes: int = 0,
-    win_rate: float | None = None,
-    rank_best: int | None = None,
-    rank_worst: int | None = None,
-) -> LeaderboardRow:
+def _row(model: Model, stats: ModelStats | None, **fitted: Any) -> LeaderboardRow:
     return LeaderboardRow(
         model_id=model.id,  # type: ignore[arg-type]
         name=model.name,
         simulated=model.simulated,
-        rank=rank,
-        rating=rating,
-        rating_low=low,
-        rating_high=high,
-        votes=votes,
-        win_rate=win_rate,
-        stats=stats or ModelStats(0, 0, None, None, None),
-        rank_best=rank_best,
-        rank_worst=rank_worst,
+        stats=stats or ModelStats(),
+        **fitted,
     )
+
+
+def _fitted(fitted: ranking.Ranking, i: int) -> dict[str, Any]:
+    """The :class:`LeaderboardRow` fields of the ``i``-th model of a fit."""
+    win_rate = float(fitted.win_rate[i])
+    return {
+        "rank": int(fitted.rank[i]),
+        "rating": float(fitted.elo[i]),
+        "rating_low": _opt(fitted.elo_low[i]),
+        "rating_high": _opt(fitted.elo_high[i]),
+        "votes": round(float(fitted.games[i])),
+        "win_rate": None if math.isnan(win_rate) else win_rate,
+        "rank_best": int(fitted.rank_best[i]),
+        "rank_worst": int(fitted.rank_worst[i]),
+    }
 
 
 def _warnings(fitted: Any, names: list[str]) -> list[str]:
@@ -478,6 +329,13 @@ def _warnings(fitted: Any, names: list[str]) -> list[str]:
     return notes
 
 
+def _few_votes_warning(rows: list[LeaderboardRow]) -> list[str]:
+    few = [r.display_name for r in rows if r.few_votes]
+    if not few:
+        return []
+    return [f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)]
+
+
 def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Leaderboard:
     """A leaderboard of an arena-format file: ratings only, no database, no position.
 
@@ -489,32 +347,12 @@ def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Le
         raise ValueError("no votes in this selection")
     names = [str(label) for label in battles.labels]
     fitted = fit_counts(battles, replace(options, position_bias=False))
-    rows = []
-    for i, name in enumerate(names):
-        win_rate = float(fitted.win_rate[i])
-        rows.append(
-            LeaderboardRow(
-                model_id=i,
-                name=name,
-                simulated=False,
-                rank=int(fitted.rank[i]),
-                rating=float(fitted.elo[i]),
-                rating_low=_opt(fitted.elo_low[i]),
-                rating_high=_opt(fitted.elo_high[i]),
-                votes=round(float(fitted.games[i])),
-                win_rate=None if math.isnan(win_rate) else win_rate,
-                stats=ModelStats(0, 0, None, None, None),
-                rank_best=int(fitted.rank_best[i]),
-                rank_worst=int(fitted.rank_worst[i]),
-            )
-        )
+    rows = [
+        LeaderboardRow(model_id=i, name=name, simulated=False, **_fitted(fitted, i))
+        for i, name in enumerate(names)
+    ]
     rows.sort(key=lambda r: (r.rank or 0, r.name))
-    board_warnings = _warnings(fitted, names)
-    few = [r.name for r in rows if r.few_votes]
-    if few:
-        board_warnings.append(
-            f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)
-        )
+    board_warnings = _warnings(fitted, names) + _few_votes_warning(rows)
     return Leaderboard(
         tier=None,
         rows=rows,
@@ -525,8 +363,3 @@ def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Le
         tie_model=str(fitted.tie_model),
         tie_param=_opt(getattr(fitted, "tie_param", None)),
     )
-
-
-# --------------------------------------------------------------------------- #
-# What a cut can choose from
-# --------------------------------------------------------------------------- #

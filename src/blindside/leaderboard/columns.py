@@ -1,0 +1,362 @@
+"""Every column a leaderboard, scores or runs table can show, defined once.
+
+Each is a :class:`~blindside.leaderboard.column.Column`; :data:`COLUMNS` lists
+them all. The tables themselves are *views*, tuples of these columns
+(:mod:`blindside.leaderboard.views`): a new figure is one definition here and
+one entry in each view that shows it.
+
+A row is whatever a view lists: a :class:`~blindside.leaderboard.board.LeaderboardRow`,
+a :class:`~blindside.leaderboard.stats.MeasuredModel` or a
+:class:`~blindside.runs.RunModelSummary`. The measured columns read ``row.stats``
+(a :class:`~blindside.leaderboard.stats.ModelStats`), which all three carry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blindside.leaderboard.column import Column
+
+
+def _pair(low: Any, high: Any) -> tuple[Any, Any] | None:
+    return None if low is None or high is None else (low, high)
+
+
+# --------------------------------------------------------------------------- #
+# Who and where
+# --------------------------------------------------------------------------- #
+
+MODEL = Column(
+    "model",
+    "Model",
+    lambda r: r.display_name,
+    "text",
+    help="The model as leads know it; (simulated) marks the built-in demo provider.",
+    header="model",
+    width=32,
+)
+RUN = Column("run_id", "Run", lambda r: r.run_id, "integer", help="Generation run id.")
+SUITE = Column("suite", "Suite", lambda r: r.suite, "text", help="The prompt suite it answered.")
+STATUS = Column(
+    "status",
+    "Status",
+    lambda r: f"{r.status}: {r.stop_reason}" if r.stop_reason else r.status,
+    "text",
+    help="How the run ended, and why it stopped early if it did.",
+)
+STARTED = Column(
+    "started_at", "Started", lambda r: r.started_at, "datetime", help="When the run started (UTC)."
+)
+
+# --------------------------------------------------------------------------- #
+# Preference (Bradley-Terry on the votes)
+# --------------------------------------------------------------------------- #
+
+RANK = Column(
+    "rank",
+    "Rank",
+    lambda r: r.rank,
+    "integer",
+    help="Position by rating (ties share a rank); empty without votes in this selection.",
+    header="rank",
+    width=4,
+)
+RANK_BEST = Column(
+    "rank_best", "Best rank", lambda r: r.rank_best, "integer", help="Best rank it could hold."
+)
+RANK_WORST = Column(
+    "rank_worst", "Worst rank", lambda r: r.rank_worst, "integer", help="Worst rank it could hold."
+)
+RANK_RANGE = Column(
+    "rank_range",
+    "Rank range",
+    lambda r: (r.rank_best, r.rank_worst) if r.rank_best else None,
+    "integer",
+    help="The ranks it could hold given the overlap of the 95% intervals.",
+    header="range",
+    width=7,
+    joiner="-",
+)
+RATING = Column(
+    "rating",
+    "Rating",
+    lambda r: r.rating,
+    "rating",
+    help="Bradley-Terry rating on the Elo scale (1000: average).",
+    header="rating",
+    width=7,
+    digits=1,
+)
+RATING_LOW = Column(
+    "ci_low",
+    "95% CI low",
+    lambda r: r.rating_low,
+    "rating",
+    help="Lower end of the rating's 95% interval.",
+    digits=1,
+)
+RATING_HIGH = Column(
+    "ci_high",
+    "95% CI high",
+    lambda r: r.rating_high,
+    "rating",
+    help="Upper end of the rating's 95% interval.",
+    digits=1,
+)
+RATING_CI = Column(
+    "rating_ci",
+    "Rating 95% CI",
+    lambda r: _pair(r.rating_low, r.rating_high),
+    "rating",
+    help="The rating's 95% interval.",
+    header="95% CI",
+    width=15,
+    digits=1,
+    joiner="..",
+)
+VOTES = Column(
+    "votes",
+    "Votes",
+    lambda r: r.votes,
+    "integer",
+    help="Votes on its answers in this selection.",
+    header="votes",
+    width=6,
+)
+FEW_VOTES = Column(
+    "few_votes",
+    "Few votes",
+    lambda r: r.few_votes,
+    "flag",
+    help="Rated on so few votes that its interval means little.",
+)
+NOTE = Column(
+    "note",
+    "Note",
+    lambda r: r.note,
+    "text",
+    help="What to read with care.",
+)
+WIN_RATE = Column(
+    "win_rate",
+    "Win rate",
+    lambda r: r.win_rate,
+    "percent",
+    help="Observed share of its battles won (a tie counts half).",
+    header="win%",
+    width=6,
+    digits=3,
+)
+
+# --------------------------------------------------------------------------- #
+# Automated scores
+# --------------------------------------------------------------------------- #
+
+ACCURACY = Column(
+    "accuracy",
+    "Accuracy",
+    lambda r: r.stats.accuracy,
+    "percent",
+    help="Share of successful answers that pass the prompt's scorer "
+    "(prompts with a reference and a scorer only).",
+    header="acc%",
+    width=5,
+    digits=4,
+)
+ACCURACY_LOW = Column(
+    "accuracy_low",
+    "Accuracy 95% CI low",
+    lambda r: None if r.stats.accuracy_interval is None else r.stats.accuracy_interval[0],
+    "percent",
+    help="Lower end of the accuracy's Wilson score interval.",
+    digits=4,
+)
+ACCURACY_HIGH = Column(
+    "accuracy_high",
+    "Accuracy 95% CI high",
+    lambda r: None if r.stats.accuracy_interval is None else r.stats.accuracy_interval[1],
+    "percent",
+    help="Upper end of the accuracy's Wilson score interval.",
+    digits=4,
+)
+ACCURACY_CI = Column(
+    "accuracy_ci",
+    "Accuracy 95% CI",
+    lambda r: r.stats.accuracy_interval,
+    "percent",
+    help="Wilson score interval.",
+    header="95% CI",
+    width=9,
+    digits=4,
+    joiner="-",
+)
+SCORED = Column(
+    "scored",
+    "Scored answers",
+    lambda r: r.stats.scored,
+    "integer",
+    help="Successful answers to prompts with a scorer.",
+    header="scored",
+    width=7,
+)
+CONSISTENCY = Column(
+    "consistency",
+    "Consistency",
+    lambda r: r.stats.consistency,
+    "percent",
+    help="Mean share of a prompt's repeated samples that give its most common answer "
+    "(runs with --samples 2 or more).",
+    header="consist%",
+    width=9,
+    digits=4,
+)
+CONSISTENCY_PROMPTS = Column(
+    "consistency_prompts",
+    "Consistency prompts",
+    lambda r: r.stats.consistency_prompts,
+    "integer",
+    help="Prompts with repeated samples that the consistency averages.",
+)
+
+# --------------------------------------------------------------------------- #
+# What generation measured
+# --------------------------------------------------------------------------- #
+
+ANSWERS = Column(
+    "answers",
+    "Answers",
+    lambda r: r.stats.answers,
+    "integer",
+    help="Successful answers.",
+    header="answers",
+    width=8,
+)
+ERRORS = Column(
+    "errors",
+    "Failed",
+    lambda r: r.stats.errors,
+    "integer",
+    help="Answers that failed after every retry and fallback.",
+    header="failed",
+    width=6,
+)
+ERROR_RATE = Column(
+    "error_rate",
+    "Error rate",
+    lambda r: r.stats.error_rate,
+    "percent",
+    help="Share of answers that failed.",
+    header="err%",
+    width=5,
+)
+SUCCESS_RATE = Column(
+    "success_rate",
+    "Success rate",
+    lambda r: r.stats.success_rate,
+    "percent",
+    help="Share of answers that succeeded.",
+    header="success%",
+    width=8,
+)
+ERRORS_BY_CLASS = Column(
+    "errors_by_class",
+    "Errors by class",
+    lambda r: ", ".join(f"{k} {v}" for k, v in r.stats.error_classes),
+    "text",
+    help="Failed answers by cause (rate_limit, timeout, server_error, ...).",
+    header="errors by class",
+)
+RETRIES = Column(
+    "retries",
+    "Retries",
+    lambda r: r.stats.retries,
+    "integer",
+    help="Attempts beyond the first.",
+    header="retries",
+    width=8,
+)
+FALLBACKS = Column(
+    "fallbacks",
+    "Fallback-served",
+    lambda r: r.stats.fallbacks,
+    "integer",
+    help="Answers a fallback model served in its place.",
+    header="fallback",
+    width=8,
+)
+LATENCY = Column(
+    "mean_latency_ms",
+    "Mean latency (ms)",
+    lambda r: r.stats.mean_latency_ms,
+    "ms",
+    help="Mean time to the whole answer (successful answers).",
+    header="latency ms",
+    width=11,
+)
+TTFT = Column(
+    "mean_ttft_ms",
+    "Time to first token (ms)",
+    lambda r: r.stats.mean_ttft_ms,
+    "ms",
+    help="Mean time to the first streamed token (successful answers).",
+    header="ttft ms",
+    width=8,
+)
+COST_PER_TASK = Column(
+    "cost_per_task_usd",
+    "Cost per task (USD)",
+    lambda r: r.stats.cost_per_task_usd,
+    "usd",
+    help="Mean cost of a successful answer, at the model's listed prices.",
+    header="$/task",
+    width=10,
+)
+SPENT = Column(
+    "spent_usd",
+    "Cost (USD)",
+    lambda r: r.stats.spent_usd,
+    "usd",
+    help="Everything spent, failed attempts included.",
+    header="cost $",
+    width=9,
+    places=4,
+)
+
+#: Every column, once: keys and labels are unique across it.
+COLUMNS: tuple[Column, ...] = (
+    MODEL,
+    RUN,
+    SUITE,
+    STATUS,
+    STARTED,
+    RANK,
+    RANK_BEST,
+    RANK_WORST,
+    RANK_RANGE,
+    RATING,
+    RATING_LOW,
+    RATING_HIGH,
+    RATING_CI,
+    VOTES,
+    FEW_VOTES,
+    NOTE,
+    WIN_RATE,
+    ACCURACY,
+    ACCURACY_LOW,
+    ACCURACY_HIGH,
+    ACCURACY_CI,
+    SCORED,
+    CONSISTENCY,
+    CONSISTENCY_PROMPTS,
+    ANSWERS,
+    ERRORS,
+    ERROR_RATE,
+    SUCCESS_RATE,
+    ERRORS_BY_CLASS,
+    RETRIES,
+    FALLBACKS,
+    LATENCY,
+    TTFT,
+    COST_PER_TASK,
+    SPENT,
+)

@@ -1,0 +1,260 @@
+"""What generation measured per model: one set of SQL aggregates, grouped two ways.
+
+:func:`model_stats` groups the stored answers by model (the Leaderboard page and
+the ``rank`` and ``scores`` commands); :func:`run_model_stats` groups them by
+(run, model) (the Runs page and ``generate``'s closing summary). Both read the
+same aggregate expressions (:func:`_aggregates`), so accuracy, latency, time to
+first token, cost and errors mean the same thing on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Select, case, func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from blindside.config import display_name
+from blindside.cuts import Cut, answers_in_cut
+from blindside.scorers import modal_share, wilson_interval
+from blindside.tables import Model, Response
+
+#: Which answers a query covers: it adds the joins and WHERE clauses.
+Restriction = Callable[[Select], Select]
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    """What generation measured for one model (means over successful answers, errors counted).
+
+    Attributes
+    ----------
+    answers, errors : int
+        Successful and failed answers.
+    mean_latency_ms, mean_ttft_ms, cost_per_task_usd : float or None
+        Means over the successful answers (None: nothing measured).
+    scored, correct : int
+        Successful answers to prompts with a scorer, and how many of them passed.
+    consistency : float or None
+        Mean share of a prompt's samples that give its most common answer (scored
+        prompts with two or more samples in one run); ``consistency_prompts`` says
+        how many prompts that averages.
+    retries : int
+        Attempts beyond the first, over all answers.
+    fallbacks : int
+        Answers a fallback model served in place of this one.
+    spent_usd : float
+        Everything spent, failed answers included.
+    error_classes : tuple of (str, int)
+        Failed answers per error class (``"other"`` when unclassified), by class name.
+    """
+
+    answers: int = 0
+    errors: int = 0
+    mean_latency_ms: float | None = None
+    mean_ttft_ms: float | None = None
+    cost_per_task_usd: float | None = None
+    scored: int = 0
+    correct: int = 0
+    consistency: float | None = None
+    consistency_prompts: int = 0
+    retries: int = 0
+    fallbacks: int = 0
+    spent_usd: float = 0.0
+    error_classes: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def error_rate(self) -> float | None:
+        total = self.answers + self.errors
+        return self.errors / total if total else None
+
+    @property
+    def success_rate(self) -> float | None:
+        total = self.answers + self.errors
+        return self.answers / total if total else None
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.scored if self.scored else None
+
+    @property
+    def accuracy_interval(self) -> tuple[float, float] | None:
+        """95% Wilson interval of :attr:`accuracy`."""
+        return wilson_interval(self.correct, self.scored) if self.scored else None
+
+    @property
+    def errors_by_class(self) -> dict[str, int]:
+        return dict(self.error_classes)
+
+
+@dataclass(frozen=True)
+class MeasuredModel:
+    """One model's measured figures under the name leads see (a ``scores`` row)."""
+
+    display_name: str
+    stats: ModelStats
+
+
+def _aggregates() -> tuple[Any, ...]:
+    """The aggregate expressions over ``response``, labelled with :class:`ModelStats` fields."""
+    ok = col(Response.error).is_(None)
+    return (
+        func.sum(case((ok, 1), else_=0)).label("answers"),
+        func.sum(case((ok, 0), else_=1)).label("errors"),
+        func.avg(case((ok, Response.latency_ms))).label("mean_latency_ms"),
+        func.avg(case((ok, Response.ttft_ms))).label("mean_ttft_ms"),
+        func.avg(case((ok, Response.cost_usd))).label("cost_per_task_usd"),
+        func.count(Response.correct).label("scored"),
+        func.sum(case((col(Response.correct).is_(True), 1), else_=0)).label("correct"),
+        (func.coalesce(func.sum(Response.attempts), 0) - func.count(col(Response.id))).label(
+            "retries"
+        ),
+        func.sum(case((col(Response.is_fallback), 1), else_=0)).label("fallbacks"),
+        func.coalesce(func.sum(Response.cost_usd), 0.0).label("spent_usd"),
+    )
+
+
+def _grouped_stats(
+    engine: Engine, *, per_run: bool, restrict: Restriction
+) -> dict[tuple[int, ...], ModelStats]:
+    """:class:`ModelStats` keyed by ``(model_id,)``, or ``(run_id, model_id)`` when ``per_run``."""
+    keys = (Response.run_id, Response.model_id) if per_run else (Response.model_id,)
+    figures = restrict(select(*keys, *_aggregates()).group_by(*keys))
+    classes = restrict(
+        select(*keys, Response.error_class, func.count())
+        .where(col(Response.error).is_not(None))
+        .group_by(*keys, Response.error_class)
+    )
+    # Consistency: how often each answer recurs among one prompt's samples in one run.
+    answer_keys = restrict(
+        select(Response.run_id, Response.prompt_id, Response.model_id, func.count())
+        .where(col(Response.error).is_(None), col(Response.answer_key).is_not(None))
+        .group_by(Response.run_id, Response.prompt_id, Response.model_id, Response.answer_key)
+        .order_by(Response.run_id, Response.prompt_id, Response.model_id)
+    )
+    with Session(engine) as session:
+        rows = session.exec(figures).all()
+        # Failed answers are rare: skip the scan for their classes when there are none.
+        failed = any(row._mapping["errors"] for row in rows)
+        class_rows = session.exec(classes).all() if failed else []
+        key_rows = session.exec(answer_keys).all()
+    n = len(keys)
+    error_classes: dict[tuple[int, ...], dict[str, int]] = {}
+    for row in class_rows:
+        error_classes.setdefault(tuple(row[:n]), {})[row[n] or "other"] = int(row[n + 1])
+    consistency = _consistency(key_rows, per_run=per_run)
+    stats = {}
+    for row in rows:
+        key, m = tuple(row[:n]), row._mapping
+        share, prompts = consistency.get(key, (None, 0))
+        stats[key] = ModelStats(
+            answers=int(m["answers"] or 0),
+            errors=int(m["errors"] or 0),
+            mean_latency_ms=_float(m["mean_latency_ms"]),
+            mean_ttft_ms=_float(m["mean_ttft_ms"]),
+            cost_per_task_usd=_float(m["cost_per_task_usd"]),
+            scored=int(m["scored"] or 0),
+            correct=int(m["correct"] or 0),
+            consistency=share,
+            consistency_prompts=prompts,
+            retries=max(0, int(m["retries"] or 0)),
+            fallbacks=int(m["fallbacks"] or 0),
+            spent_usd=float(m["spent_usd"] or 0.0),
+            error_classes=tuple(sorted(error_classes.get(key, {}).items())),
+        )
+    return stats
+
+
+def _consistency(
+    key_rows: Iterable[tuple[int, int, int, int]], *, per_run: bool
+) -> dict[tuple[int, ...], tuple[float, int]]:
+    """:func:`scorers.modal_share` per group from (run, prompt, model, count) rows.
+
+    Rows come ordered by (run, prompt, model): one row per distinct answer key.
+    """
+    counts: dict[tuple[int, ...], list[list[int]]] = {}
+    for (run_id, _, model_id), group in groupby(key_rows, key=lambda r: (r[0], r[1], r[2])):
+        key = (run_id, model_id) if per_run else (model_id,)
+        counts.setdefault(key, []).append([int(r[3]) for r in group])
+    shares = {key: modal_share(groups) for key, groups in counts.items()}
+    return {key: share for key, share in shares.items() if share is not None}
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def model_stats(engine: Engine, cut: Cut | None = None) -> dict[int, ModelStats]:
+    """Per-model latency, time to first token, cost per task, errors and scores.
+
+    Only the prompt-side parts of the cut apply (tier, suite, category, run):
+    raters, dates and vote exclusions say nothing about what generation measured.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+    cut : Cut, optional
+        Which answers count (``Cut()``: all).
+
+    Returns
+    -------
+    dict of int to ModelStats
+        By model id; models with no answer in the cut are missing.
+    """
+    cut = cut or Cut()
+    stats = _grouped_stats(engine, per_run=False, restrict=lambda q: answers_in_cut(q, cut))
+    return {key[0]: s for key, s in stats.items()}
+
+
+def run_model_stats(engine: Engine, run_ids: Collection[int]) -> dict[tuple[int, int], ModelStats]:
+    """:func:`model_stats` per (run, model) over the answers of ``run_ids``.
+
+    Returns
+    -------
+    dict of (int, int) to ModelStats
+        By (run id, model id); pairs with no answer are missing.
+    """
+    ids = list(run_ids)
+    stats = _grouped_stats(
+        engine, per_run=True, restrict=lambda q: q.where(col(Response.run_id).in_(ids))
+    )
+    return {(key[0], key[1]): s for key, s in stats.items()}
+
+
+def measured_models(engine: Engine, cut: Cut | None = None) -> list[MeasuredModel]:
+    """The ``scores`` rows: :func:`model_stats` named, most accurate first.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+    cut : Cut, optional
+        Only its prompt-side parts apply, as in :func:`model_stats`.
+
+    Returns
+    -------
+    list of MeasuredModel
+        Unscored models last, ties by display name; empty when the cut holds no answers.
+    """
+    stats = model_stats(engine, cut)
+    with Session(engine) as session:
+        models = session.exec(select(Model).where(col(Model.id).in_(list(stats)))).all()
+    rows = [
+        MeasuredModel(display_name(m.name, simulated=m.simulated), stats[m.id])  # type: ignore[index]
+        for m in models
+    ]
+    return sorted(rows, key=_by_accuracy)
+
+
+def _by_accuracy(row: MeasuredModel) -> tuple[float, str]:
+    accuracy = row.stats.accuracy
+    return (-(accuracy if accuracy is not None else -1), row.display_name)
+
+
+def count_answers(engine: Engine) -> int:
+    """Responses stored (successful or not): a cheap cache key for measured stats."""
+    with Session(engine) as session:
+        return int(session.exec(select(func.count(col(Response.id)))).one())

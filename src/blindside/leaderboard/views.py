@@ -1,0 +1,196 @@
+"""Which columns each table shows, in order, and how a view becomes records or text.
+
+A view is a tuple of :class:`~blindside.leaderboard.column.Column`. Where two
+outputs round one figure differently (``rank`` prints latency as measured,
+``scores`` to 0.1 ms), the view says so with :meth:`Column.rounded`; the column
+itself is defined once. Readers look a view up here when they draw, so a column
+added to a view shows up in every output built from it.
+
+=====================  ================================================
+view                   read by
+=====================  ================================================
+``RANK_RECORD``        ``rank --format json|csv`` (one record a model)
+``RANK_TABLE``         ``rank --format table``
+``SCORES_RECORD``      ``scores --format json|csv``
+``SCORES_TABLE``       ``scores --format table``
+``LEADERBOARD_PAGE``   the Leaderboard page's table
+``RUNS_PAGE``          the Runs page's table
+``RUN_SUMMARY_TABLE``  ``generate``'s closing summary
+=====================  ================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from blindside.leaderboard.column import Column
+from blindside.leaderboard.columns import (
+    ACCURACY,
+    ACCURACY_CI,
+    ACCURACY_HIGH,
+    ACCURACY_LOW,
+    ANSWERS,
+    CONSISTENCY,
+    CONSISTENCY_PROMPTS,
+    COST_PER_TASK,
+    ERROR_RATE,
+    ERRORS,
+    ERRORS_BY_CLASS,
+    FALLBACKS,
+    FEW_VOTES,
+    LATENCY,
+    MODEL,
+    NOTE,
+    RANK,
+    RANK_BEST,
+    RANK_RANGE,
+    RANK_WORST,
+    RATING,
+    RATING_CI,
+    RATING_HIGH,
+    RATING_LOW,
+    RETRIES,
+    RUN,
+    SCORED,
+    SPENT,
+    STARTED,
+    STATUS,
+    SUCCESS_RATE,
+    SUITE,
+    TTFT,
+    VOTES,
+    WIN_RATE,
+)
+
+View = tuple[Column, ...]
+
+#: The automated scores, as ``rank`` and ``scores`` both report them.
+SCORE_RECORD: View = (
+    ACCURACY,
+    ACCURACY_LOW,
+    ACCURACY_HIGH,
+    SCORED,
+    CONSISTENCY,
+    CONSISTENCY_PROMPTS,
+)
+
+RANK_RECORD: View = (
+    RANK,
+    RANK_BEST,
+    RANK_WORST,
+    MODEL,
+    RATING,
+    RATING_LOW,
+    RATING_HIGH,
+    VOTES,
+    FEW_VOTES,
+    WIN_RATE,
+    *SCORE_RECORD,
+    LATENCY,
+    TTFT,
+    COST_PER_TASK,
+    ERROR_RATE,
+)
+RANK_TABLE: View = (RANK, RANK_RANGE, MODEL, RATING, RATING_CI, VOTES, WIN_RATE, ACCURACY)
+
+SCORES_RECORD: View = (
+    MODEL,
+    *SCORE_RECORD,
+    ANSWERS,
+    ERROR_RATE.rounded(4),
+    LATENCY.rounded(1),
+    TTFT.rounded(1),
+    COST_PER_TASK,
+)
+SCORES_TABLE: View = (
+    MODEL,
+    ACCURACY,
+    ACCURACY_CI,
+    SCORED,
+    CONSISTENCY,
+    ANSWERS,
+    ERROR_RATE.rounded(4),
+    LATENCY.rounded(1),
+    COST_PER_TASK.shown(6),
+)
+
+LEADERBOARD_PAGE: View = (
+    RANK,
+    RANK_RANGE,
+    MODEL,
+    RATING,
+    RATING_LOW,
+    RATING_HIGH,
+    VOTES,
+    NOTE,
+    WIN_RATE,
+    ACCURACY,
+    ACCURACY_CI,
+    SCORED,
+    CONSISTENCY,
+    LATENCY,
+    TTFT,
+    COST_PER_TASK,
+    ERROR_RATE,
+)
+
+RUNS_PAGE: View = (
+    RUN,
+    SUITE,
+    STATUS,
+    STARTED,
+    MODEL,
+    ANSWERS,
+    ERRORS,
+    SUCCESS_RATE,
+    ACCURACY,
+    RETRIES,
+    FALLBACKS,
+    ERRORS_BY_CLASS,
+    SPENT,
+    LATENCY,
+    TTFT,
+)
+RUN_SUMMARY_TABLE: View = (
+    MODEL,
+    ANSWERS,
+    ERRORS,
+    SUCCESS_RATE.shown(1),
+    RETRIES,
+    FALLBACKS,
+    SPENT,
+    ACCURACY.shown(1),
+    ERRORS_BY_CLASS,
+)
+
+
+def records(view: View, rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """One JSON/CSV record per row: each column's key and rounded value, in view order."""
+    return [{column.key: column.record(row) for column in view} for row in rows]
+
+
+def table_header(view: View) -> str:
+    """The header line of a text table."""
+    return _line(view, [column.header or column.key for column in view])
+
+
+def table_line(view: View, row: Any) -> str:
+    """One row of a text table: each cell aligned to its column's width."""
+    return _line(view, [column.cell(row) for column in view])
+
+
+def text_table(view: View, rows: Iterable[Any]) -> list[str]:
+    """A text table's header and one line per row."""
+    return [table_header(view), *(table_line(view, row) for row in rows)]
+
+
+def _line(view: View, cells: list[str]) -> str:
+    parts = []
+    for i, (column, cell) in enumerate(zip(view, cells, strict=True)):
+        if i:
+            # Two spaces set text off from the numbers before it, which end flush right.
+            parts.append("  " if column.left_aligned and not view[i - 1].left_aligned else " ")
+        align = "<" if column.left_aligned else ">"
+        parts.append(f"{cell:{align}{column.width}}" if column.width else cell)
+    return "".join(parts)
