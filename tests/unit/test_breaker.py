@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -128,56 +127,3 @@ def test_registry_returns_the_same_breaker(clock: FakeClock) -> None:
     assert breaker_for("gpt-x", failure_threshold=3, clock=clock).state == "closed"
     reset_breakers()
     assert breaker_for("gpt-x", failure_threshold=3, clock=clock) is not a
-
-
-def test_thread_safety_smoke() -> None:
-    breaker = CircuitBreaker(failure_threshold=1_000_000, cooldown_s=0.0)
-    barrier = threading.Barrier(8)
-
-    def hammer() -> None:
-        barrier.wait()
-        for _ in range(5000):
-            breaker.record_failure()
-            breaker.allow()
-
-    threads = [threading.Thread(target=hammer) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert breaker.consecutive_failures == 40_000  # no lost updates
-    assert breaker.state == "closed"
-
-
-def test_concurrent_trial_is_granted_once(clock: FakeClock) -> None:
-    breaker = open_breaker(clock)
-    clock.now += 10
-    barrier = threading.Barrier(16)
-    granted: list[bool] = []
-
-    def try_allow() -> None:
-        barrier.wait()
-        granted.append(breaker.allow())
-
-    threads = [threading.Thread(target=try_allow) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert granted.count(True) == 1
-
-
-def test_registry_thread_safe() -> None:
-    seen: list[CircuitBreaker] = []
-    barrier = threading.Barrier(8)
-
-    def grab() -> None:
-        barrier.wait()
-        seen.append(breaker_for("shared"))
-
-    threads = [threading.Thread(target=grab) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len({id(b) for b in seen}) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import pytest
@@ -249,46 +248,6 @@ def test_waiter_cancelled_right_after_grant_passes_slot_on() -> None:
     assert limit.in_use == 0
 
 
-def test_one_limiter_shared_by_two_threads_with_their_own_loops() -> None:
-    limiter = EndpointLimiter(EndpointLimitConfig(max_concurrency=3, rpm=60_000))
-    lock = threading.Lock()
-    active = 0
-    peak = 0
-    done = 0
-    errors: list[BaseException] = []
-
-    async def worker() -> None:
-        nonlocal active, peak, done
-        async with limiter.slot(100):
-            with lock:
-                active += 1
-                peak = max(peak, active)
-            await asyncio.sleep(0.003)
-            with lock:
-                active -= 1
-                done += 1
-
-    def run_loop() -> None:
-        async def main() -> None:
-            await asyncio.gather(*(worker() for _ in range(30)))
-
-        try:
-            asyncio.run(main())
-        except BaseException as exc:  # reported to the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run_loop) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
-    assert not any(t.is_alive() for t in threads)
-    assert errors == []
-    assert done == 60
-    assert peak == 3
-    assert limiter.concurrency.in_use == 0
-
-
 @pytest.mark.parametrize("bad", [0, -2, True, 1.5])
 def test_invalid_concurrency_rejected(bad: object) -> None:
     with pytest.raises(ValueError):
@@ -309,22 +268,3 @@ def test_registry_same_name_same_config_same_limiter() -> None:
     assert limiter_for("openai", EndpointLimitConfig(max_concurrency=8, rpm=100)) is changed
     reset_limiters()
     assert limiter_for("openai", config) is not a
-
-
-def test_registry_is_thread_safe() -> None:
-    reset_limiters()
-    config = EndpointLimitConfig(max_concurrency=2)
-    seen: list[EndpointLimiter] = []
-    barrier = threading.Barrier(8)
-
-    def grab() -> None:
-        barrier.wait()
-        seen.append(limiter_for("shared", config))
-
-    threads = [threading.Thread(target=grab) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len({id(x) for x in seen}) == 1
-    reset_limiters()
