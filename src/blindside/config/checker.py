@@ -15,24 +15,29 @@ from typing import Any
 from blindside.config.locator import Locator
 from blindside.errors import Problem
 
+# Checked in order: bool before int, because bool is an int subclass.
+_TOML_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a float"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "a table"),
+    ((datetime, date, time), "a date/time"),
+)
+
+#: What a problem says about an API key written in a file.
+NO_API_KEYS = (
+    "API keys must not be written in models.toml; put the key in an environment variable "
+    "and name it in api_key_env"
+)
+
 
 def toml_type(value: object) -> str:
     """How a TOML value's type reads in a message: ``"a boolean"``, ``"an array"``, ..."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, datetime | date | time):
-        return "a date/time"
-    return type(value).__name__
+    return next(
+        (name for kind, name in _TOML_TYPES if isinstance(value, kind)), type(value).__name__
+    )
 
 
 def is_number(value: object) -> bool:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from blindside.config.checker import Checker, is_number, label, toml_type
+from blindside.config.checker import NO_API_KEYS, Checker, is_number, label, toml_type
 from blindside.config.faults import FAULT_KINDS, FaultConfig
 from blindside.config.models import ENDPOINT_KINDS, EndpointConfig, Pricing
 from blindside.config.settings import is_http_url
@@ -59,28 +59,46 @@ _RESERVED_PARAMS = {
 }
 
 
+def _open_entry(
+    ck: Checker, raw: Any, index: int, *, section: str, allowed: tuple[str, ...]
+) -> tuple[int | None, str, Callable[..., int | None]] | None:
+    """What every ``[[endpoints]]`` or ``[[models]]`` entry needs first.
+
+    Records a problem for an entry that is not a table, for each unknown key and
+    for an API key written in the file.
+
+    Returns
+    -------
+    tuple or None
+        The entry's header line, its name in messages (:func:`label`) and the finder
+        of its keys' lines (``at("pricing", "input")``); None when ``raw`` is not a
+        table, so nothing more can be checked.
+    """
+    kind = section.removesuffix("s")
+    header = ck.loc.line(section, index) or None
+
+    def at(*path: str) -> int | None:
+        return ck.loc.line(section, index, path)
+
+    if not isinstance(raw, dict):
+        ck.add(header, section, f"{kind} #{index + 1} must be a table, got {toml_type(raw)}")
+        return None
+    where = label(kind, raw, index)
+    ck.unknown_keys(raw, allowed, where, at)
+    if "api_key" in raw:
+        # The value is deliberately never echoed: it may be a real secret.
+        whose = " of the endpoint" if section == "models" else ""
+        ck.add(at("api_key"), "api_key", f"{where}: {NO_API_KEYS}{whose}")
+    return header, where, at
+
+
 def check_endpoint(ck: Checker, raw: Any, index: int) -> EndpointConfig | None:
     """Validate one ``[[endpoints]]`` table; None when it has problems."""
     before = len(ck.problems)
-    header = ck.loc.line("endpoints", index) or None
-
-    def at(*path: str) -> int | None:
-        return ck.loc.line("endpoints", index, path)
-
-    if not isinstance(raw, dict):
-        ck.add(header, "endpoints", f"endpoint #{index + 1} must be a table, got {toml_type(raw)}")
+    opened = _open_entry(ck, raw, index, section="endpoints", allowed=_ENDPOINT_KEYS)
+    if opened is None:
         return None
-    where = label("endpoint", raw, index)
-    ck.unknown_keys(raw, _ENDPOINT_KEYS, where, lambda k: at(k))
-
-    if "api_key" in raw:
-        # The value is deliberately never echoed: it may be a real secret.
-        ck.add(
-            at("api_key"),
-            "api_key",
-            f"{where}: API keys must not be written in models.toml; put the key in an "
-            "environment variable and name it in api_key_env",
-        )
+    header, where, at = opened
 
     name = raw.get("name")
     if name is None:
@@ -185,10 +203,9 @@ def check_endpoint(ck: Checker, raw: Any, index: int) -> EndpointConfig | None:
     )
 
 
-def _check_pricing(ck: Checker, raw: Any, where: str, index: int) -> Pricing | None:
-    def at(*path: str) -> int | None:
-        return ck.loc.line("models", index, path)
-
+def _check_pricing(
+    ck: Checker, raw: Any, where: str, at: Callable[..., int | None]
+) -> Pricing | None:
     header = at()
     if raw is None:
         ck.add(
@@ -241,23 +258,10 @@ def check_model(
     "unknown endpoint" problem is reported).
     """
     before = len(ck.problems)
-    header = ck.loc.line("models", index)
-
-    def at(*path: str) -> int | None:
-        return ck.loc.line("models", index, path)
-
-    if not isinstance(raw, dict):
-        ck.add(header, "models", f"model #{index + 1} must be a table, got {toml_type(raw)}")
+    opened = _open_entry(ck, raw, index, section="models", allowed=_MODEL_KEYS)
+    if opened is None:
         return None
-    where = label("model", raw, index)
-    ck.unknown_keys(raw, _MODEL_KEYS, where, lambda k: at(k))
-    if "api_key" in raw:
-        ck.add(
-            at("api_key"),
-            "api_key",
-            f"{where}: API keys must not be written in models.toml; put the key in an "
-            "environment variable and name it in api_key_env of the endpoint",
-        )
+    header, where, at = opened
 
     for key in ("name", "endpoint", "model_id"):
         value = raw.get(key)
@@ -289,7 +293,7 @@ def check_model(
                     f"{where}: 'params.{key}' is set by blindside itself; {instead}",
                 )
 
-    pricing = _check_pricing(ck, raw.get("pricing"), where, index)
+    pricing = _check_pricing(ck, raw.get("pricing"), where, at)
 
     fallbacks = raw.get("fallbacks", [])
     if not isinstance(fallbacks, list) or not all(isinstance(f, str) for f in fallbacks):

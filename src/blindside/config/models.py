@@ -21,12 +21,6 @@ from blindside.errors import InputError, Problem
 EndpointKind = Literal["openai", "demo"]
 ENDPOINT_KINDS: tuple[str, ...] = ("openai", "demo")
 
-#: Key sent to the built-in demo provider; it checks nothing, so this is not a secret.
-DEMO_API_KEY = "demo-key-not-secret"
-#: Key sent to endpoints without ``api_key_env`` (local vLLM / Ollama); the
-#: ``openai`` SDK refuses an empty key, so something must be sent.
-NO_KEY_NEEDED = "not-needed"
-
 
 @dataclass(frozen=True)
 class Pricing:
@@ -55,6 +49,13 @@ class Pricing:
 
 
 FREE = Pricing(0.0, 0.0, 0.0)
+
+
+#: Key sent to the built-in demo provider; it checks nothing, so this is not a secret.
+DEMO_API_KEY = "demo-key-not-secret"
+#: Key sent to endpoints without ``api_key_env`` (local vLLM / Ollama); the
+#: ``openai`` SDK refuses an empty key, so something must be sent.
+NO_KEY_NEEDED = "not-needed"
 
 
 class MissingApiKeyError(InputError):
@@ -243,7 +244,7 @@ class ProjectConfig:
     Attributes
     ----------
     path : Path
-        The file it came from.
+        The file it was read from, as given.
     endpoints : dict[str, EndpointConfig]
         Endpoints by name, in file order.
     models : list[ModelConfig]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +18,35 @@ from blindside.errors import InputError, Problem
 
 # Where problems about environment variables are reported (Problem.file).
 ENV_SOURCE = "environment"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings.
+
+    Attributes
+    ----------
+    database_url : str
+        Normalised SQLAlchemy URL (``BLINDSIDE_DATABASE_URL``).
+    models_path : Path
+        Path of ``models.toml`` (``BLINDSIDE_MODELS``).
+    suites_dir : Path
+        Directory of prompt suites (``BLINDSIDE_SUITES``).
+    demo_seed : int
+        Seed of the demo provider (``BLINDSIDE_DEMO_SEED``).
+    demo_latency_scale : float
+        Multiplier on simulated latencies (``BLINDSIDE_DEMO_LATENCY_SCALE``).
+    demo_url : str or None
+        Base URL of a running ``blindside serve-demo`` (``BLINDSIDE_DEMO_URL``);
+        None means start one in-process on an ephemeral loopback port.
+    """
+
+    database_url: str
+    models_path: Path
+    suites_dir: Path
+    demo_seed: int = 0
+    demo_latency_scale: float = 1.0
+    demo_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,35 +116,6 @@ SETTINGS: tuple[SettingDoc, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Process-wide settings.
-
-    Attributes
-    ----------
-    database_url : str
-        Normalised SQLAlchemy URL (``BLINDSIDE_DATABASE_URL``).
-    models_path : Path
-        Path of ``models.toml`` (``BLINDSIDE_MODELS``).
-    suites_dir : Path
-        Directory of prompt suites (``BLINDSIDE_SUITES``).
-    demo_seed : int
-        Seed of the demo provider (``BLINDSIDE_DEMO_SEED``).
-    demo_latency_scale : float
-        Multiplier on simulated latencies (``BLINDSIDE_DEMO_LATENCY_SCALE``).
-    demo_url : str or None
-        Base URL of a running ``blindside serve-demo`` (``BLINDSIDE_DEMO_URL``);
-        None means start one in-process on an ephemeral loopback port.
-    """
-
-    database_url: str
-    models_path: Path
-    suites_dir: Path
-    demo_seed: int = 0
-    demo_latency_scale: float = 1.0
-    demo_url: str | None = None
-
-
 def normalise_database_url(url: str) -> str:
     """Turn what a user typed into a SQLAlchemy URL.
 
@@ -161,6 +161,27 @@ def _env_value(environ: Mapping[str, str], name: str) -> str | None:
     if value is None or not value.strip():
         return None
     return value.strip()
+
+
+def _env_number(
+    environ: Mapping[str, str],
+    name: str,
+    parse: Callable[[str], float],
+    kind: str,
+    bad: Callable[[str, str], None],
+) -> tuple[str, float] | None:
+    """The variable ``name`` as given and as ``parse`` reads it; None when unset or unreadable.
+
+    An unreadable value is reported to ``bad`` as not being ``kind`` ("an integer").
+    """
+    raw = _env_value(environ, name)
+    if raw is None:
+        return None
+    try:
+        return raw, parse(raw)
+    except ValueError:
+        bad(name, f"must be {kind}, got {raw!r}")
+        return None
 
 
 def load_settings(
@@ -223,23 +244,16 @@ def load_settings(
         suites = Path(raw).expanduser() if raw else Path("seed_prompts")
 
     seed = 0
-    raw = _env_value(env, "BLINDSIDE_DEMO_SEED")
-    if raw is not None:
-        try:
-            seed = int(raw)
-        except ValueError:
-            bad("BLINDSIDE_DEMO_SEED", f"must be an integer, got {raw!r}")
+    parsed = _env_number(env, "BLINDSIDE_DEMO_SEED", int, "an integer", bad)
+    if parsed is not None:
+        seed = int(parsed[1])
 
     scale = 1.0
-    raw = _env_value(env, "BLINDSIDE_DEMO_LATENCY_SCALE")
-    if raw is not None:
-        try:
-            scale = float(raw)
-        except ValueError:
-            bad("BLINDSIDE_DEMO_LATENCY_SCALE", f"must be a number, got {raw!r}")
-        else:
-            if not math.isfinite(scale) or scale < 0:
-                bad("BLINDSIDE_DEMO_LATENCY_SCALE", f"must be a finite number >= 0, got {raw!r}")
+    parsed = _env_number(env, "BLINDSIDE_DEMO_LATENCY_SCALE", float, "a number", bad)
+    if parsed is not None:
+        raw, scale = parsed
+        if not math.isfinite(scale) or scale < 0:
+            bad("BLINDSIDE_DEMO_LATENCY_SCALE", f"must be a finite number >= 0, got {raw!r}")
 
     demo_url = _env_value(env, "BLINDSIDE_DEMO_URL")
     if demo_url is not None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from blindside.config.checker import Checker, label, toml_type
+from blindside.config.checker import NO_API_KEYS, Checker, label, toml_type
 from blindside.config.entries import check_endpoint, check_model
 from blindside.config.locator import Locator
 from blindside.config.models import EndpointConfig, ModelConfig, ProjectConfig
@@ -51,6 +51,7 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
     Returns
     -------
     ProjectConfig
+        The file's endpoints and models, each checked.
 
     Raises
     ------
@@ -76,8 +77,7 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
         ck.add(
             ck.loc.top_level("api_key"),
             "api_key",
-            "API keys must not be written in models.toml; put the key in an environment "
-            "variable and name it in api_key_env",
+            NO_API_KEYS,
         )
 
     # Endpoints first: models refer to them.

@@ -162,7 +162,7 @@ class ChatRequest:
     Attributes
     ----------
     profile : DemoProfile
-        The simulated model asked for.
+        The simulated model that ``model`` names.
     messages : list of dict
         The chat messages (each has a ``role``).
     seed : int

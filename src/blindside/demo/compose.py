@@ -188,12 +188,9 @@ def compose_answer(
 
     Parameters
     ----------
-    profile : DemoProfile
-        The simulated model.
-    messages : sequence of mapping
-        The request's chat messages.
-    knowledge : mapping of str to DemoKnowledge
-        Suite knowledge keyed by :func:`knowledge_key`.
+    profile, messages, knowledge
+        As for :func:`~blindside.demo.planning.plan_completion`, which calls this
+        (``knowledge`` is not optional here).
     rng : random.Random
         Seeded generator; the only source of randomness.
 

@@ -47,17 +47,10 @@ def normalise_text(text: str) -> str:
 
 
 def knowledge_key(text: str) -> str:
-    """Key under which a prompt is known: sha256 hex of its whitespace-normalised text.
+    """Key under which a prompt is known, from the content of its last user message.
 
-    Parameters
-    ----------
-    text : str
-        Content of the last user message.
-
-    Returns
-    -------
-    str
-        64-character hex digest.
+    The key is the sha256 hex digest (64 characters) of the whitespace-normalised
+    text, so a prompt keeps its key however its lines are wrapped.
     """
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 

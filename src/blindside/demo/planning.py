@@ -32,6 +32,8 @@ from blindside.demo.prose import topic_phrase
 _MESSAGE_OVERHEAD_TOKENS = 4  # per message, like the chat format's role/separator tokens
 _REPLY_PRIMING_TOKENS = 3  # every reply is primed with "<assistant>"
 _CACHE_BLOCK_TOKENS = 64
+# With a fixed latency (FaultConfig.latency_ms), this share of it comes before the first token.
+_FIXED_TTFT_SHARE = 0.1
 
 
 def count_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
@@ -58,11 +60,6 @@ def count_cached_tokens(messages: Sequence[Mapping[str, Any]], profile: DemoProf
     return (prefix // _CACHE_BLOCK_TOKENS) * _CACHE_BLOCK_TOKENS
 
 
-FinishReason = Literal["stop", "length", "tool_calls"]
-# With a fixed latency (FaultConfig.latency_ms), this share of it comes before the first token.
-_FIXED_TTFT_SHARE = 0.1
-
-
 @dataclass(frozen=True)
 class DemoToolCall:
     """The one function call a simulated model answers with.
@@ -77,6 +74,9 @@ class DemoToolCall:
 
     name: str
     arguments: str
+
+
+FinishReason = Literal["stop", "length", "tool_calls"]
 
 
 @dataclass(frozen=True)

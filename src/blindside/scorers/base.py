@@ -13,10 +13,6 @@ from typing import Any, Literal
 
 __all__ = ["AnswerKind", "Issue", "Score", "Scorer"]
 
-AnswerKind = Literal["text", "number", "label", "json"]
-"""What a scorer compares in an answer: free ``"text"``, a ``"number"``, one of its
-``labels`` (``"label"``), or a JSON object on its ``fields`` (``"json"``)."""
-
 
 @dataclass(frozen=True)
 class Score:
@@ -48,6 +44,11 @@ class Issue:
 
     field: str
     message: str
+
+
+AnswerKind = Literal["text", "number", "label", "json"]
+"""What a scorer compares in an answer: free ``"text"``, a ``"number"``, one of its
+``labels`` (``"label"``), or a JSON object on its ``fields`` (``"json"``)."""
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,5 @@ def score(answer: str, reference: str, params: Mapping[str, Any]) -> Score:
 
 
 CONTAINS = Scorer(
-    name="contains",
-    keys=frozenset(),
-    answer_kind="text",
-    validate=validate,
-    score=score,
+    name="contains", keys=frozenset(), answer_kind="text", validate=validate, score=score
 )

@@ -28,10 +28,4 @@ def score(answer: str, reference: str, params: Mapping[str, Any]) -> Score:
     return Score(correct, bare(reference) if correct else said)
 
 
-EXACT = Scorer(
-    name="exact",
-    keys=frozenset(),
-    answer_kind="text",
-    validate=validate,
-    score=score,
-)
+EXACT = Scorer(name="exact", keys=frozenset(), answer_kind="text", validate=validate, score=score)

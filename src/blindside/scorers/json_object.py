@@ -146,9 +146,5 @@ def _same_value(expected: Any, actual: Any) -> bool:
 
 
 JSON = Scorer(
-    name="json",
-    keys=frozenset({"fields"}),
-    answer_kind="json",
-    validate=validate,
-    score=score,
+    name="json", keys=frozenset({"fields"}), answer_kind="json", validate=validate, score=score
 )

@@ -44,9 +44,5 @@ def validate(params: Mapping[str, Any], reference: str | None) -> list[Issue]:
 
 
 LABEL = Scorer(
-    name="label",
-    keys=frozenset({"labels"}),
-    answer_kind="label",
-    validate=validate,
-    score=score,
+    name="label", keys=frozenset({"labels"}), answer_kind="label", validate=validate, score=score
 )

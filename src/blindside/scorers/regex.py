@@ -33,9 +33,5 @@ def score(answer: str, reference: str, params: Mapping[str, Any]) -> Score:
 
 
 REGEX = Scorer(
-    name="regex",
-    keys=frozenset({"pattern"}),
-    answer_kind="text",
-    validate=validate,
-    score=score,
+    name="regex", keys=frozenset({"pattern"}), answer_kind="text", validate=validate, score=score
 )

@@ -99,19 +99,19 @@ def _analyse_answers() -> None:
 # --------------------------------------------------------------------------- #
 # Frozen snapshot of blindside.identity as it was at this revision (2026-11-29).
 # A migration never imports application code: editing that module later would
-# silently change what this old migration writes. The leak patterns are the
-# expanded regexes that module compiled then; the rules are copied as they were.
+# silently change what this old migration writes. The leak pattern is the five
+# regexes that module compiled then, expanded and joined into one alternation
+# (it matches a text exactly when one of the five does); the rules are copied as
+# they were.
 # --------------------------------------------------------------------------- #
 
-_LEAK_PATTERNS = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r'\b(?:developed|created|trained|built|made|designed|engineered|programmed|released)\s+(?:and\s+\w+\s+)?by\s+(?:the\s+)?(?:team\s+at\s+)?(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)\b',
-        r"\b(?:I\s+am|I'm|I’m|my\s+name\s+is|this\s+is|call\s+me)\s+(?:an?\s+)?(?:ChatGPT|GPT(?:-?[0-9][\w.-]*)?|o[134](?:-mini)?|Claude(?: [0-9.]+)?(?: (?:Opus|Sonnet|Haiku))?|Gemini(?: [\w.]+)?|Bard|Gemma|PaLM|Llama(?: ?[0-9][\w.]*)?|Mistral|Mixtral|Qwen[\w.-]*|DeepSeek[\w.-]*|Grok|Copilot|Phi(?:-[0-9][\w.-]*)?|Command R\+?|Kimi|GLM[\w.-]*|Ernie|Nemotron)\b",
-        r'\bas\s+(?:ChatGPT|GPT(?:-?[0-9][\w.-]*)?|o[134](?:-mini)?|Claude(?: [0-9.]+)?(?: (?:Opus|Sonnet|Haiku))?|Gemini(?: [\w.]+)?|Bard|Gemma|PaLM|Llama(?: ?[0-9][\w.]*)?|Mistral|Mixtral|Qwen[\w.-]*|DeepSeek[\w.-]*|Grok|Copilot|Phi(?:-[0-9][\w.-]*)?|Command R\+?|Kimi|GLM[\w.-]*|Ernie|Nemotron)\s*,?\s+I\b',
-        r'\bAI\s+(?:language\s+)?(?:model|assistant|system|chatbot)\s+(?:from|by|of)\s+(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)\b',
-        r"\b(?:I\s+am|I'm|I’m)\s+(?:an?\s+)?(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)(?:[- ]\w+)?\s+(?:model|assistant|AI|language\s+model|chatbot)\b",
-    )
+_LEAK_PATTERN = re.compile(
+    r"(?:\b(?:developed|created|trained|built|made|designed|engineered|programmed|released)\s+(?:and\s+\w+\s+)?by\s+(?:the\s+)?(?:team\s+at\s+)?(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)\b)"
+    r"|(?:\b(?:I\s+am|I'm|I’m|my\s+name\s+is|this\s+is|call\s+me)\s+(?:an?\s+)?(?:ChatGPT|GPT(?:-?[0-9][\w.-]*)?|o[134](?:-mini)?|Claude(?: [0-9.]+)?(?: (?:Opus|Sonnet|Haiku))?|Gemini(?: [\w.]+)?|Bard|Gemma|PaLM|Llama(?: ?[0-9][\w.]*)?|Mistral|Mixtral|Qwen[\w.-]*|DeepSeek[\w.-]*|Grok|Copilot|Phi(?:-[0-9][\w.-]*)?|Command R\+?|Kimi|GLM[\w.-]*|Ernie|Nemotron)\b)"
+    r"|(?:\bas\s+(?:ChatGPT|GPT(?:-?[0-9][\w.-]*)?|o[134](?:-mini)?|Claude(?: [0-9.]+)?(?: (?:Opus|Sonnet|Haiku))?|Gemini(?: [\w.]+)?|Bard|Gemma|PaLM|Llama(?: ?[0-9][\w.]*)?|Mistral|Mixtral|Qwen[\w.-]*|DeepSeek[\w.-]*|Grok|Copilot|Phi(?:-[0-9][\w.-]*)?|Command R\+?|Kimi|GLM[\w.-]*|Ernie|Nemotron)\s*,?\s+I\b)"
+    r"|(?:\bAI\s+(?:language\s+)?(?:model|assistant|system|chatbot)\s+(?:from|by|of)\s+(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)\b)"
+    r"|(?:\b(?:I\s+am|I'm|I’m)\s+(?:an?\s+)?(?:OpenAI|Anthropic|Google(?: DeepMind)?|DeepMind|Meta(?: AI)?|Mistral(?: AI)?|Alibaba(?: Cloud)?|Qwen Team|DeepSeek|xAI|Microsoft|Cohere|Amazon|AI21(?: Labs)?|Moonshot(?: AI)?|Zhipu(?: AI)?|Baidu|Nvidia|IBM|Perplexity|Together AI)(?:[- ]\w+)?\s+(?:model|assistant|AI|language\s+model|chatbot)\b)",
+    re.IGNORECASE,
 )
 _HEADER = re.compile(r'^\s{0,3}#{1,6}\s+\S', re.MULTILINE)
 _LIST_ITEM = re.compile(r'^\s*(?:[-*+]|\d+[.)])\s+\S', re.MULTILINE)
@@ -122,7 +122,7 @@ def _leaks_identity(text: str, names: list[str]) -> bool:
     """A self-reference, or a configured name or id (3+ characters) as a whole word."""
     if not text:
         return False
-    if any(p.search(text) for p in _LEAK_PATTERNS):
+    if _LEAK_PATTERN.search(text):
         return True
     usable = sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len)
     if not usable:
