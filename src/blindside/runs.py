@@ -8,7 +8,6 @@ is (suite, status, when) and names the model.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -21,21 +20,16 @@ from blindside.tables import Model, Run, Suite
 
 @dataclass(frozen=True)
 class RunModelSummary:
-    """One model in one run: what the run is, and what generation measured (``stats``)."""
+    """One model in one run: the run, its suite's name, the model, what generation measured."""
 
-    run_id: int
+    run: Run
     suite: str
-    status: str
-    stop_reason: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    model: str
-    simulated: bool
+    model: Model
     stats: ModelStats
 
     @property
     def display_name(self) -> str:
-        return display_name(self.model, simulated=self.simulated)
+        return display_name(self.model.name, simulated=self.model.simulated)
 
 
 def run_model_summaries(
@@ -67,24 +61,11 @@ def run_model_summaries(
             )
         }
         models = {m.id: m for m in session.exec(select(Model))}
-    summaries = []
-    for (r_id, m_id), stats in run_model_stats(engine, list(runs)).items():
-        run, suite = runs[r_id]
-        model = models[m_id]
-        summaries.append(
-            RunModelSummary(
-                run_id=r_id,
-                suite=suite,
-                status=run.status,
-                stop_reason=run.stop_reason,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-                model=model.name,
-                simulated=model.simulated,
-                stats=stats,
-            )
-        )
-    return sorted(summaries, key=lambda s: (-s.run_id, s.model))
+    summaries = [
+        RunModelSummary(*runs[r_id], models[m_id], stats)
+        for (r_id, m_id), stats in run_model_stats(engine, list(runs)).items()
+    ]
+    return sorted(summaries, key=lambda s: (-s.run.id, s.model.name))  # type: ignore[operator]
 
 
 def format_run_summary(summaries: list[RunModelSummary]) -> str:

@@ -20,15 +20,15 @@ def test_runs_and_leaderboard_read_the_same_statistics(demo_db_url: str) -> None
         ids = {m.name: m.id for m in s.exec(select(Model))}
         responses = list(s.exec(select(Response)))
     summaries = run_model_summaries(engine)
-    assert summaries and {r.model for r in summaries} == {
+    assert summaries and {r.model.name for r in summaries} == {
         name for name, i in ids.items() if any(x.model_id == i for x in responses)
     }
     for summary in summaries:
-        by_model = model_stats(engine, Cut(run_id=summary.run_id))
-        assert summary.stats == by_model[ids[summary.model]]
+        by_model = model_stats(engine, Cut(run_id=summary.run.id))
+        assert summary.stats == by_model[summary.model.id]
         # ... and both agree with the stored answers, counted here by hand.
         mine = [
-            r for r in responses if r.run_id == summary.run_id and r.model_id == ids[summary.model]
+            r for r in responses if r.run_id == summary.run.id and r.model_id == summary.model.id
         ]
         ok = [r for r in mine if r.error is None]
         assert summary.stats.answers == len(ok)

@@ -23,6 +23,7 @@ from blindside.leaderboard.columns import (
 )
 from blindside.leaderboard.stats import MeasuredModel, ModelStats
 from blindside.runs import RunModelSummary, format_run_summary
+from blindside.tables import Model, Run
 
 STATS = ModelStats(
     answers=48,
@@ -123,14 +124,9 @@ def test_text_table_aligns_numbers_right_and_sets_text_off() -> None:
 
 def test_run_summary_reads_the_same_columns() -> None:
     run = RunModelSummary(
-        run_id=3,
+        run=Run(id=3, suite_id=1, started_at=datetime(2026, 11, 1), status="done", config_hash=""),
         suite="high_volume",
-        status="done",
-        stop_reason=None,
-        started_at=datetime(2026, 11, 1),
-        finished_at=None,
-        model="Demo careful",
-        simulated=True,
+        model=Model(id=1, name="Demo careful", endpoint="demo", model_id="careful", simulated=True),
         stats=STATS,
     )
     header, rule, line = format_run_summary([run]).splitlines()

@@ -35,17 +35,21 @@ MODEL = Column(
     header="model",
     width=32,
 )
-RUN = Column("run_id", "Run", lambda r: r.run_id, "integer", help="Generation run id.")
+RUN = Column("run_id", "Run", lambda r: r.run.id, "integer", help="Generation run id.")
 SUITE = Column("suite", "Suite", lambda r: r.suite, "text", help="The prompt suite it answered.")
 STATUS = Column(
     "status",
     "Status",
-    lambda r: f"{r.status}: {r.stop_reason}" if r.stop_reason else r.status,
+    lambda r: f"{r.run.status}: {r.run.stop_reason}" if r.run.stop_reason else r.run.status,
     "text",
     help="How the run ended, and why it stopped early if it did.",
 )
 STARTED = Column(
-    "started_at", "Started", lambda r: r.started_at, "datetime", help="When the run started (UTC)."
+    "started_at",
+    "Started",
+    lambda r: r.run.started_at,
+    "datetime",
+    help="When the run started (UTC).",
 )
 
 # --------------------------------------------------------------------------- #
