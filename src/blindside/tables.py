@@ -74,17 +74,13 @@ class Run(SQLModel, table=True):
     model_names: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class Response(SQLModel, table=True):
-    __table_args__ = (
-        UniqueConstraint("run_id", "prompt_id", "model_id", "sample", name="uq_response_key"),
-        Index("ix_response_prompt_model", "prompt_id", "model_id"),
-    )
+class AnswerColumns(SQLModel):
+    """What one request produced for a task: the answer's text and what was measured.
 
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: int = Field(foreign_key="run.id", index=True)
-    prompt_id: int = Field(foreign_key="prompt.id")
-    model_id: int = Field(foreign_key="model.id", index=True)
-    sample: int = 0
+    The engine's :class:`~blindside.engine.tasks.Answer` carries exactly these
+    fields and :class:`Response` stores them, so the list is written here once.
+    """
+
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     finish_reason: str | None = None
     latency_ms: float | None = None
@@ -112,6 +108,19 @@ class Response(SQLModel, table=True):
     error_class: str | None = Field(default=None, index=True)
     # None when the answer succeeded; otherwise a short class + message (never a key).
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Response(AnswerColumns, table=True):
+    __table_args__ = (
+        UniqueConstraint("run_id", "prompt_id", "model_id", "sample", name="uq_response_key"),
+        Index("ix_response_prompt_model", "prompt_id", "model_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    prompt_id: int = Field(foreign_key="prompt.id")
+    model_id: int = Field(foreign_key="model.id", index=True)
+    sample: int = 0
     created_at: datetime = Field(default_factory=utc_now)
     # Post-processing (blindside.identity.flag_identity_leaks), computed once per answer so a
     # leaderboard never parses texts. True when the text says who wrote it ("I'm Claude"),

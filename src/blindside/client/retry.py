@@ -93,7 +93,7 @@ class RetryPolicy:
     Attributes
     ----------
     max_attempts : int
-        Attempts in total, including the first.
+        Attempts in all, the first one included.
     base_delay_s : float
         Backoff ceiling after the first failure; doubles with every failure.
     max_delay_s : float

@@ -19,8 +19,6 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-DONE = "[DONE]"
-
 
 @dataclass(frozen=True)
 class ServerSentEvent:
@@ -94,6 +92,10 @@ class StreamError(Exception):
         self.code = None if body.get("code") is None else str(body["code"])
         self.type = None if body.get("type") is None else str(body["type"])
         super().__init__(str(body.get("message") or "error event in the stream"))
+
+
+#: The data of the event that closes a chat completion stream.
+DONE = "[DONE]"
 
 
 def decode_chunk(event: ServerSentEvent) -> dict[str, Any] | None:

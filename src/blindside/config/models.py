@@ -92,7 +92,7 @@ class EndpointConfig:
     Attributes
     ----------
     name : str
-        Unique name that models refer to.
+        Unique name; a model names its endpoint in ``endpoint``.
     kind : {"openai", "demo"}
         ``openai``: any OpenAI-compatible API at ``base_url``; ``demo``: the
         built-in simulated provider (its URL comes from the settings).

@@ -16,9 +16,6 @@ from urllib.parse import urlsplit
 
 from blindside.errors import InputError, Problem
 
-# Where problems about environment variables are reported (Problem.file).
-ENV_SOURCE = "environment"
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -153,6 +150,10 @@ def normalise_database_url(url: str) -> str:
         raise ValueError("not a database URL (like postgresql://host/db) nor a file path")
     # A bare path: absolute, so the URL means the same file whatever the cwd.
     return f"sqlite:///{Path(url).expanduser().resolve()}"
+
+
+# Where problems about environment variables are reported (Problem.file).
+ENV_SOURCE = "environment"
 
 
 def _env_value(environ: Mapping[str, str], name: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from blindside.config import ModelConfig, ProjectConfig
 from blindside.db import session_scope
-from blindside.tables import Model, Prompt, Response, Run, Suite
+from blindside.tables import AnswerColumns, Model, Prompt, Response, Run, Suite
 
 __all__ = [
     "Answer",
@@ -46,36 +46,30 @@ class Task:
         return self.chain[0]
 
 
-@dataclass
-class Answer:
-    """What one task produced; becomes (or replaces) a Response row."""
+def _answer_is_ok(answer: Any) -> bool:
+    """True when the answer succeeded (it has no error)."""
+    return answer.error is None
 
-    prompt_id: int
-    model_row_id: int
-    sample: int
-    text: str | None = None
-    finish_reason: str | None = None
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
-    itl_mean_ms: float | None = None
-    itl_p95_ms: float | None = None
-    output_tokens_per_s: float | None = None
-    input_tokens: int | None = None
-    cached_tokens: int | None = None
-    output_tokens: int | None = None
-    reasoning_tokens: int | None = None
-    tokens_estimated: bool = False
-    cost_usd: float | None = None
-    attempts: int = 0
-    retry_wait_ms: float = 0.0
-    served_by: str | None = None
-    is_fallback: bool = False
-    error_class: str | None = None
-    error: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+# The task's key, then every column of AnswerColumns with the table's types and defaults:
+# the answer's fields are listed once, in blindside.tables.
+Answer = make_dataclass(
+    "Answer",
+    [
+        ("prompt_id", int),
+        ("model_row_id", int),
+        ("sample", int),
+        *(
+            (name, info.annotation, field(default=info.default))
+            for name, info in AnswerColumns.model_fields.items()
+        ),
+    ],
+    namespace={
+        "__doc__": "What one task produced; becomes (or replaces) a Response row.",
+        "__module__": __name__,
+        "ok": property(_answer_is_ok),
+    },
+)
 
 
 def run_config_hash(suite_hash: str, model_names: Sequence[str], samples: int) -> str:

@@ -22,16 +22,14 @@ from blindside.engine.journal import journal_path, read_journal
 from blindside.engine.tasks import Answer
 from blindside.identity import answer_checks
 from blindside.scorecard import prompt_scorers, score_columns
-from blindside.tables import Response, utc_now
+from blindside.tables import AnswerColumns, Response, utc_now
 
 __all__ = ["WRITE_BATCH", "WRITE_INTERVAL_S", "BatchWriter", "replay_journal", "store_answers"]
 
 WRITE_BATCH = 500
 WRITE_INTERVAL_S = 1.0
 
-_ANSWER_FIELDS = [
-    f for f in Answer.__dataclass_fields__ if f not in ("prompt_id", "model_row_id", "sample")
-]
+_ANSWER_FIELDS = list(AnswerColumns.model_fields)
 
 
 def store_answers(

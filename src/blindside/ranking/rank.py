@@ -310,15 +310,16 @@ def rank_battles(
 
     left_adv = elo_of(n) if fit_beta else (None, None, None)
     style_idx = np.arange(n + n_beta, n + model.q)
-    nu = nu_low = nu_high = None
+    # Davidson's nu and its interval, as the left advantage above.
+    nu: tuple[float | None, ...] = (None, None, None)
     if tie_model == "davidson":
-        nu, nu_low, nu_high = (float(np.exp(v[-1])) for v in (x_hat, x_low, x_high)) if davidson \
+        nu = tuple(float(np.exp(v[-1])) for v in (x_hat, x_low, x_high)) if davidson \
             else (0.0, 0.0, 0.0)  # fmt: skip
     games = (w + w.T).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         win_rate = np.where(games > 0, w.sum(axis=1) / games, np.nan)
     gap = theta[:, None] - theta[None, :]
-    win_prob = davidson_expected_score(gap, nu) if davidson else expit(gap)
+    win_prob = davidson_expected_score(gap, nu[0]) if davidson else expit(gap)
     return Ranking(
         theta=theta,
         elo=elo,
@@ -333,9 +334,9 @@ def rank_battles(
         prior=used,
         interval_method=intervals,
         tie_model=tie_model,
-        tie_param=nu,
-        tie_param_low=nu_low,
-        tie_param_high=nu_high,
+        tie_param=nu[0],
+        tie_param_low=nu[1],
+        tie_param_high=nu[2],
         left_advantage_elo=left_adv[0],
         left_advantage_low=left_adv[1],
         left_advantage_high=left_adv[2],
