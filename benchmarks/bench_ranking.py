@@ -117,8 +117,8 @@ def build_database(
             ],
         )
         con.executemany(
-            "INSERT INTO rater (id, name, role, created_at) VALUES (?, ?, 'rater', ?)",
-            [(r + 1, f"rater{r:02d}", now) for r in range(n_raters)],
+            "INSERT INTO rater (id, name, name_key, role, created_at) VALUES (?, ?, ?, 'rater', ?)",
+            [(r + 1, f"rater{r:02d}", f"rater{r:02d}", now) for r in range(n_raters)],
         )
         # Pairs: every pair gets one vote from each of `per_pair` distinct raters.
         per_pair = min(n_raters, 5)

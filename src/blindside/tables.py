@@ -151,11 +151,25 @@ class Pair(SQLModel, table=True):
 
 
 class Rater(SQLModel, table=True):
+    """A person who votes; blindside.raters manages them (roles, links, sessions)."""
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
-    role: str = "rater"
-    token_hash: str | None = None
+    # The name case-folded (blindside.raters.rater_name_key): "Ada" and "ada" are one rater.
+    name_key: str = Field(unique=True, index=True)
+    role: str = "rater"  # rater | lead | admin (blindside.roles.Role)
     created_at: datetime = Field(default_factory=utc_now)
+    # SHA-256 of the unused one-time sign-in token, never the token (migration 0006).
+    invite_hash: str | None = Field(default=None, unique=True, index=True)
+    invite_expires_at: datetime | None = None
+    # SHA-256 of the token the rater's browser presents after a reload; one live session.
+    session_hash: str | None = Field(default=None, unique=True, index=True)
+    session_expires_at: datetime | None = None
+    signed_in_at: datetime | None = None
+    # Revoked raters cannot sign in; their votes stay.
+    revoked_at: datetime | None = None
+    # A lead left this rater's votes out of rankings (kept, and it can be undone).
+    excluded: bool = False
 
 
 _AGGREGATION_COLUMNS = (

@@ -14,11 +14,14 @@ from sqlmodel import Session, col, select
 from blindside.cuts import normalise_rater_name
 from blindside.db import session_scope
 from blindside.pairing import Impression
+from blindside.raters import rater_name_key
 from blindside.tables import VOTE_CHOICES, Pair, Prompt, Rater, Response, Vote
 
 
 def sign_in(engine: Engine, name: str) -> Rater:
-    """Find or create the rater with this name.
+    """Find or create the rater with this name (compared without case).
+
+    Today's name-only sign-in of the app, until it signs in through :mod:`blindside.raters`.
 
     Raises
     ------
@@ -33,9 +36,10 @@ def sign_in(engine: Engine, name: str) -> Rater:
     for _ in range(2):
         try:
             with session_scope(engine) as session:
-                rater = session.exec(select(Rater).where(Rater.name == clean)).first()
+                key = rater_name_key(clean)
+                rater = session.exec(select(Rater).where(Rater.name_key == key)).first()
                 if rater is None:
-                    rater = Rater(name=clean)
+                    rater = Rater(name=clean, name_key=key)
                     session.add(rater)
                     session.flush()
                 return rater

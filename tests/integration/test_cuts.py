@@ -129,7 +129,7 @@ def _cast(engine: Engine, ids: dict[str, dict], specs: list[Spec]) -> None:
     raters: dict[str, int] = {}
     with Session(engine) as s:
         for name in sorted({sp.rater for sp in specs}):
-            rater = Rater(name=name)
+            rater = Rater(name=name, name_key=name.casefold())
             s.add(rater)
             s.flush()
             raters[name] = rater.id  # type: ignore[assignment]

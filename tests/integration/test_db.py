@@ -64,7 +64,7 @@ def _one_pair(engine: Engine) -> tuple[int, int, int]:
         s.add_all([r1, r2])
         s.flush()
         pair = Pair(prompt_id=prompt.id, response_a_id=r1.id, response_b_id=r2.id)
-        rater = Rater(name="ada")
+        rater = Rater(name="ada", name_key="ada")
         s.add_all([pair, rater])
         s.commit()
         return pair.id, rater.id, r1.id
@@ -194,8 +194,8 @@ def test_rater_and_date_cuts_read_the_covering_index(sqlite_url: str) -> None:
     raw = sqlite3.connect(path)  # foreign keys off: votes on made-up pairs, built fast
     start = datetime(2026, 1, 1, tzinfo=UTC)
     raw.executemany(
-        "INSERT INTO rater (id, name, role, created_at) VALUES (?, ?, 'rater', ?)",
-        [(r, f"rater{r:02d}", start.isoformat()) for r in range(40)],
+        "INSERT INTO rater (id, name, name_key, role, created_at) VALUES (?, ?, ?, 'rater', ?)",
+        [(r, f"rater{r:02d}", f"rater{r:02d}", start.isoformat()) for r in range(40)],
     )
     raw.executemany(
         "INSERT INTO vote (pair_id, rater_id, left_response_id, right_response_id, choice,"

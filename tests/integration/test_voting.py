@@ -54,6 +54,7 @@ def test_rater_sees_every_pair_once_then_none(voted_engine: Engine) -> None:
     rater = sign_in(voted_engine, "  Ada   Lovelace ")
     assert rater.name == "Ada Lovelace"
     assert sign_in(voted_engine, "Ada Lovelace").id == rater.id
+    assert sign_in(voted_engine, "ada lovelace").id == rater.id  # one rater, whatever the case
     with Session(voted_engine) as s:
         n_pairs = len(s.exec(select(Pair.id)).all())
     seen: set[int] = set()

@@ -21,6 +21,33 @@ def test_settings_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert s.demo_seed == 0
     assert s.demo_latency_scale == 1.0
     assert s.demo_url is None
+    assert s.base_url == "http://127.0.0.1:8501"
+    assert s.open_signup is None
+
+
+def test_sign_in_settings_from_the_environment() -> None:
+    s = load_settings(
+        environ={
+            "BLINDSIDE_BASE_URL": "https://evals.example.com/blindside/",
+            "BLINDSIDE_OPEN_SIGNUP": "Rater",
+        }
+    )
+    assert (s.base_url, s.open_signup) == ("https://evals.example.com/blindside", "rater")
+    assert load_settings(environ={"BLINDSIDE_OPEN_SIGNUP": "off"}).open_signup is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BLINDSIDE_OPEN_SIGNUP", "admin"),  # leads and admins always need a link
+        ("BLINDSIDE_OPEN_SIGNUP", "yes"),
+        ("BLINDSIDE_BASE_URL", "127.0.0.1:8501"),
+    ],
+)
+def test_bad_sign_in_settings_are_named(variable: str, value: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_settings(environ={variable: value})
+    assert [p.field for p in caught.value.problems] == [variable]
 
 
 def test_settings_env_beats_defaults() -> None:

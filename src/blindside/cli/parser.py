@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from blindside.cli import generate, providers, ranking, setup
+from blindside.cli import generate, providers, ranking, raters, setup
 from blindside.cli.common import EXIT_BAD_INPUT, common_options
 from blindside.errors import InputError
 
@@ -18,8 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="blindside", description="Blind side-by-side evaluation of LLMs on your own prompts."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    # The order of the help text: set up, generate, check providers, report.
-    for group in (setup, generate, providers, ranking):
+    # The order of the help text: set up, generate, check providers, report, who rates.
+    for group in (setup, generate, providers, ranking, raters):
         group.register(sub, common)
     return parser
 
@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _is_bad_input(exc: Exception) -> bool:
     """Whether ``exc`` is the user's to fix (exit 2, one message) rather than a crash."""
     if isinstance(exc, InputError):
+        return True
+    # The same for a rater command's refusal (unknown or taken name, bad role).
+    rater_library = sys.modules.get("blindside.raters")
+    if rater_library is not None and isinstance(exc, rater_library.RaterError):
         return True
     # Only a command that ran the engine can have raised its error: when the engine was
     # never imported, the answer is no, without paying for the import.

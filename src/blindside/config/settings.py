@@ -16,6 +16,12 @@ from urllib.parse import urlsplit
 
 from blindside.errors import InputError, Problem
 
+# Streamlit's address and port in .streamlit/config.toml and the Makefile.
+DEFAULT_BASE_URL = "http://127.0.0.1:8501"
+# What BLINDSIDE_OPEN_SIGNUP accepts: off, or the one role sign-up by name may create (leads
+# and admins always need a link).
+OPEN_SIGNUP_CHOICES = ("off", "rater")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -36,6 +42,10 @@ class Settings:
     demo_url : str or None
         Base URL of a running ``blindside serve-demo`` (``BLINDSIDE_DEMO_URL``);
         None means start one in-process on an ephemeral loopback port.
+    base_url : str
+        Where raters reach the app, for sign-in links (``BLINDSIDE_BASE_URL``).
+    open_signup : str or None
+        The role name-only sign-up creates (``BLINDSIDE_OPEN_SIGNUP``); None: sign-up is off.
     """
 
     database_url: str
@@ -44,6 +54,8 @@ class Settings:
     demo_seed: int = 0
     demo_latency_scale: float = 1.0
     demo_url: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    open_signup: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,20 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "Base URL of an already running `blindside serve-demo` (e.g. "
         "http://127.0.0.1:8765/v1). Unset: a demo server is started in-process on "
         "an ephemeral loopback port.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_BASE_URL",
+        "base_url",
+        DEFAULT_BASE_URL,
+        "Where raters reach the app (scheme, host, port, any path prefix): the start of "
+        "every sign-in link `blindside raters add` prints. CLI: --base-url.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_OPEN_SIGNUP",
+        "open_signup",
+        "off",
+        "`rater` lets anyone sign up by typing a new name, as a rater (an existing name "
+        "never signs you in). `off`: everyone needs a sign-in link from an admin.",
     ),
 )
 
@@ -262,6 +288,18 @@ def load_settings(
             bad("BLINDSIDE_DEMO_URL", f"must be an http:// or https:// URL, got {demo_url!r}")
         demo_url = demo_url.rstrip("/")
 
+    base_url = _env_value(env, "BLINDSIDE_BASE_URL") or DEFAULT_BASE_URL
+    if not is_http_url(base_url):
+        bad("BLINDSIDE_BASE_URL", f"must be an http:// or https:// URL, got {base_url!r}")
+    base_url = base_url.rstrip("/")
+
+    open_signup = (_env_value(env, "BLINDSIDE_OPEN_SIGNUP") or "off").lower()
+    if open_signup not in OPEN_SIGNUP_CHOICES:
+        bad(
+            "BLINDSIDE_OPEN_SIGNUP",
+            f"must be one of {', '.join(OPEN_SIGNUP_CHOICES)}, got {open_signup!r}",
+        )
+
     if problems:
         raise InputError(problems)
     return Settings(
@@ -271,6 +309,8 @@ def load_settings(
         demo_seed=seed,
         demo_latency_scale=scale,
         demo_url=demo_url,
+        base_url=base_url,
+        open_signup=None if open_signup == "off" else open_signup,
     )
 
 
