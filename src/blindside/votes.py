@@ -72,12 +72,13 @@ def record_vote(
             pair = session.get(Pair, impression.pair_id)
             if pair is None:
                 raise ValueError(f"no pair {impression.pair_id}")
+            left_id = impression.left_response_id
             sides = {pair.response_a_id, pair.response_b_id}
-            if impression.left_response_id not in sides:
-                raise ValueError(f"response {impression.left_response_id} is not in this pair")
+            if left_id not in sides:
+                raise ValueError(f"response {left_id} is not in this pair")
             # The right answer is the pair's other one: taken from the pair, not the page.
-            (right_id,) = sides - {impression.left_response_id}
-            left = session.get(Response, impression.left_response_id)
+            (right_id,) = sides - {left_id}
+            left = session.get(Response, left_id)
             right = session.get(Response, right_id)
             prompt = session.get(Prompt, pair.prompt_id)
             assert left is not None and right is not None and prompt is not None
@@ -85,17 +86,17 @@ def record_vote(
                 Vote(
                     pair_id=impression.pair_id,
                     rater_id=rater_id,
-                    left_response_id=impression.left_response_id,
+                    left_response_id=left_id,
                     choice=choice,
                     dwell_ms=dwell_ms,
                     flagged=flagged,
                     comment=comment,
                     # Denormalised so the leaderboard's GROUP BY needs no join.
+                    prompt_id=pair.prompt_id,
+                    tier=prompt.tier,
                     right_response_id=right_id,
                     left_model_id=left.model_id,
                     right_model_id=right.model_id,
-                    prompt_id=pair.prompt_id,
-                    tier=prompt.tier,
                     run_id=left.run_id,
                     fallback=left.is_fallback or right.is_fallback,
                     identity_leak=left.identity_leak or right.identity_leak,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from blindside.config import Settings, load_settings
 
@@ -23,6 +24,13 @@ def common_options() -> argparse.ArgumentParser:
     )
     common.add_argument("--suites", help="directory of prompt suites (default: ./seed_prompts)")
     return common
+
+
+def add_choice(
+    group: argparse._ActionsContainer, flag: str, choices: Sequence[str], help: str | None = None
+) -> None:
+    """Add an option that takes one of ``choices``; the first is the default."""
+    group.add_argument(flag, choices=list(choices), default=choices[0], help=help)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

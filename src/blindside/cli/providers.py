@@ -11,7 +11,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from blindside.cli.common import EXIT_FAILED, EXIT_OK, settings_from
+from blindside.cli.common import EXIT_FAILED, EXIT_OK, add_choice, settings_from
 from blindside.cli.output import rounded
 from blindside.errors import InputError
 
@@ -231,7 +231,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         default="In two sentences, explain why the sky is blue.",
         help="the prompt every request sends",
     )
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    add_choice(p, "--format", ("table", "json"))
     p.add_argument(
         "--yes", action="store_true", help="confirm the load (and its cost) on a real provider"
     )

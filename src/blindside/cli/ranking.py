@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from blindside.cli.common import EXIT_FAILED, EXIT_OK, settings_from
+from blindside.cli.common import EXIT_FAILED, EXIT_OK, add_choice, settings_from
 from blindside.errors import InputError
 
 if TYPE_CHECKING:
@@ -152,12 +152,17 @@ def cmd_rank(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_vote_cut_arguments(group: argparse._ArgumentGroup) -> None:
-    """The options of a :class:`~blindside.cuts.Cut`, shared by ``rank`` and ``export``."""
+def _add_answer_cut_arguments(group: argparse._ActionsContainer) -> None:
+    """The options that pick prompts and answers, shared by ``scores``, ``rank`` and ``export``."""
     group.add_argument("--tier", type=int, choices=[1, 2, 3])
     group.add_argument("--suite", help="only prompts of this suite")
     group.add_argument("--category", help="only prompts of this category")
     group.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
+
+
+def _add_vote_cut_arguments(group: argparse._ArgumentGroup) -> None:
+    """The options of a :class:`~blindside.cuts.Cut`, shared by ``rank`` and ``export``."""
+    _add_answer_cut_arguments(group)
     group.add_argument(
         "--rater", action="append", metavar="NAME", help="only this rater's votes (repeatable)"
     )
@@ -182,11 +187,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser(
         "scores", parents=[common], help="print automated scores per model (no votes needed)"
     )
-    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    p.add_argument("--tier", type=int, choices=[1, 2, 3])
-    p.add_argument("--suite", help="only prompts of this suite")
-    p.add_argument("--category", help="only prompts of this category")
-    p.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
+    add_choice(p, "--format", ("table", "json", "csv"))
+    _add_answer_cut_arguments(p)
     p.set_defaults(func=cmd_scores)
 
     p = sub.add_parser("rank", parents=[common], help="print the Bradley-Terry leaderboard")
@@ -196,13 +198,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="rank an arena-format file (JSON lines or array: model_a, model_b, winner) "
         "instead of the database",
     )
-    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    add_choice(p, "--format", ("table", "json", "csv"))
     fit = p.add_argument_group("fit")
-    fit.add_argument(
-        "--intervals",
-        choices=["sandwich", "bootstrap"],
-        default="sandwich",
-        help="95%% interval method (default: sandwich)",
+    add_choice(
+        fit, "--intervals", ("sandwich", "bootstrap"), "95%% interval method (default: sandwich)"
     )
     fit.add_argument(
         "--bootstrap",
@@ -210,11 +209,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         metavar="N",
         help="bootstrap intervals with N rounds (implies --intervals bootstrap)",
     )
-    fit.add_argument(
-        "--ties",
-        choices=["half", "davidson"],
-        default="half",
-        help="a tie as half a win each way, or Davidson's tie model",
+    add_choice(
+        fit, "--ties", ("half", "davidson"), "a tie as half a win each way, or Davidson's tie model"
     )
     fit.add_argument(
         "--style", action="store_true", help="style control: length and markdown covariates"
@@ -227,7 +223,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         parents=[common],
         help="write votes as labelled pairs (both answers, their models, the verdict)",
     )
-    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    add_choice(p, "--format", ("jsonl", "csv"))
     p.add_argument(
         "--out", metavar="FILE", help="write here (replaced atomically) instead of stdout"
     )

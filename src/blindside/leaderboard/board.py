@@ -185,9 +185,7 @@ def _opt(value: Any) -> float | None:
 
 
 def build_leaderboard(
-    engine: Engine,
-    cut: Cut | None = None,
-    options: RankOptions | None = None,
+    engine: Engine, cut: Cut | None = None, options: RankOptions | None = None
 ) -> Leaderboard:
     """Ratings, intervals, rank ranges and measured stats per model for one cut.
 
