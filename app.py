@@ -26,6 +26,8 @@ navigation = st.navigation(
         "Results": [
             st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
             st.Page("pages/runs.py", title="Runs", icon=":material/play_circle:"),
+            # gate: lead (visible to every signed-in rater until roles exist)
+            st.Page("pages/raters.py", title="Raters", icon=":material/group:"),
         ],
     }
 )

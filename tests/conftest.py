@@ -135,6 +135,21 @@ def demo_db_url(demo_db_template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture
+def golden_db_url(tmp_path: Path) -> str:
+    """A private SQLite copy of the golden fixture: 4 raters, 1,985 votes (tests/golden)."""
+    import gzip
+    import sqlite3
+
+    path = tmp_path / "golden.db"
+    with gzip.open(ROOT / "tests" / "golden" / "fixture.sql.gz", "rt", encoding="utf-8") as dump:
+        script = dump.read()
+    conn = sqlite3.connect(path)
+    conn.executescript(script)
+    conn.close()
+    return f"sqlite:///{path}"
+
+
 @dataclass(frozen=True)
 class CommandResult:
     """What one `blindside` command run in process returned and printed."""

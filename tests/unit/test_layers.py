@@ -3,7 +3,8 @@
 Layers (docs/architecture.md):
 
 - **Pages**: ``app.py``, ``pages/``, ``blindside.ui``: the only places Streamlit runs.
-- **Stats**: ``blindside.ranking``, ``blindside.scorers``: pure functions on numbers and text.
+- **Stats**: ``blindside.ranking``, ``blindside.scorers``, ``blindside.agreement``: pure
+  functions on numbers and text.
 - **Store**: ``blindside.db``, ``blindside.tables``, ``blindside.migrations``.
 - **Providers**: ``blindside.client``, ``blindside.demo``: HTTP to models, and the simulator.
 - **CLI**: ``blindside.cli``.
@@ -51,7 +52,7 @@ def layer(module: str) -> str:
 
     if module == "app" or under("pages", "blindside.ui"):
         return "Pages"
-    if under("blindside.ranking", "blindside.scorers"):
+    if under("blindside.ranking", "blindside.scorers", "blindside.agreement"):
         return "Stats"
     if under("blindside.db", "blindside.tables", "blindside.migrations"):
         return "Store"

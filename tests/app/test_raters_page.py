@@ -1,0 +1,64 @@
+"""The Raters page through AppTest, over the golden fixture (4 raters, 1,985 votes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def raters_page(golden_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", golden_db_url)
+    monkeypatch.chdir(Path(APP).parent)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="signin_name").input("Ada")
+    at.button[0].click().run()
+    at.switch_page("pages/raters.py").run()
+    assert not at.exception
+    yield at
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def test_the_raters_page_shows_every_rater_and_agreement(raters_page: AppTest) -> None:
+    at = raters_page
+    assert at.title[0].value == "Raters"
+    table = at.dataframe[0].value
+    assert table["Rater"].tolist() == ["Ada", "Barbara", "Grace", "Linus"]
+    assert table["Votes"].sum() == 1985
+    assert table["Counted"].all()
+    assert table["Majority"].between(0, 100).all()
+    assert table["Left wins"].between(0, 100).all()
+    assert table["Gold votes"].eq(0).all()  # the shipped suites have no gold prompts
+    pairs = at.dataframe[1].value
+    assert len(pairs) == 6  # every pair of four raters
+    assert pairs["Shared pairs"].gt(0).all()
+    labels = [m.label for m in at.metric]
+    assert labels == ["Mean pairwise Cohen's kappa", "Krippendorff's alpha (nominal)"]
+    assert all(-1 <= float(m.value) <= 1 for m in at.metric)
+    assert any("pairable votes" in c.value for c in at.caption)
+
+
+def test_the_tier_filter_narrows_the_votes(raters_page: AppTest) -> None:
+    at = raters_page
+    at.selectbox(key="raters_tier").set_value(at.selectbox(key="raters_tier").options[1]).run()
+    assert not at.exception
+    assert 0 < at.dataframe[0].value["Votes"].sum() < 1985
+    assert any("tier 1" in c.value for c in at.caption)
+
+
+def test_the_too_fast_threshold_is_applied(raters_page: AppTest) -> None:
+    at = raters_page
+    before = at.dataframe[0].value["Too fast"].sum()
+    at.number_input(key="raters_too_fast").set_value(60.0).run()
+    after = at.dataframe[0].value["Too fast"].sum()
+    assert before < after
+    assert any("under 60.0 s" in c.value for c in at.caption)
