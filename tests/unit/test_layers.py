@@ -3,8 +3,8 @@
 Layers (docs/architecture.md):
 
 - **Pages**: ``app.py``, ``pages/``, ``blindside.ui``: the only places Streamlit runs.
-- **Stats**: ``blindside.ranking``, ``blindside.scorers``, ``blindside.agreement``: pure
-  functions on numbers and text.
+- **Stats**: ``blindside.ranking``, ``blindside.scorers``, ``blindside.agreement``,
+  ``blindside.scheduler``: pure functions on numbers and text.
 - **Store**: ``blindside.db``, ``blindside.tables``, ``blindside.migrations``.
 - **Providers**: ``blindside.client``, ``blindside.demo``: HTTP to models, and the simulator.
 - **CLI**: ``blindside.cli``.
@@ -52,7 +52,9 @@ def layer(module: str) -> str:
 
     if module == "app" or under("pages", "blindside.ui"):
         return "Pages"
-    if under("blindside.ranking", "blindside.scorers", "blindside.agreement"):
+    if under(
+        "blindside.ranking", "blindside.scorers", "blindside.agreement", "blindside.scheduler"
+    ):
         return "Stats"
     if under("blindside.db", "blindside.tables", "blindside.migrations"):
         return "Store"

@@ -1,4 +1,4 @@
-"""Naming the engine's result types or the client package loads no SDK."""
+"""Light imports: the engine's result types and the client load no SDK; the scheduler only numpy."""
 
 from __future__ import annotations
 
@@ -29,3 +29,8 @@ def test_client_endpoints_loads_the_demo_only_for_a_demo_endpoint() -> None:
     loaded = modules_after("import blindside.client.endpoints")
     assert "openai" in loaded
     assert not loaded & {"starlette", "uvicorn"}
+
+
+def test_the_scheduler_loads_numpy_only() -> None:
+    loaded = modules_after("import blindside.scheduler")
+    assert not loaded & (HEAVY | {"sqlalchemy", "sqlmodel"})
