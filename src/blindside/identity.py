@@ -11,18 +11,18 @@ markdown counts), so a leaderboard never parses answer texts.
 
 What counts as a leak
 ---------------------
-* a vendor named as the maker of the speaker: "developed / created / trained /
-  built / made by OpenAI" (or Anthropic, Google, DeepMind, Meta, Mistral AI,
-  Alibaba, DeepSeek, xAI, Microsoft, Cohere, Amazon, ...);
-* a first-person claim to be a known assistant: "I am Claude", "I'm ChatGPT",
-  "my name is Gemini", "as Llama, I ...";
-* "as an AI (language) model from <vendor>" and "an AI assistant by <vendor>";
-* any configured model name or model id (e.g. ``gpt-4o-mini``) as a whole word.
+* the answer ties itself to a vendor or an assistant, by name or through a
+  product ("As an AI model developed by OpenAI", "I'm Claude", "my developers
+  at Anthropic", "I was trained by the makers of Gemini"): the rules are
+  :mod:`blindside.identity_patterns`, which also says what is *not* a leak
+  (answers that only discuss vendors and products);
+* any configured model name or model id (e.g. ``gpt-4o-mini``) as a whole word,
+  anywhere. Configured names shorter than three characters are ignored (they
+  would match ordinary words).
 
-Mentions that are not self-references, such as "OpenAI released a model", are
-not leaks: the patterns need the first person or a maker phrase. Configured
-names shorter than three characters are ignored (they would match ordinary
-words).
+The rules change over time: :func:`flag_identity_leaks` re-checks stored
+answers, and ``blindside init`` runs it, so a database picks up new rules (and
+new model names) on its next init.
 """
 
 from __future__ import annotations
@@ -40,79 +40,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from blindside.db import session_scope
+from blindside.identity_patterns import LEAK_PATTERNS, MENTIONS, NAME_STEMS, SENTENCE_BREAK
 from blindside.tables import Model, Response, Vote
-
-#: Organisations that ship assistants, as they name themselves in answers.
-VENDORS = (
-    "OpenAI",
-    "Anthropic",
-    "Google(?: DeepMind)?",
-    "DeepMind",
-    "Meta(?: AI)?",
-    "Mistral(?: AI)?",
-    "Alibaba(?: Cloud)?",
-    "Qwen Team",
-    "DeepSeek",
-    "xAI",
-    "Microsoft",
-    "Cohere",
-    "Amazon",
-    "AI21(?: Labs)?",
-    "Moonshot(?: AI)?",
-    "Zhipu(?: AI)?",
-    "Baidu",
-    "Nvidia",
-    "IBM",
-    "Perplexity",
-    "Together AI",
-)
-
-#: Assistant and model-family names a model may call itself.
-ASSISTANTS = (
-    "ChatGPT",
-    "GPT(?:-?[0-9][\\w.-]*)?",
-    "o[134](?:-mini)?",
-    "Claude(?: [0-9.]+)?(?: (?:Opus|Sonnet|Haiku))?",
-    "Gemini(?: [\\w.]+)?",
-    "Bard",
-    "Gemma",
-    "PaLM",
-    "Llama(?: ?[0-9][\\w.]*)?",
-    "Mistral",
-    "Mixtral",
-    "Qwen[\\w.-]*",
-    "DeepSeek[\\w.-]*",
-    "Grok",
-    "Copilot",
-    "Phi(?:-[0-9][\\w.-]*)?",
-    "Command R\\+?",
-    "Kimi",
-    "GLM[\\w.-]*",
-    "Ernie",
-    "Nemotron",
-)
-
-_VENDOR = "(?:" + "|".join(VENDORS) + ")"
-_ASSISTANT = "(?:" + "|".join(ASSISTANTS) + ")"
-_MAKER = r"(?:developed|created|trained|built|made|designed|engineered|programmed|released)"
-
-#: Self-reference patterns (case-insensitive), each a reason a rater could tell the author.
-LEAK_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        # "... developed by OpenAI", "trained by Google DeepMind", "a model made by Meta"
-        rf"\b{_MAKER}\s+(?:and\s+\w+\s+)?by\s+(?:the\s+)?(?:team\s+at\s+)?{_VENDOR}\b",
-        # "I am Claude", "I'm ChatGPT", "my name is Gemini", "I am a Llama model"
-        rf"\b(?:I\s+am|I'm|I’m|my\s+name\s+is|this\s+is|call\s+me)\s+(?:an?\s+)?{_ASSISTANT}\b",
-        # "As ChatGPT, I ...", "As Claude I cannot ..."
-        rf"\bas\s+{_ASSISTANT}\s*,?\s+I\b",
-        # "as an AI language model from OpenAI", "an AI assistant by Anthropic"
-        rf"\bAI\s+(?:language\s+)?(?:model|assistant|system|chatbot)\s+(?:from|by|of)\s+{_VENDOR}\b",
-        # "I'm an OpenAI model", "I am a Google-trained assistant"
-        rf"\b(?:I\s+am|I'm|I’m)\s+(?:an?\s+)?{_VENDOR}(?:[- ]\w+)?\s+"
-        r"(?:model|assistant|AI|language\s+model|chatbot)\b",
-    )
-)
 
 _MIN_NAME_CHARS = 3
 
@@ -145,10 +74,23 @@ def leaks_identity(text: str, names: Iterable[str] = ()) -> bool:
     """
     if not text:
         return False
-    if any(p.search(text) for p in LEAK_PATTERNS):
+    if _self_reference(text):
         return True
     pattern = _names_pattern(tuple(names))
     return bool(pattern and pattern.search(text))
+
+
+def _self_reference(text: str) -> bool:
+    # Most answers name no vendor or assistant at all: substring tests rule every pattern out.
+    # The rest are checked sentence by sentence, only where a name occurs: no pattern spans two
+    # sentences, and short strings keep the long alternations cheap.
+    lowered = text.lower()
+    if not any(stem in lowered for stem in NAME_STEMS):
+        return False
+    return any(
+        MENTIONS.search(sentence) and any(p.search(sentence) for p in LEAK_PATTERNS)
+        for sentence in SENTENCE_BREAK.split(text)
+    )
 
 
 @dataclass(frozen=True)
@@ -254,31 +196,48 @@ def answer_checks(text: str | None, names: Iterable[str]) -> dict[str, Any]:
     }
 
 
-def refresh_vote_leaks(session: Session, run_id: int | None = None) -> None:
+def refresh_vote_leaks(session: Session, run_id: int | None = None) -> int:
     """Copy the answers' leak flags onto their votes (``Vote.identity_leak`` feeds the GROUP BY).
 
-    A vote leaks when either of its answers does.
+    A vote leaks when either of its answers does. Only votes whose copy is stale are written.
+
+    Returns
+    -------
+    int
+        Votes whose flag changed.
     """
     leaky = select(Response.id).where(col(Response.identity_leak).is_(True))
-    votes = update(Vote)
+    leaks = or_(col(Vote.left_response_id).in_(leaky), col(Vote.right_response_id).in_(leaky))
+    votes = update(Vote).where(col(Vote.identity_leak) != leaks)
     if run_id is not None:
         votes = votes.where(Vote.run_id == run_id)
-    session.exec(  # type: ignore[call-overload]
-        votes.values(
-            identity_leak=or_(
-                col(Vote.left_response_id).in_(leaky), col(Vote.right_response_id).in_(leaky)
-            )
-        )
-    )
+    result = session.exec(votes.values(identity_leak=leaks))  # type: ignore[call-overload]
+    return int(result.rowcount or 0)
 
 
-def flag_identity_leaks(engine: Engine, run_id: int | None = None) -> int:
+@dataclass(frozen=True)
+class LeakRefresh:
+    """What :func:`flag_identity_leaks` found and changed."""
+
+    flagged: int
+    """Answers (of the run, or of the database) flagged as leaking."""
+    answers_changed: int
+    """Answers whose leak flag or style counts were rewritten."""
+    votes_changed: int
+    """Votes whose ``identity_leak`` copy was rewritten."""
+
+
+_CHECKED = ("identity_leak", "text_chars", "md_headers", "md_list_items", "md_bold")
+
+
+def flag_identity_leaks(engine: Engine, run_id: int | None = None) -> LeakRefresh:
     """Check stored answers again for identity leaks, and measure their style.
 
     The generation engine checks every answer as it stores it
-    (:func:`answer_checks`); this re-checks a run (or all runs), for instance
-    after models were added whose names older answers might mention.
-    Idempotent, and votes already cast on the answers get the new flag too.
+    (:func:`answer_checks`); this re-checks a run (or all runs) with today's
+    rules and model names: ``blindside init`` calls it, so a database picks up
+    new patterns and new models' names. Idempotent, and it writes only the
+    answers and votes whose values change (votes already cast get the new flag).
 
     Parameters
     ----------
@@ -288,20 +247,24 @@ def flag_identity_leaks(engine: Engine, run_id: int | None = None) -> int:
 
     Returns
     -------
-    int
-        Answers of the run (or database) flagged as leaking.
+    LeakRefresh
     """
     names = model_names(engine)
+    stored = [col(getattr(Response, name)) for name in _CHECKED]
+    flagged = 0
+    changed: list[dict[str, Any]] = []
     with session_scope(engine) as session:
-        query = select(Response.id, Response.text).where(col(Response.text).is_not(None))
+        query = select(Response.id, Response.text, *stored).where(col(Response.text).is_not(None))
         if run_id is not None:
             query = query.where(Response.run_id == run_id)
-        # Plain tuples and one executemany: a run has thousands of answers.
-        rows = [
-            {"id": row_id, **answer_checks(text, names)} for row_id, text in session.exec(query)
-        ]
-        if rows:
-            session.execute(update(Response), rows)
-        session.flush()
-        refresh_vote_leaks(session, run_id)
-    return sum(row["identity_leak"] for row in rows)
+        # Plain tuples, streamed: a database holds many thousands of answers.
+        for row_id, text, *old in session.execute(query.execution_options(yield_per=2000)):
+            checks = answer_checks(text, names)
+            flagged += checks["identity_leak"]
+            if tuple(checks[name] for name in _CHECKED) != tuple(old):
+                changed.append({"id": row_id, **checks})
+        if changed:
+            session.execute(update(Response), changed)
+            session.flush()
+        votes_changed = refresh_vote_leaks(session, run_id)
+    return LeakRefresh(flagged, len(changed), votes_changed)

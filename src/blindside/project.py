@@ -18,6 +18,7 @@ from blindside.config import ProjectConfig, Settings, load_models_toml
 from blindside.db import open_database, session_scope, upgrade_schema
 from blindside.engine.run import Progress, RunResult, generate
 from blindside.errors import InputError, Problem
+from blindside.identity import LeakRefresh, flag_identity_leaks
 from blindside.scorecard import rescore_answers
 from blindside.suites import SuiteSpec, load_suite_dir
 from blindside.tables import Model, Prompt, Response, Run, Suite
@@ -29,6 +30,7 @@ class InitReport:
     config: ProjectConfig
     prompts: SyncReport
     models: SyncReport
+    leaks: LeakRefresh
 
 
 def load_inputs(settings: Settings) -> tuple[list[SuiteSpec], ProjectConfig]:
@@ -51,7 +53,7 @@ def load_inputs(settings: Settings) -> tuple[list[SuiteSpec], ProjectConfig]:
 
 
 def init_project(settings: Settings, engine: Engine | None = None) -> tuple[Engine, InitReport]:
-    """Validate inputs, create or migrate the schema, register suites and models (idempotent)."""
+    """Validate inputs, migrate, register suites and models, re-check leaks (idempotent)."""
     suites, config = load_inputs(settings)
     if engine is None:
         engine = open_database(settings.database_url)
@@ -61,7 +63,11 @@ def init_project(settings: Settings, engine: Engine | None = None) -> tuple[Engi
     models = sync_models(engine, config.models)
     with session_scope(engine) as session:
         rescore_answers(session, unscored_only=True)  # answers stored before migration 0005
-    return engine, InitReport(suites=suites, config=config, prompts=prompts, models=models)
+    # The leak rules and the model names may have changed since the answers were stored.
+    leaks = flag_identity_leaks(engine)
+    return engine, InitReport(
+        suites=suites, config=config, prompts=prompts, models=models, leaks=leaks
+    )
 
 
 def suites_missing_demo_answers(engine: Engine, config: ProjectConfig) -> list[str]:

@@ -187,7 +187,7 @@ def _observed(engine: Engine, ids: dict[str, dict], cut: Cut) -> Counter:
 @pytest.fixture
 def world(engine: Engine) -> tuple[Engine, dict[str, dict], list[Spec]]:
     ids = _world(engine)
-    assert flag_identity_leaks(engine) == len(LEAKING)
+    assert flag_identity_leaks(engine).flagged == len(LEAKING)
     specs = _specs()
     _cast(engine, ids, specs)
     return engine, ids, specs
@@ -266,7 +266,7 @@ def test_identity_flags_reach_votes_cast_before_the_check(world) -> None:  # typ
             .where(Response.id == ids["response"][("p1", "A")])
             .values(text="As an AI language model developed by OpenAI, I think...")
         )
-    assert flag_identity_leaks(engine, ids["run"]["s1"]) == 2
+    assert flag_identity_leaks(engine, ids["run"]["s1"]).flagged == 2
     leaky = LEAKING | {("p1", "A")}
     expected = _expected(
         specs,

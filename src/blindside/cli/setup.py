@@ -24,6 +24,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         f"models: {len(report.config.models)} "
         f"({report.models.created} new, {report.models.updated} updated)"
     )
+    leaks = report.leaks
+    if leaks.answers_changed or leaks.votes_changed:
+        print(
+            f"identity leaks: {leaks.flagged} answers flagged; re-checked with the current "
+            f"rules, {leaks.answers_changed} answers and {leaks.votes_changed} votes updated"
+        )
     if args.demo:
         bars: dict[str, ProgressBar] = {}
 
