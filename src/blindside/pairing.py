@@ -3,7 +3,9 @@
 A pair is two successful answers to the same prompt (same sample index) by
 different models. A rater sees each pair at most once; among the pairs left,
 the least-voted come first so votes spread evenly, ties broken at random.
-Sides are drawn per impression so position carries no information.
+Sides are drawn per impression so position carries no information. Under the
+``hide`` identity policy (:mod:`blindside.policy`), a pair with an answer flagged
+as an identity leak is never offered.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from blindside.db import session_scope
+from blindside.policy import IdentityPolicy, identity_policy
 from blindside.tables import Pair, Prompt, Response, Vote, utc_now
 
 
@@ -85,6 +88,7 @@ def next_impression(
     *,
     exclude_pair_ids: Collection[int] = (),
     rng: random.Random | None = None,
+    policy: IdentityPolicy | None = None,
 ) -> Impression | None:
     """The next pair for a rater, or None when they have seen every pair.
 
@@ -96,8 +100,12 @@ def next_impression(
         Pairs skipped in this sitting, not offered again until a new sitting.
     rng : random.Random, optional
         Source of the side draw (tests pass a seeded one).
+    policy : IdentityPolicy, optional
+        The identity-leak policy; None reads the one in force
+        (:func:`blindside.policy.identity_policy`).
     """
     rng = rng or random.Random()
+    policy = policy or identity_policy(engine)
     with session_scope(engine) as session:
         voted_by_rater = select(Vote.pair_id).where(Vote.rater_id == rater_id)
         votes_per_pair = func.count(col(Vote.id))
@@ -111,6 +119,11 @@ def next_impression(
         )
         if exclude_pair_ids:
             query = query.where(col(Pair.id).not_in(list(exclude_pair_ids)))
+        if not policy.offers_leaks:
+            leaky = select(Response.id).where(col(Response.identity_leak).is_(True))
+            query = query.where(
+                col(Pair.response_a_id).not_in(leaky), col(Pair.response_b_id).not_in(leaky)
+            )
         row = session.exec(query).first()
         if row is None:
             return None

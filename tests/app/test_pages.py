@@ -154,3 +154,17 @@ def test_a_flag_and_note_go_with_the_vote(app_env: str) -> None:
         first, second = s.exec(select(Vote).order_by(Vote.id)).all()
     assert (first.flagged, first.comment) == (True, "the right answer names its vendor")
     assert (second.flagged, second.comment) == (False, None)
+
+
+@pytest.mark.parametrize(("policy", "excluded"), [("hide", False), ("show-and-exclude", True)])
+def test_the_leaderboard_says_what_the_identity_policy_does(
+    app_env: str, monkeypatch: pytest.MonkeyPatch, policy: str, excluded: bool
+) -> None:
+    monkeypatch.setenv("BLINDSIDE_IDENTITY_POLICY", policy)
+    at = _signed_in()
+    at.button(key="vote_left").click().run()
+    at.switch_page("pages/leaderboard.py").run()
+    assert not at.exception
+    # Under show-and-exclude, leaking votes are left out unless the lead unticks the box.
+    assert at.checkbox(key="cut_exclude_identity_leaks").value is excluded
+    assert any(f"identity policy: {policy}" in c.value for c in at.caption)

@@ -117,6 +117,29 @@ def test_all_bad_settings_reported_together() -> None:
     assert [p.field for p in info.value.problems] == list(env)
 
 
+@pytest.mark.parametrize(
+    ("value", "policy"),
+    [
+        (None, "hide"),
+        ("hide", "hide"),
+        ("show-and-exclude", "show-and-exclude"),
+        (" HIDE ", "hide"),
+    ],
+)
+def test_identity_policy_setting(value: str | None, policy: str) -> None:
+    env = {} if value is None else {"BLINDSIDE_IDENTITY_POLICY": value}
+    assert load_settings(environ=env).identity_policy == policy
+
+
+@pytest.mark.parametrize("value", ["show", "exclude", "hide,show-and-exclude"])
+def test_bad_identity_policy_names_the_variable_and_the_choices(value: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_settings(environ={"BLINDSIDE_IDENTITY_POLICY": value})
+    (problem,) = info.value.problems
+    assert problem.field == "BLINDSIDE_IDENTITY_POLICY"
+    assert "hide or show-and-exclude" in problem.message and repr(value) in problem.message
+
+
 def test_zero_latency_scale_allowed() -> None:
     assert load_settings(environ={"BLINDSIDE_DEMO_LATENCY_SCALE": "0"}).demo_latency_scale == 0.0
 

@@ -66,7 +66,8 @@ def _vote_cut(args: argparse.Namespace) -> Cut:
         until=until,
         exclude_flagged=args.exclude_flagged,
         exclude_gold=args.exclude_gold,
-        exclude_identity_leaks=args.exclude_identity_leaks,
+        # Unset (None) means no; ``rank`` on a database applies the identity policy instead.
+        exclude_identity_leaks=bool(args.exclude_identity_leaks),
         exclude_fallbacks=args.exclude_fallbacks,
     )
 
@@ -133,9 +134,15 @@ def cmd_rank(args: argparse.Namespace) -> int:
         board = leaderboard_from_arena(battles, options)
         source = str(args.votes)
     else:
+        from dataclasses import replace
+
         from blindside.db import open_database
+        from blindside.policy import identity_policy
 
         engine = open_database(settings_from(args).database_url)
+        if args.exclude_identity_leaks is None:
+            # Under show-and-exclude, votes on identity-leaking answers count only on request.
+            cut = replace(cut, exclude_identity_leaks=identity_policy(engine).excludes_leaky_votes)
         board = build_leaderboard(engine, cut, options)
         source = "database"
     if board.total_votes == 0:
@@ -172,8 +179,11 @@ def _add_vote_cut_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--exclude-gold", action="store_true", help="drop gold (rater QA) prompts")
     group.add_argument(
         "--exclude-identity-leaks",
-        action="store_true",
-        help="drop votes on answers that reveal which model wrote them",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="drop (or keep) votes on answers that reveal which model wrote them (rank "
+        "default: drop under BLINDSIDE_IDENTITY_POLICY=show-and-exclude, else keep; export "
+        "default: keep)",
     )
     group.add_argument(
         "--exclude-fallbacks",

@@ -28,6 +28,7 @@ from blindside.config.models import (
     display_name,
 )
 from blindside.config.settings import (
+    IDENTITY_POLICIES,
     SETTINGS,
     SettingDoc,
     Settings,
@@ -40,6 +41,7 @@ __all__ = [
     "DEMO_API_KEY",
     "ENDPOINT_KINDS",
     "FAULT_KINDS",
+    "IDENTITY_POLICIES",
     "NO_KEY_NEEDED",
     "SETTINGS",
     "EndpointConfig",

@@ -46,6 +46,10 @@ class Settings:
         Where raters reach the app, for sign-in links (``BLINDSIDE_BASE_URL``).
     open_signup : str or None
         The role name-only sign-up creates (``BLINDSIDE_OPEN_SIGNUP``); None: sign-up is off.
+    identity_policy : str
+        What rating does with answers that reveal their model
+        (``BLINDSIDE_IDENTITY_POLICY``, one of :data:`IDENTITY_POLICIES`); read it
+        through :func:`blindside.policy.identity_policy`.
     """
 
     database_url: str
@@ -56,6 +60,12 @@ class Settings:
     demo_url: str | None = None
     base_url: str = DEFAULT_BASE_URL
     open_signup: str | None = None
+    identity_policy: str = "hide"
+
+
+#: The values of ``BLINDSIDE_IDENTITY_POLICY``: keep answers flagged as identity leaks out of
+#: rating (the default), or show them and leave their votes out of rankings.
+IDENTITY_POLICIES = ("hide", "show-and-exclude")
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,14 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "off",
         "`rater` lets anyone sign up by typing a new name, as a rater (an existing name "
         "never signs you in). `off`: everyone needs a sign-in link from an admin.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_IDENTITY_POLICY",
+        "identity_policy",
+        "hide",
+        "What rating does with answers flagged as identity leaks (an answer that names its "
+        "model or vendor): `hide` never offers a pair with such an answer to raters; "
+        "`show-and-exclude` offers them and leaves their votes out of rankings by default.",
     ),
 )
 
@@ -300,6 +318,10 @@ def load_settings(
             f"must be one of {', '.join(OPEN_SIGNUP_CHOICES)}, got {open_signup!r}",
         )
 
+    policy = (_env_value(env, "BLINDSIDE_IDENTITY_POLICY") or "hide").lower()
+    if policy not in IDENTITY_POLICIES:
+        bad("BLINDSIDE_IDENTITY_POLICY", f"must be hide or show-and-exclude, got {policy!r}")
+
     if problems:
         raise InputError(problems)
     return Settings(
@@ -311,6 +333,7 @@ def load_settings(
         demo_url=demo_url,
         base_url=base_url,
         open_signup=None if open_signup == "off" else open_signup,
+        identity_policy=policy,
     )
 
 

@@ -26,6 +26,7 @@ from blindside.leaderboard.columns import (
     RATING_LOW,
     VOTES,
 )
+from blindside.policy import identity_policy
 from blindside.ui.columns import column_config, view_frame
 from blindside.ui.state import get_engine, get_settings
 
@@ -96,11 +97,14 @@ def cut_filters(choices: CutChoices) -> tuple[Cut, RankOptions]:
             key="cut_exclude_gold",
             help='Rater QA prompts ("gold": true in the suite\'s meta).',
         )
+        policy = identity_policy(get_engine())
         exclude_leaks = e3.checkbox(
             "Exclude identity leaks",
+            # Under show-and-exclude these votes are left out unless a lead asks for them.
+            value=policy.excludes_leaky_votes,
             key="cut_exclude_identity_leaks",
             help="Answers that say who wrote them ('I'm Claude', a model's own name) break "
-            "blinding.",
+            "blinding. " + policy.describe(),
         )
         exclude_fallbacks = e4.checkbox(
             "Exclude fallback answers",
@@ -143,6 +147,7 @@ def cut_filters(choices: CutChoices) -> tuple[Cut, RankOptions]:
         exclude_fallbacks=exclude_fallbacks,
     )
     options = RankOptions(intervals=intervals, tie_model=tie_model, style=style)  # type: ignore[arg-type]
+    st.caption(policy.describe())
     return cut, options
 
 
