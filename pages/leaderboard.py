@@ -7,6 +7,7 @@ import streamlit as st
 from blindside.leaderboard.board import TIERS
 from blindside.ui.leaderboard_view import (
     current_choices,
+    current_excluded_raters,
     current_leaderboard,
     cut_filters,
     render_leaderboard,
@@ -20,6 +21,11 @@ st.caption(
 )
 
 cut, options = cut_filters(current_choices())
+if excluded := current_excluded_raters():
+    st.caption(
+        f"The votes of {len(excluded)} excluded rater{'s' if len(excluded) > 1 else ''} are "
+        "left out of every tab; a lead can include them again on the Raters page."
+    )
 labels = ["Overall", *TIERS.values()]
 tiers: list[int | None] = [None, *TIERS.keys()]
 for tab, tier in zip(st.tabs(labels), tiers, strict=True):

@@ -2,9 +2,12 @@
 
 A :class:`Cut` names a selection (tier, suite, category, run, raters, a time
 window, exclusions). :func:`vote_conditions` turns it into WHERE clauses on
-``vote``, :func:`answers_in_cut` restricts a query on ``response`` to the
-prompt-side parts of it, :func:`cut_choices` lists what a filter can offer, and
-:func:`parse_time_bound` reads a ``--since`` / ``--until`` value.
+``vote``, and always leaves out the votes of raters a lead excluded
+(``rater.excluded``: their votes are kept, and no ranking, export or other cut
+counts them until they are included again); :func:`answers_in_cut` restricts
+a query on ``response`` to the prompt-side parts of it, :func:`cut_choices`
+lists what a filter can offer, and :func:`parse_time_bound` reads a
+``--since`` / ``--until`` value.
 """
 
 from __future__ import annotations
@@ -132,9 +135,25 @@ def gold_prompt_ids(conn: Connection | Session) -> list[int]:
     return [pid for pid, meta in rows if isinstance(meta, dict) and meta.get("gold")]
 
 
-def vote_conditions(conn: Connection | Session, cut: Cut) -> list[ColumnElement[bool]]:
-    """WHERE clauses on ``vote`` alone (plus small subqueries on prompt, suite and rater)."""
+def excluded_rater_ids(conn: Connection | Session) -> list[int]:
+    """Raters whose votes a lead left out of rankings (``rater.excluded``), by id."""
+    rows = conn.execute(select(Rater.id).where(col(Rater.excluded).is_(True)))  # type: ignore[call-overload]
+    return sorted(rater_id for (rater_id,) in rows)
+
+
+def vote_conditions(
+    conn: Connection | Session, cut: Cut, *, include_excluded_raters: bool = False
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses on ``vote`` alone (plus small subqueries on prompt, suite and rater).
+
+    Votes of excluded raters are always left out, exactly as if they had been
+    deleted; only the Raters page passes ``include_excluded_raters=True``, to show
+    an excluded rater's figures. The excluded ids are read here (raters are few),
+    so with nobody excluded the query is the same as before exclusion existed.
+    """
     where: list[ColumnElement[bool]] = []
+    if not include_excluded_raters and (excluded := excluded_rater_ids(conn)):
+        where.append(col(Vote.rater_id).not_in(excluded))
     if cut.tier is not None:
         where.append(col(Vote.tier) == cut.tier)
     if cut.suite is not None:

@@ -1,9 +1,16 @@
-"""Rater quality: the figures of the Raters page, read from the votes of a cut.
+"""Rater quality: the figures of the Raters page, and excluding a rater's votes.
 
 The votes of a :class:`~blindside.cuts.Cut` are read once (one row each, a few
 thousand at most per cut a lead looks at) and handed to the pure statistics of
 :mod:`blindside.agreement`: per-rater figures, pairwise Cohen's kappa and
 Krippendorff's alpha, each with the counts it rests on.
+
+Exclusion
+    :func:`set_rater_excluded` marks a rater (``rater.excluded``); from then on
+    :func:`~blindside.cuts.vote_conditions` leaves their votes out of every
+    ranking, export and cut, exactly as if they were deleted. The votes stay in
+    the database, and including the rater again restores every figure. Their own
+    figures here still show, so a lead can decide to take them back.
 
 Gold answers
     A gold pair is a pair on a gold prompt (``"gold": true`` in the suite's
@@ -20,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 
@@ -37,6 +45,7 @@ from blindside.agreement import (
     verdicts,
 )
 from blindside.cuts import Cut, gold_prompt_ids, vote_conditions
+from blindside.db import session_scope
 from blindside.tables import Rater, Response, Vote
 
 
@@ -155,11 +164,14 @@ def rater_quality(
                 Vote.dwell_ms,
                 Vote.flagged,
             )
-            .where(*vote_conditions(conn, cut))
+            .where(*vote_conditions(conn, cut, include_excluded_raters=True))
             .order_by(col(Vote.id))
         ).all()
         raters = {
-            rid: (name, False) for rid, name in conn.execute(select(Rater.id, Rater.name)).all()
+            rid: (name, bool(excluded))
+            for rid, name, excluded in conn.execute(
+                select(Rater.id, Rater.name, Rater.excluded)
+            ).all()
         }
         columns = list(zip(*rows, strict=True)) if rows else [()] * 8
         rater, item, prompt, left, right = (np.array(c, dtype=np.int64) for c in columns[:5])
@@ -214,3 +226,21 @@ def rater_quality(
         alpha_all=krippendorff_alpha_nominal(item, code),
         too_fast_ms=too_fast_ms,
     )
+
+
+def set_rater_excluded(engine: Engine, rater_id: int, excluded: bool) -> None:
+    """Leave a rater's votes out of every ranking and cut, or count them again.
+
+    The votes are never touched: excluding and including again is lossless.
+
+    Raises
+    ------
+    ValueError
+        When there is no rater with this id.
+    """
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(Rater).where(col(Rater.id) == rater_id).values(excluded=excluded)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ValueError(f"no rater with id {rater_id}")

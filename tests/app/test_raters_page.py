@@ -62,3 +62,35 @@ def test_the_too_fast_threshold_is_applied(raters_page: AppTest) -> None:
     after = at.dataframe[0].value["Too fast"].sum()
     assert before < after
     assert any("under 60.0 s" in c.value for c in at.caption)
+
+
+def test_exclude_and_include_a_rater(raters_page: AppTest) -> None:
+    at = raters_page
+    table = at.dataframe[0].value
+    linus_votes = int(table.loc[table["Rater"] == "Linus", "Votes"].iloc[0])
+    linus = next(b for b in at.button if b.label == "Exclude Linus")
+    linus.click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.set_index("Rater")["Counted"].to_dict() == {
+        "Ada": True,
+        "Barbara": True,
+        "Grace": True,
+        "Linus": False,
+    }
+    assert table["Votes"].sum() == 1985  # the votes are kept and still shown here
+    assert any(b.label == "Include Linus" for b in at.button)
+    assert any("With excluded raters" in c.value for c in at.caption)
+
+    # The leaderboard leaves them out at once (the cached fit is keyed on exclusions).
+    at.switch_page("pages/leaderboard.py").run()
+    assert not at.exception
+    assert at.dataframe[0].value["Votes"].sum() == 2 * (1985 - linus_votes)
+    assert any("1 excluded rater are left out" in c.value for c in at.caption)
+
+    at.switch_page("pages/raters.py").run()
+    next(b for b in at.button if b.label == "Include Linus").click().run()
+    assert at.dataframe[0].value["Counted"].all()
+    at.switch_page("pages/leaderboard.py").run()
+    assert at.dataframe[0].value["Votes"].sum() == 2 * 1985
+    assert not any("excluded rater" in c.value for c in at.caption)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from blindside.cuts import Cut, CutChoices, cut_choices
+from blindside.cuts import Cut, CutChoices, cut_choices, excluded_rater_ids
 from blindside.leaderboard import views
 from blindside.leaderboard.board import FEW_VOTES, Leaderboard, RankOptions, build_leaderboard
 from blindside.leaderboard.columns import (
@@ -33,16 +33,28 @@ from blindside.ui.state import get_engine, get_settings
 
 @st.cache_data(show_spinner="Fitting Bradley-Terry…", max_entries=64)
 def cached_leaderboard(
-    database_url: str, cut: Cut, options: RankOptions, latest_vote_id: int, answers: int
+    database_url: str,
+    cut: Cut,
+    options: RankOptions,
+    latest_vote_id: int,
+    answers: int,
+    excluded_raters: tuple[int, ...],
 ) -> Leaderboard:
-    # The URL, newest vote id and answer count are only cache keys: any new vote or
-    # answer changes them, so a cached board is never stale.
-    del database_url, latest_vote_id, answers
+    # The URL, newest vote id, answer count and excluded raters are only cache keys: a new
+    # vote or answer, or a rater excluded or included again, changes them, so a cached board
+    # is never stale.
+    del database_url, latest_vote_id, answers, excluded_raters
     return build_leaderboard(get_engine(), cut, options)
 
 
+def current_excluded_raters() -> tuple[int, ...]:
+    """Ids of the raters whose votes are left out of every cut (a cache key)."""
+    with get_engine().connect() as conn:
+        return tuple(excluded_rater_ids(conn))
+
+
 def current_leaderboard(cut: Cut, options: RankOptions | None = None) -> Leaderboard:
-    """The leaderboard of a cut, fitted at most once per new vote or answer."""
+    """The leaderboard of a cut, fitted at most once per new vote, answer or exclusion."""
     from blindside.leaderboard.stats import count_answers
     from blindside.votes import latest_vote_id
 
@@ -53,6 +65,7 @@ def current_leaderboard(cut: Cut, options: RankOptions | None = None) -> Leaderb
         options or RankOptions(),
         latest_vote_id(engine),
         count_answers(engine),
+        current_excluded_raters(),
     )
 
 

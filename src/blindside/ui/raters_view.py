@@ -1,4 +1,4 @@
-"""Raters page components: the cut, the per-rater table, agreement, and exclusion toggles."""
+"""Raters page components: the cut, the per-rater table, exclusion buttons, and agreement."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import streamlit as st
 from blindside.agreement import TOO_FAST_MS, Share
 from blindside.cuts import Cut, CutChoices
 from blindside.leaderboard.board import TIERS
-from blindside.rater_quality import RaterReport, rater_quality
+from blindside.rater_quality import RaterReport, rater_quality, set_rater_excluded
+from blindside.ui.leaderboard_view import current_excluded_raters
 from blindside.ui.state import get_engine, get_settings
 
 ALL = "All"
@@ -20,7 +21,7 @@ ALL = "All"
 RATER_COLUMNS = {
     "Rater": "The rater's name.",
     "Counted": "Whether this rater's votes count in rankings, exports and every other cut. "
-    "Switch it with the toggles below; the votes are kept either way.",
+    "Switch it with the Exclude and Include buttons below; the votes are kept either way.",
     "Votes": "Votes the rater cast in this selection.",
     "Gold accuracy": "Share of their votes on gold pairs that chose the known better answer. "
     'A gold pair is on a gold prompt ("gold": true in the suite) and its better answer is '
@@ -136,19 +137,66 @@ def cut_filters(choices: CutChoices) -> tuple[Cut, float]:
 
 @st.cache_data(show_spinner="Measuring agreement…", max_entries=32)
 def cached_report(
-    database_url: str, cut: Cut, too_fast_ms: float, latest_vote_id: int
+    database_url: str,
+    cut: Cut,
+    too_fast_ms: float,
+    latest_vote_id: int,
+    excluded_raters: tuple[int, ...],
 ) -> RaterReport:
-    # The URL and newest vote id are only cache keys: a new vote changes them.
-    del database_url, latest_vote_id
+    # The URL, newest vote id and excluded raters are only cache keys: a new vote, or a
+    # rater excluded or included again, changes them.
+    del database_url, latest_vote_id, excluded_raters
     return rater_quality(get_engine(), cut, too_fast_ms=too_fast_ms)
 
 
 def current_report(cut: Cut, too_fast_ms: float) -> RaterReport:
-    """The report of a cut, computed at most once per new vote."""
+    """The report of a cut, computed at most once per new vote or exclusion."""
     from blindside.votes import latest_vote_id
 
-    engine = get_engine()
-    return cached_report(get_settings().database_url, cut, too_fast_ms, latest_vote_id(engine))
+    return cached_report(
+        get_settings().database_url,
+        cut,
+        too_fast_ms,
+        latest_vote_id(get_engine()),
+        current_excluded_raters(),
+    )
+
+
+def _set_excluded(rater_id: int, excluded: bool) -> None:
+    # gate: lead (the role check goes here once roles exist)
+    set_rater_excluded(get_engine(), rater_id, excluded)
+
+
+def render_exclusion(report: RaterReport) -> None:
+    """One Exclude or Include button per rater: their votes leave every ranking, or return."""
+    st.markdown("**Count each rater's votes in rankings**")
+    st.caption(
+        "Excluding a rater leaves their votes out of the leaderboard, exports and every other "
+        "cut, exactly as if they were deleted. The votes are kept: Include brings them back."
+    )
+    per_row = 4
+    for start in range(0, len(report.rows), per_row):
+        columns = st.columns(per_row)
+        for column, row in zip(columns, report.rows[start : start + per_row], strict=False):
+            if row.excluded:
+                column.button(
+                    f"Include {row.name}",
+                    key=f"include_{row.rater_id}",
+                    icon=":material/person_add:",
+                    on_click=_set_excluded,
+                    args=(row.rater_id, False),
+                    type="primary",
+                    width="stretch",
+                )
+            else:
+                column.button(
+                    f"Exclude {row.name}",
+                    key=f"exclude_{row.rater_id}",
+                    icon=":material/person_off:",
+                    on_click=_set_excluded,
+                    args=(row.rater_id, True),
+                    width="stretch",
+                )
 
 
 def _kappa_text(value: float | None) -> str:
@@ -213,4 +261,5 @@ def render_report(report: RaterReport) -> None:
             "gold accuracy."
         )
     )
+    render_exclusion(report)
     render_agreement(report)

@@ -1,0 +1,111 @@
+"""Excluding a rater changes every output exactly as deleting their votes would.
+
+On a SQLite file and on PostgreSQL, the golden fixture (4 raters, 1,985 votes) is copied
+in; `rank` and `export` print the same bytes with a rater excluded as after deleting
+that rater's votes, and including the rater again restores the original bytes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from blindside.db import open_database
+from blindside.rater_quality import rater_quality, set_rater_excluded
+from blindside.tables import Rater, Vote
+from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli, CommandResult
+
+# Each a leaderboard or export a lead reads; the last is a cut on the excluded rater alone.
+COMMANDS = [
+    "rank --format json",
+    "rank --format json --tier 2 --ties davidson",
+    "rank --format json --tier 3 --style --bootstrap 20",
+    "rank --format json --rater Ada --rater Linus --exclude-flagged",
+    "rank --format csv --suite creative",
+    "export --tier 1",
+    "export --format csv --rater Linus",
+]
+EXCLUDED = "Linus"
+
+
+def _copy_golden(golden_db_url: str, target: Engine) -> None:
+    """Every row of the (migrated) golden fixture into ``target``, ids kept."""
+    source = open_database(golden_db_url)
+    with source.connect() as src, target.begin() as dst:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in src.execute(select(table))]
+            if rows:
+                dst.execute(insert(table), rows)
+        if target.dialect.name == "postgresql":
+            for table in SQLModel.metadata.sorted_tables:
+                dst.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
+                    )
+                )
+    source.dispose()
+
+
+def _outputs(cli: Cli, db_url: str) -> list[CommandResult]:
+    common = ["--db", db_url, "--config", str(MODELS_TOML), "--suites", str(SEED_PROMPTS)]
+    return [cli(*command.split(), *common) for command in COMMANDS]
+
+
+@pytest.fixture
+def golden_engine(engine: Engine, golden_db_url: str) -> Engine:
+    _copy_golden(golden_db_url, engine)
+    return engine
+
+
+def test_excluding_a_rater_is_deleting_their_votes(
+    golden_engine: Engine, db_url: str, cli: Cli
+) -> None:
+    engine = golden_engine
+    with engine.connect() as conn:
+        rater_id = conn.execute(select(Rater.id).where(Rater.name == EXCLUDED)).scalar_one()
+        votes = conn.execute(text("SELECT COUNT(*) FROM vote WHERE rater_id = :r"), {"r": rater_id})
+        assert votes.scalar_one() > 0
+
+    original = _outputs(cli, db_url)
+    assert [o.returncode for o in original] == [0] * len(COMMANDS)
+
+    set_rater_excluded(engine, rater_id, True)
+    excluded = _outputs(cli, db_url)
+    # The votes are kept, and the Raters page still shows the rater, marked excluded.
+    with engine.connect() as conn:
+        assert conn.execute(select(Vote.id).where(Vote.rater_id == rater_id)).first()
+    row = next(r for r in rater_quality(engine).rows if r.name == EXCLUDED)
+    assert row.excluded and row.figures.votes > 0
+
+    set_rater_excluded(engine, rater_id, False)
+    assert _outputs(cli, db_url) == original  # including them again restores every byte
+
+    with engine.begin() as conn:
+        conn.execute(delete(Vote).where(Vote.rater_id == rater_id))  # type: ignore[arg-type]
+    deleted = _outputs(cli, db_url)
+
+    assert excluded == deleted
+    for before, after in zip(original[:-1], excluded[:-1], strict=True):
+        assert before.stdout != after.stdout  # each output did change
+    # Export of the excluded rater alone: nothing, as after deleting.
+    assert excluded[-1].stdout.count("\n") <= 1
+
+
+def test_exclusion_leaves_out_only_that_rater(golden_engine: Engine) -> None:
+    with golden_engine.connect() as conn:
+        ids = dict(conn.execute(select(Rater.name, Rater.id)).all())
+    set_rater_excluded(golden_engine, ids["Ada"], True)
+    report = rater_quality(golden_engine)
+    assert {r.name: r.excluded for r in report.rows} == {
+        "Ada": True,
+        "Barbara": False,
+        "Grace": False,
+        "Linus": False,
+    }
+    # Alpha over the counted raters rests on fewer votes than over everyone.
+    assert report.alpha.pairable < report.alpha_all.pairable
+    with pytest.raises(ValueError, match="no rater"):
+        set_rater_excluded(golden_engine, 10_000, True)
