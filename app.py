@@ -7,7 +7,9 @@ import streamlit as st
 from blindside.ui.signin import render_sign_in, sign_out
 from blindside.ui.state import signed_in_rater
 
-st.set_page_config(page_title="blindside", layout="wide")
+# The tab icon is set here: left to st.navigation, a :material/...: page icon makes the
+# browser fetch its SVG from fonts.gstatic.com (the sidebar draws it with the bundled font).
+st.set_page_config(page_title="blindside", page_icon="⚖️", layout="wide")
 
 rater = signed_in_rater()
 if rater is None:

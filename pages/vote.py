@@ -10,11 +10,6 @@ from blindside.ui.vote_panel import render_vote_panel
 rater = signed_in_rater()
 assert rater is not None  # app.py gates every page behind sign-in
 
-st.title("Which answer is better?")
-st.caption(
-    "Answers are shown without their source, in random order. Judge the answer, not the length."
-)
-
 
 @st.fragment
 def voting_panel() -> None:

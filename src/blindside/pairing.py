@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
@@ -29,8 +30,9 @@ from blindside.tables import Pair, Prompt, Response, Vote, utc_now
 class Impression:
     """One pair as shown to one rater: what the page draws, plus server-side ids.
 
-    Only ``prompt_text``, ``left_text`` and ``right_text`` are ever rendered;
-    the ids stay in server-side session state and identify no model.
+    Only the prompt (``system`` and ``turns``, or ``prompt_text`` when there are
+    no turns) and ``left_text`` and ``right_text`` are ever rendered; the ids stay
+    in server-side session state and identify no model.
     """
 
     pair_id: int
@@ -40,6 +42,35 @@ class Impression:
     right_response_id: int
     left_text: str
     right_text: str
+    # The conversation as (role, content), system messages left out: they are in ``system``.
+    turns: tuple[tuple[str, str], ...] = ()
+
+
+def conversation(
+    messages: Sequence[dict[str, Any]], system: str | None
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """Split a prompt's chat messages into its system instructions and its turns.
+
+    Parameters
+    ----------
+    messages : sequence of dict
+        ``Prompt.messages``: what is sent to the model, ``{"role", "content"}`` each.
+    system : str or None
+        ``Prompt.system``, used when ``messages`` holds no system message.
+
+    Returns
+    -------
+    tuple
+        The system instructions (every system message, in order, joined by a blank
+        line; None when there are none) and the other messages as (role, content).
+    """
+    systems = [str(m["content"]) for m in messages if m.get("role") == "system"]
+    turns = tuple(
+        (str(m.get("role", "user")), str(m.get("content") or ""))
+        for m in messages
+        if m.get("role") != "system"
+    )
+    return ("\n\n".join(systems) if systems else system), turns
 
 
 def build_pairs(engine: Engine, run_id: int) -> int:
@@ -134,10 +165,12 @@ def next_impression(
         second = session.get(Response, pair.response_b_id)
         assert prompt is not None and first is not None and second is not None
     left, right = (first, second) if rng.random() < 0.5 else (second, first)
+    system, turns = conversation(prompt.messages, prompt.system)
     return Impression(
         pair_id=pair.id,  # type: ignore[arg-type]
         prompt_text=prompt.text,
-        system=prompt.system,
+        system=system,
+        turns=turns,
         left_response_id=left.id,  # type: ignore[arg-type]
         right_response_id=right.id,  # type: ignore[arg-type]
         left_text=left.text or "",

@@ -3,6 +3,12 @@
 Blinding: only the prompt and the two answer texts are rendered. The
 impression (pair and response ids) lives in server-side session state; no
 widget key, label or element carries a model name or id.
+
+Rendering: every text goes through :func:`blindside.answer_text.inert_markdown`
+with HTML off, so nothing in it makes the rater's browser fetch anything. The
+prompt is drawn as its chat turns with the system instructions apart; the two
+answers sit side by side in boxes of one fixed height that scroll, so the vote
+buttons stay in the same place, in view, however long the answers are.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import time
 
 import streamlit as st
 
+from blindside.answer_text import inert_markdown
 from blindside.pairing import Impression, next_impression
 from blindside.ui.state import get_engine
 from blindside.votes import count_votes, record_vote
@@ -29,10 +36,14 @@ BUTTONS = (
     ("both_bad", "Both are bad", "4"),
 )
 
-
-def as_plain_markdown(text: str) -> str:
-    """Markdown that shows dollar amounts as typed instead of as LaTeX math."""
-    return text.replace("$", "\\$")
+# Heights in pixels, chosen so that at 1280x800 the vote buttons sit inside the window
+# under a prompt of several turns (tests/e2e/test_rendering.py measures it).
+# The prompt box takes what it needs up to PROMPT_MAX_HEIGHT and the answers the rest
+# of PAIR_HEIGHT, so the buttons never move.
+PAIR_HEIGHT = 470
+PROMPT_MAX_HEIGHT = 210
+# About how many characters fit on a line of a chat message at 1280 pixels wide.
+PROMPT_CHARS_PER_LINE = 105
 
 
 def _load_next(rater_id: int) -> None:
@@ -82,8 +93,11 @@ def render_vote_panel(rater_id: int) -> None:
         _load_next(rater_id)
     impression: Impression | None = st.session_state[IMPRESSION]
 
-    with st.container(key="votes_cast_counter"):
-        st.markdown(f"Votes cast: **{st.session_state[VOTES_CAST]}**")
+    title, counter = st.columns([4, 1], vertical_alignment="bottom")
+    # A small heading leaves the height of an 800-pixel window to the pair and its buttons.
+    title.subheader("Which answer is better?")
+    with counter, st.container(key="votes_cast_counter", horizontal_alignment="right"):
+        st.markdown(f"Votes cast: **{st.session_state[VOTES_CAST]}**", width="content")
 
     if impression is None:
         st.success(
@@ -95,19 +109,10 @@ def render_vote_panel(rater_id: int) -> None:
             st.rerun()
         return
 
-    with st.container(border=True, key="prompt_box"):
-        st.caption("Prompt")
-        if impression.system:
-            st.markdown(f"*System instructions:* {as_plain_markdown(impression.system)}")
-        st.markdown(as_plain_markdown(impression.prompt_text))
-
-    left, right = st.columns(2)
-    with left, st.container(border=True, key="answer_left"):
-        st.subheader("Left answer")
-        st.markdown(as_plain_markdown(impression.left_text))
-    with right, st.container(border=True, key="answer_right"):
-        st.subheader("Right answer")
-        st.markdown(as_plain_markdown(impression.right_text))
+    turns = impression.turns or (("user", impression.prompt_text),)
+    prompt_height = _prompt_height(impression, turns)
+    _render_prompt(impression, turns, prompt_height)
+    _render_answers(impression, PAIR_HEIGHT - prompt_height)
 
     cols = st.columns(len(BUTTONS) + 1)
     for col, (choice, label, shortcut) in zip(cols, BUTTONS, strict=False):
@@ -127,7 +132,10 @@ def render_vote_panel(rater_id: int) -> None:
         on_click=_skip,
         args=(rater_id, impression.pair_id),
     )
-    st.caption("Keyboard: 1 left, 2 right, 3 tie, 4 both bad.")
+    st.caption(
+        "Keyboard: 1 left, 2 right, 3 tie, 4 both bad. Answers are shown without their source,"
+        " in random order: judge the answer, not the length."
+    )
     with st.expander("Something wrong with this pair?"):
         st.checkbox(
             "Flag it (a broken prompt, an answer that gives away its source, ...)",
@@ -135,3 +143,55 @@ def render_vote_panel(rater_id: int) -> None:
             help="Flagged votes still count, and leads can leave them out of the leaderboard.",
         )
         st.text_input("Note for the eval team (optional)", key=COMMENT, max_chars=500)
+
+
+def _lines(text: str, chars_per_line: int) -> int:
+    """Lines ``text`` takes when wrapped at about ``chars_per_line`` characters.
+
+    A blank line (a paragraph break) counts as a line: it is about as tall.
+    """
+    return sum(-(-len(line) // chars_per_line) or 1 for line in text.splitlines() or [""])
+
+
+def _prompt_height(impression: Impression, turns: tuple[tuple[str, str], ...]) -> int:
+    """The prompt box's height: about what it needs, at most PROMPT_MAX_HEIGHT."""
+    # Pixels, measured at 1280x800 with the default theme: the box's padding, a chat
+    # message (its avatar's height at least), a line of text, a line of caption, a gap.
+    needed = (
+        32
+        + sum(
+            max(64, 20 + 26 * _lines(content, PROMPT_CHARS_PER_LINE)) + 16 for _, content in turns
+        )
+        - 16
+    )
+    if impression.system:
+        needed += 22 * _lines(impression.system, PROMPT_CHARS_PER_LINE + 15) + 16
+    return min(needed, PROMPT_MAX_HEIGHT)
+
+
+def _render_prompt(impression: Impression, turns: tuple[tuple[str, str], ...], height: int) -> None:
+    """The prompt: system instructions apart, then each turn as a chat message.
+
+    A prompt taller than its box starts scrolled to the end, where the turn the
+    answers reply to is.
+    """
+    with st.container(border=True, key="prompt_box", height=height, autoscroll=True):
+        if impression.system:
+            with st.container(key="prompt_system"):
+                st.caption(f"**System instructions:** {inert_markdown(impression.system)}")
+        for role, content in turns:
+            with st.chat_message("assistant" if role == "assistant" else "user"):
+                st.markdown(inert_markdown(content))
+
+
+def _render_answers(impression: Impression, height: int) -> None:
+    """The two answers side by side, each in a scrolling box of one fixed height."""
+    left, right = st.columns(2)
+    for column, side, text in (
+        (left, "left", impression.left_text),
+        (right, "right", impression.right_text),
+    ):
+        with column:
+            st.caption(f"{side.capitalize()} answer")
+            with st.container(border=True, key=f"answer_{side}", height=height, autoscroll=False):
+                st.markdown(inert_markdown(text))
