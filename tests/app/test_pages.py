@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 from streamlit.testing.v1 import AppTest
 
 from blindside.db import create_db_engine
@@ -168,3 +168,25 @@ def test_the_leaderboard_says_what_the_identity_policy_does(
     # Under show-and-exclude, leaking votes are left out unless the lead unticks the box.
     assert at.checkbox(key="cut_exclude_identity_leaks").value is excluded
     assert any(f"identity policy: {policy}" in c.value for c in at.caption)
+
+
+def test_a_multi_turn_prompt_shows_as_chat_messages(app_env: str) -> None:
+    conversation = [
+        {"role": "system", "content": "Answer as a pirate."},
+        {"role": "user", "content": "Line one\nline two"},
+        {"role": "assistant", "content": "Arr."},
+        {"role": "user", "content": "And ![a beacon](https://tracker.example.com/p.png)?"},
+    ]
+    engine = create_db_engine(app_env)
+    with engine.begin() as conn:
+        conn.execute(update(Prompt).values(messages=conversation, system="Answer as a pirate."))
+    at = _signed_in()
+    assert not at.exception
+    messages = at.chat_message
+    assert [m.name for m in messages] == ["user", "assistant", "user"]
+    first, _, last = (m.markdown[0].value for m in messages)
+    assert first == "Line one  \nline two"  # a hard break: the line break shows
+    assert "![" not in last and "](" not in last  # the image shows as text
+    # The system instructions are apart from the turns, not one of them.
+    assert any("Answer as a pirate." in c.value for c in at.caption)
+    assert all("pirate" not in m.markdown[0].value for m in messages)

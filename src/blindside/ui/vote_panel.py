@@ -157,13 +157,8 @@ def _prompt_height(impression: Impression, turns: tuple[tuple[str, str], ...]) -
     """The prompt box's height: about what it needs, at most PROMPT_MAX_HEIGHT."""
     # Pixels, measured at 1280x800 with the default theme: the box's padding, a chat
     # message (its avatar's height at least), a line of text, a line of caption, a gap.
-    needed = (
-        32
-        + sum(
-            max(64, 20 + 26 * _lines(content, PROMPT_CHARS_PER_LINE)) + 16 for _, content in turns
-        )
-        - 16
-    )
+    messages = [max(64, 20 + 26 * _lines(text, PROMPT_CHARS_PER_LINE)) for _, text in turns]
+    needed = 42 + sum(messages) + 16 * (len(messages) - 1)
     if impression.system:
         needed += 22 * _lines(impression.system, PROMPT_CHARS_PER_LINE + 15) + 16
     return min(needed, PROMPT_MAX_HEIGHT)
