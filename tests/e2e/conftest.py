@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, require_or_skip
+from tests.conftest import MODELS_TOML, ROOT, require_or_skip
 from tests.processes import free_port, wait_for_http
 
 CHROMIUM = os.environ.get("BLINDSIDE_CHROMIUM", "/usr/bin/chromium")
@@ -25,6 +28,31 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# The app is idle: connected, no script running.
+READY = (
+    "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+    "[data-test-script-state='notRunning']"
+)
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector(READY, timeout=30_000)
+
+
+def identities() -> list[str]:
+    """Every string that would tell a rater which model wrote an answer."""
+    config = tomllib.loads(MODELS_TOML.read_text())
+    names = [m["name"] for m in config["models"]] + [m["model_id"] for m in config["models"]]
+    return [*names, "simulated"]
+
+
+def assert_blind(page) -> None:  # type: ignore[no-untyped-def]
+    dom = page.content().lower()
+    leaks = [
+        s for s in identities() if re.search(rf"(?<![\w-]){re.escape(s.lower())}(?![\w-])", dom)
+    ]
+    assert not leaks, f"the vote page reveals {leaks}"
 
 
 @pytest.fixture
@@ -88,4 +116,27 @@ def browser_page(chromium_browser: object) -> Iterator[object]:
     context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     pg = context.new_page()
     yield pg
+    context.close()
+
+
+@pytest.fixture
+def loopback_page(chromium_browser: object) -> Iterator[tuple[object, list[str]]]:
+    """(page at 1280x800, outside URLs it tried) with every non-loopback request aborted.
+
+    No test traffic leaves the machine; a test asserts the list stays empty.
+    """
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    outside: list[str] = []
+
+    def guard(route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        if urlsplit(url).hostname in LOOPBACK:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    yield page, outside
     context.close()

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 
 from sqlmodel import Session, select
 
 from blindside.db import create_db_engine
 from blindside.tables import Rater, Vote
-from tests.conftest import MODELS_TOML
-
-READY = (
-    "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
-    "[data-test-script-state='notRunning']"
-)
-
-
-def _identities() -> list[str]:
-    """Every string that would tell a rater which model wrote an answer."""
-    config = tomllib.loads(MODELS_TOML.read_text())
-    names = [m["name"] for m in config["models"]] + [m["model_id"] for m in config["models"]]
-    return [*names, "simulated"]
-
-
-def _wait_ready(page) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_selector(READY, timeout=30_000)
+from tests.e2e.conftest import assert_blind, wait_ready
 
 
 def _votes_cast(page) -> int:  # type: ignore[no-untyped-def]
@@ -33,25 +16,17 @@ def _votes_cast(page) -> int:  # type: ignore[no-untyped-def]
     return int(re.search(r"Votes cast:\s*(\d+)", text).group(1))
 
 
-def _assert_blind(page) -> None:  # type: ignore[no-untyped-def]
-    dom = page.content().lower()
-    leaks = [
-        s for s in _identities() if re.search(rf"(?<![\w-]){re.escape(s.lower())}(?![\w-])", dom)
-    ]
-    assert not leaks, f"the vote page reveals {leaks}"
-
-
 def test_sign_in_vote_with_keyboard_and_read_leaderboard(streamlit_server, browser_page) -> None:  # type: ignore[no-untyped-def]
     base, db_url = streamlit_server
     page = browser_page
     page.goto(base)
-    _wait_ready(page)
+    wait_ready(page)
     page.get_by_label("Your name").fill("Ada")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector(".st-key-votes_cast_counter", timeout=30_000)
-    _wait_ready(page)
+    wait_ready(page)
     assert _votes_cast(page) == 0
-    _assert_blind(page)
+    assert_blind(page)
 
     for i, key in enumerate(["1", "2", "3", "4", "1"], start=1):
         page.wait_for_selector(".st-key-vote_left button:not([disabled])")
@@ -62,9 +37,9 @@ def test_sign_in_vote_with_keyboard_and_read_leaderboard(streamlit_server, brows
             arg=i,
             timeout=15_000,
         )
-        _wait_ready(page)
+        wait_ready(page)
         assert _votes_cast(page) == i
-        _assert_blind(page)
+        assert_blind(page)
         # The next pair is already on screen.
         assert page.locator(".st-key-answer_left").count() == 1
 
@@ -77,7 +52,7 @@ def test_sign_in_vote_with_keyboard_and_read_leaderboard(streamlit_server, brows
 
     page.get_by_role("link", name="Leaderboard").click()
     page.wait_for_selector(".st-key-ranking_summary_all", timeout=30_000)
-    _wait_ready(page)
+    wait_ready(page)
     summary = page.locator(".st-key-ranking_summary_all").inner_text()
     ranks = [int(m) for m in re.findall(r"rank (\d+)", summary)]
     assert len(ranks) >= 2 and min(ranks) == 1

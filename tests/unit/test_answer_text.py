@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,14 @@ def test_a_200_kb_answer_is_quick_and_whole() -> None:
     out = inert_markdown(text)
     assert not OPENERS.search(out)
     assert out.replace(WORD_JOINER, "").replace("\\$", "$").replace("  \n", "\n") == text
+
+
+def test_the_pages_never_turn_html_on() -> None:
+    # inert_markdown relies on st.markdown drawing no HTML; st.html and components would.
+    root = Path(__file__).resolve().parents[2]
+    files = [root / "app.py", *(root / "pages").glob("*.py")]
+    files += (root / "src" / "blindside" / "ui").glob("*.py")
+    for path in files:
+        source = path.read_text()
+        for needle in ("unsafe_allow_html", "st.html(", "components.v1", ".components"):
+            assert needle not in source, f"{path.name} uses {needle}"
