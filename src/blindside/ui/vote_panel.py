@@ -36,10 +36,9 @@ BUTTONS = (
     ("both_bad", "Both are bad", "4"),
 )
 
-# Heights in pixels, chosen so that at 1280x800 the vote buttons sit inside the window
-# under a prompt of several turns (tests/e2e/test_rendering.py measures it).
-# The prompt box takes what it needs up to PROMPT_MAX_HEIGHT and the answers the rest
-# of PAIR_HEIGHT, so the buttons never move.
+# Pixels. The prompt box takes what it needs up to PROMPT_MAX_HEIGHT, the answers the rest
+# of PAIR_HEIGHT: the buttons never move, and sit inside a 1280x800 window
+# (tests/e2e/test_rendering.py measures it).
 PAIR_HEIGHT = 470
 PROMPT_MAX_HEIGHT = 210
 # About how many characters fit on a line of a chat message at 1280 pixels wide.
