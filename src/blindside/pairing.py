@@ -2,7 +2,8 @@
 
 A pair is two successful answers to the same prompt (same sample index) by
 different models. A rater sees each pair at most once; among the pairs left,
-the least-voted come first so votes spread evenly, ties broken at random.
+the least-voted come first so votes spread evenly, ties broken at random (votes
+of excluded raters count for no pair, as for every ranking).
 Sides are drawn per impression so position carries no information. Under the
 ``hide`` identity policy (:mod:`blindside.policy`), a pair with an answer flagged
 as an identity leak is never offered.
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import and_, func, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from blindside.cuts import excluded_rater_ids
 from blindside.db import session_scope
 from blindside.policy import IdentityPolicy, identity_policy
 from blindside.tables import Pair, Prompt, Response, Vote, utc_now
@@ -140,9 +142,13 @@ def next_impression(
     with session_scope(engine) as session:
         voted_by_rater = select(Vote.pair_id).where(Vote.rater_id == rater_id)
         votes_per_pair = func.count(col(Vote.id))
+        counted = col(Vote.pair_id) == col(Pair.id)
+        if excluded := excluded_rater_ids(session):
+            # An excluded rater's votes count for no ranking, so they cover no pair either.
+            counted = and_(counted, col(Vote.rater_id).not_in(excluded))
         query = (
             select(Pair.id, votes_per_pair)
-            .outerjoin(Vote, col(Vote.pair_id) == col(Pair.id))
+            .outerjoin(Vote, counted)
             .where(col(Pair.id).not_in(voted_by_rater))
             .group_by(col(Pair.id))
             .order_by(votes_per_pair, func.random())

@@ -1,5 +1,7 @@
 """Excluding a rater changes every output exactly as deleting their votes would.
 
+The pair chooser, too, counts only the votes of counted raters.
+
 On a SQLite file and on PostgreSQL, the golden fixture (4 raters, 1,985 votes) is copied
 in; `rank` and `export` print the same bytes with a rater excluded as after deleting
 that rater's votes, and including the rater again restores the original bytes.
@@ -7,15 +9,20 @@ that rater's votes, and including the rater again restores the original bytes.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from blindside.db import open_database
+from blindside.pairing import Impression, next_impression
 from blindside.rater_quality import rater_quality, set_rater_excluded
-from blindside.tables import Rater, Vote
+from blindside.tables import Pair, Rater, Vote
+from blindside.votes import record_vote, sign_in
 from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli, CommandResult
+from tests.integration.test_rater_quality import _world
 
 # Each a leaderboard or export a lead reads; the last is a cut on the excluded rater alone.
 COMMANDS = [
@@ -109,3 +116,24 @@ def test_exclusion_leaves_out_only_that_rater(golden_engine: Engine) -> None:
     assert report.alpha.pairable < report.alpha_all.pairable
     with pytest.raises(ValueError, match="no rater"):
         set_rater_excluded(golden_engine, 10_000, True)
+
+
+def test_excluded_votes_cover_no_pair_for_the_next_rater(engine: Engine) -> None:
+    """Least-voted first counts counted raters only: an excluded rater's pair needs votes."""
+    answers = _world(engine)
+    with engine.connect() as conn:
+        pairs = [(p.id, p.response_a_id, p.response_b_id) for p in conn.execute(select(Pair))]
+    careless, careful, newcomer = (sign_in(engine, n).id for n in ("careless", "careful", "new"))
+    only_careless, *rest = pairs
+    for pair_id, first, second in pairs:
+        rater = careless if pair_id == only_careless[0] else careful
+        assert record_vote(
+            engine, rater, Impression(pair_id, "", None, first, second, "", ""), "left"
+        )
+    assert len(answers) == 6 and len(rest) == 5
+
+    set_rater_excluded(engine, careless, True)
+    # Every pair has one vote, but only the careless rater's pair has no counted vote.
+    for seed in range(5):
+        shown = next_impression(engine, newcomer, rng=random.Random(seed))
+        assert shown is not None and shown.pair_id == only_careless[0]
