@@ -1,12 +1,13 @@
 """Which pair a rater sees next, and the pairs a run makes possible.
 
 A pair is two successful answers to the same prompt (same sample index) by
-different models. A rater sees each pair at most once; among the pairs left,
-the least-voted come first so votes spread evenly, ties broken at random (votes
-of excluded raters count for no pair, as for every ranking).
-Sides are drawn per impression so position carries no information. Under the
-``hide`` identity policy (:mod:`blindside.policy`), a pair with an answer flagged
-as an identity leak is never offered.
+different models. A rater is shown each pair at most once (a pair they voted on or
+were shown before is never drawn again); among the pairs left, the least-voted come
+first so votes spread evenly, ties broken at random (votes of excluded raters count
+for no pair, as for every ranking). Sides are drawn per draw so position carries no
+information. Under the ``hide`` identity policy (:mod:`blindside.policy`), a pair
+with an answer flagged as an identity leak is never offered. :mod:`blindside.rating`
+stores each draw as an impression; this module only chooses.
 """
 
 from __future__ import annotations
@@ -20,21 +21,21 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from blindside.cuts import excluded_rater_ids
 from blindside.db import session_scope
 from blindside.policy import IdentityPolicy, identity_policy
-from blindside.tables import Pair, Prompt, Response, Vote, utc_now
+from blindside.tables import Impression, Pair, Prompt, Response, Vote, utc_now
 
 
 @dataclass(frozen=True)
-class Impression:
-    """One pair as shown to one rater: what the page draws, plus server-side ids.
+class DrawnPair:
+    """A pair drawn for a rater, with its sides: the texts to show and the ids behind them.
 
     Only the prompt (``system`` and ``turns``, or ``prompt_text`` when there are
     no turns) and ``left_text`` and ``right_text`` are ever rendered; the ids stay
-    in server-side session state and identify no model.
+    on the server (:mod:`blindside.rating` keeps them in the impression row).
     """
 
     pair_id: int
@@ -120,9 +121,10 @@ def next_impression(
     rater_id: int,
     *,
     exclude_pair_ids: Collection[int] = (),
+    tiers: Collection[int] | None = None,
     rng: random.Random | None = None,
     policy: IdentityPolicy | None = None,
-) -> Impression | None:
+) -> DrawnPair | None:
     """The next pair for a rater, or None when they have seen every pair.
 
     Parameters
@@ -130,7 +132,9 @@ def next_impression(
     engine : Engine
     rater_id : int
     exclude_pair_ids : collection of int
-        Pairs skipped in this sitting, not offered again until a new sitting.
+        Pairs not to offer now, on top of those the rater voted on or was shown.
+    tiers : collection of int, optional
+        Only pairs on prompts of these tiers; None for every tier.
     rng : random.Random, optional
         Source of the side draw (tests pass a seeded one).
     policy : IdentityPolicy, optional
@@ -141,6 +145,7 @@ def next_impression(
     policy = policy or identity_policy(engine)
     with session_scope(engine) as session:
         voted_by_rater = select(Vote.pair_id).where(Vote.rater_id == rater_id)
+        shown_to_rater = select(Impression.pair_id).where(Impression.rater_id == rater_id)
         votes_per_pair = func.count(col(Vote.id))
         counted = col(Vote.pair_id) == col(Pair.id)
         if excluded := excluded_rater_ids(session):
@@ -149,13 +154,16 @@ def next_impression(
         query = (
             select(Pair.id, votes_per_pair)
             .outerjoin(Vote, counted)
-            .where(col(Pair.id).not_in(voted_by_rater))
+            .where(col(Pair.id).not_in(voted_by_rater), col(Pair.id).not_in(shown_to_rater))
             .group_by(col(Pair.id))
             .order_by(votes_per_pair, func.random())
             .limit(1)
         )
         if exclude_pair_ids:
             query = query.where(col(Pair.id).not_in(list(exclude_pair_ids)))
+        if tiers is not None:
+            on_tiers = select(Prompt.id).where(col(Prompt.tier).in_(list(tiers)))
+            query = query.where(col(Pair.prompt_id).in_(on_tiers))
         if not policy.offers_leaks:
             leaky = select(Response.id).where(col(Response.identity_leak).is_(True))
             query = query.where(
@@ -166,19 +174,34 @@ def next_impression(
             return None
         pair = session.get(Pair, row[0])
         assert pair is not None
-        prompt = session.get(Prompt, pair.prompt_id)
-        first = session.get(Response, pair.response_a_id)
-        second = session.get(Response, pair.response_b_id)
-        assert prompt is not None and first is not None and second is not None
-    left, right = (first, second) if rng.random() < 0.5 else (second, first)
+        first, second = pair.response_a_id, pair.response_b_id
+        return drawn_pair(session, pair, first if rng.random() < 0.5 else second)
+
+
+def drawn_pair(session: Session, pair: Pair, left_response_id: int) -> DrawnPair:
+    """The texts and ids of ``pair`` with ``left_response_id`` on the left.
+
+    Raises
+    ------
+    ValueError
+        When that response is not one of the pair's two.
+    """
+    sides = (pair.response_a_id, pair.response_b_id)
+    if left_response_id not in sides:
+        raise ValueError(f"response {left_response_id} is not in pair {pair.id}")
+    right_response_id = sides[1] if left_response_id == sides[0] else sides[0]
+    prompt = session.get(Prompt, pair.prompt_id)
+    left = session.get(Response, left_response_id)
+    right = session.get(Response, right_response_id)
+    assert prompt is not None and left is not None and right is not None
     system, turns = conversation(prompt.messages, prompt.system)
-    return Impression(
+    return DrawnPair(
         pair_id=pair.id,  # type: ignore[arg-type]
         prompt_text=prompt.text,
         system=system,
         turns=turns,
-        left_response_id=left.id,  # type: ignore[arg-type]
-        right_response_id=right.id,  # type: ignore[arg-type]
+        left_response_id=left_response_id,
+        right_response_id=right_response_id,
         left_text=left.text or "",
         right_text=right.text or "",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -172,6 +172,38 @@ class Rater(SQLModel, table=True):
     excluded: bool = False
 
 
+class Impression(SQLModel, table=True):
+    """One pair as shown to one rater: its sides, when it was shown, and how it was answered.
+
+    An impression is open until a vote or a skip answers it. A rater has at most one open
+    impression (a partial unique index): it is the pair on their screen, shown again after a
+    reload, and the only one a vote is accepted for (:mod:`blindside.rating`).
+    """
+
+    __table_args__ = (
+        Index(
+            "uq_impression_open_rater",
+            "rater_id",
+            unique=True,
+            sqlite_where=text("answered_at IS NULL"),
+            postgresql_where=text("answered_at IS NULL"),
+        ),
+        # A rater is shown a pair once at most; the draw leaves out the pairs they were shown.
+        Index("uq_impression_rater_pair", "rater_id", "pair_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: int = Field(foreign_key="pair.id", index=True)
+    rater_id: int = Field(foreign_key="rater.id")
+    # Which answer was on the left; the right one is the pair's other answer.
+    left_response_id: int = Field(foreign_key="response.id")
+    # Server time: dwell is answered_at - shown_at, never the browser's clock.
+    shown_at: datetime = Field(default_factory=utc_now)
+    # When a vote or a skip answered it; None while it is on the rater's screen.
+    answered_at: datetime | None = None
+    skipped: bool = False
+
+
 _AGGREGATION_COLUMNS = (
     "left_model_id",
     "right_model_id",
@@ -221,6 +253,11 @@ class Vote(SQLModel, table=True):
     fallback: bool = False
     # Either answer reveals who wrote it (Response.identity_leak).
     identity_leak: bool = False
+    # The impression the vote answered (unique: one vote per impression); None for votes
+    # stored before impressions existed (migration 0007) or without one.
+    impression_id: int | None = Field(
+        default=None, foreign_key="impression.id", unique=True, index=True
+    )
 
 
 VOTE_CHOICES = ("left", "right", "tie", "both_bad")

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from blindside.cuts import normalise_rater_name
 from blindside.db import session_scope
-from blindside.pairing import Impression
+from blindside.pairing import DrawnPair
 from blindside.raters import rater_name_key
 from blindside.tables import VOTE_CHOICES, Pair, Prompt, Rater, Response, Vote
 
@@ -51,60 +51,94 @@ def sign_in(engine: Engine, name: str) -> Rater:
 def record_vote(
     engine: Engine,
     rater_id: int,
-    impression: Impression,
+    drawn: DrawnPair,
     choice: str,
     *,
     dwell_ms: int | None = None,
     flagged: bool = False,
     comment: str | None = None,
 ) -> bool:
-    """Store a vote once.
+    """Store a vote once, without an impression (imports, tests, tools).
+
+    The Vote page goes through :func:`blindside.rating.cast_vote`, which also checks
+    that the vote answers the pair on the rater's screen.
 
     Returns
     -------
     bool
         True when stored now, False when this rater had already voted on the pair.
     """
-    if choice not in VOTE_CHOICES:
-        raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {choice!r}")
     try:
         with session_scope(engine) as session:
-            pair = session.get(Pair, impression.pair_id)
-            if pair is None:
-                raise ValueError(f"no pair {impression.pair_id}")
-            left_id = impression.left_response_id
-            sides = {pair.response_a_id, pair.response_b_id}
-            if left_id not in sides:
-                raise ValueError(f"response {left_id} is not in this pair")
-            # The right answer is the pair's other one: taken from the pair, not the page.
-            (right_id,) = sides - {left_id}
-            left = session.get(Response, left_id)
-            right = session.get(Response, right_id)
-            prompt = session.get(Prompt, pair.prompt_id)
-            assert left is not None and right is not None and prompt is not None
             session.add(
-                Vote(
-                    pair_id=impression.pair_id,
-                    rater_id=rater_id,
-                    left_response_id=left_id,
-                    choice=choice,
+                vote_row(
+                    session,
+                    rater_id,
+                    drawn.pair_id,
+                    drawn.left_response_id,
+                    choice,
                     dwell_ms=dwell_ms,
                     flagged=flagged,
                     comment=comment,
-                    # Denormalised so the leaderboard's GROUP BY needs no join.
-                    prompt_id=pair.prompt_id,
-                    tier=prompt.tier,
-                    right_response_id=right_id,
-                    left_model_id=left.model_id,
-                    right_model_id=right.model_id,
-                    run_id=left.run_id,
-                    fallback=left.is_fallback or right.is_fallback,
-                    identity_leak=left.identity_leak or right.identity_leak,
                 )
             )
         return True
     except IntegrityError:
         return False
+
+
+def vote_row(
+    session: Session,
+    rater_id: int,
+    pair_id: int,
+    left_response_id: int,
+    choice: str,
+    *,
+    impression_id: int | None = None,
+    dwell_ms: int | None = None,
+    flagged: bool = False,
+    comment: str | None = None,
+) -> Vote:
+    """A vote on a pair, with the copies of the pair's facts the aggregation reads.
+
+    Raises
+    ------
+    ValueError
+        For an unknown choice or pair, or a left response that is not in the pair.
+    """
+    if choice not in VOTE_CHOICES:
+        raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {choice!r}")
+    pair = session.get(Pair, pair_id)
+    if pair is None:
+        raise ValueError(f"no pair {pair_id}")
+    sides = {pair.response_a_id, pair.response_b_id}
+    if left_response_id not in sides:
+        raise ValueError(f"response {left_response_id} is not in this pair")
+    # The right answer is the pair's other one: taken from the pair, not the page.
+    (right_id,) = sides - {left_response_id}
+    left = session.get(Response, left_response_id)
+    right = session.get(Response, right_id)
+    prompt = session.get(Prompt, pair.prompt_id)
+    assert left is not None and right is not None and prompt is not None
+    return Vote(
+        pair_id=pair_id,
+        rater_id=rater_id,
+        left_response_id=left_response_id,
+        choice=choice,
+        dwell_ms=dwell_ms,
+        flagged=flagged,
+        comment=comment,
+        impression_id=impression_id,
+        # Denormalised so the leaderboard's GROUP BY needs no join.
+        prompt_id=pair.prompt_id,
+        tier=prompt.tier,
+        right_response_id=right_id,
+        left_model_id=left.model_id,
+        right_model_id=right.model_id,
+        run_id=left.run_id,
+        fallback=left.is_fallback or right.is_fallback,
+        identity_leak=left.identity_leak or right.identity_leak,
+    )
 
 
 def count_votes(engine: Engine, rater_id: int | None = None) -> int:

@@ -23,7 +23,7 @@ from blindside.cuts import Cut
 from blindside.db import alembic_config, create_db_engine, schema_drift, upgrade_schema
 from blindside.identity import flag_identity_leaks
 from blindside.leaderboard.board import RankOptions, build_leaderboard, fit_counts
-from blindside.pairing import Impression
+from blindside.pairing import DrawnPair
 from blindside.tables import Model, Pair, Prompt, Rater, Response, Run, Suite, Vote
 from blindside.votes import record_vote
 from tests.conftest import Cli
@@ -137,7 +137,7 @@ def _cast(engine: Engine, ids: dict[str, dict], specs: list[Spec]) -> None:
     for sp in specs:
         left = ids["response"][(sp.prompt, sp.left)]
         right = ids["response"][(sp.prompt, sp.right)]
-        imp = Impression(
+        imp = DrawnPair(
             ids["pair"][frozenset((sp.prompt, sp.left, sp.right))], "", None, left, right, "", ""
         )
         assert record_vote(engine, raters[sp.rater], imp, sp.choice, flagged=sp.flagged)

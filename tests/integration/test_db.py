@@ -71,11 +71,11 @@ def _one_pair(engine: Engine) -> tuple[int, int, int]:
 
 
 def test_a_vote_is_stored_once_under_concurrent_clicks(engine: Engine) -> None:
-    from blindside.pairing import Impression
+    from blindside.pairing import DrawnPair
     from blindside.votes import count_votes, record_vote
 
     pair_id, rater_id, left_id = _one_pair(engine)
-    impression = Impression(pair_id, "q", None, left_id, left_id + 1, "x", "y")
+    impression = DrawnPair(pair_id, "q", None, left_id, left_id + 1, "x", "y")
     results: list[bool] = []
     barrier = threading.Barrier(8)
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from blindside.db import open_database
-from blindside.pairing import Impression, next_impression
+from blindside.pairing import DrawnPair, next_impression
 from blindside.rater_quality import rater_quality, set_rater_excluded
 from blindside.tables import Pair, Rater, Vote
 from blindside.votes import record_vote, sign_in
@@ -128,7 +128,7 @@ def test_excluded_votes_cover_no_pair_for_the_next_rater(engine: Engine) -> None
     for pair_id, first, second in pairs:
         rater = careless if pair_id == only_careless[0] else careful
         assert record_vote(
-            engine, rater, Impression(pair_id, "", None, first, second, "", ""), "left"
+            engine, rater, DrawnPair(pair_id, "", None, first, second, "", ""), "left"
         )
     assert len(answers) == 6 and len(rest) == 5
 

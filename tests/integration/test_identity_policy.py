@@ -24,7 +24,7 @@ from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.engine.run import generate
 from blindside.leaderboard.board import build_leaderboard
-from blindside.pairing import Impression, next_impression
+from blindside.pairing import DrawnPair, next_impression
 from blindside.policy import IdentityPolicy, identity_policy
 from blindside.project import init_project
 from blindside.tables import Model, Pair, Response, Vote
@@ -85,7 +85,7 @@ def _pairs(engine: Engine) -> dict[int, tuple[int, int]]:
     return {pair_id: (a, b) for pair_id, a, b in rows}
 
 
-def _rate_everything(engine: Engine, rater: str, seed: int) -> list[Impression]:
+def _rate_everything(engine: Engine, rater: str, seed: int) -> list[DrawnPair]:
     """Draw and vote until the rater has no pair left; every impression drawn."""
     rater_id = sign_in(engine, rater).id
     rng = random.Random(seed)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from blindside.cuts import Cut
-from blindside.pairing import Impression
+from blindside.pairing import DrawnPair
 from blindside.rater_quality import rater_quality
 from blindside.tables import Model, Pair, Prompt, Response, Run, Suite
 from blindside.votes import record_vote, sign_in
@@ -105,7 +105,7 @@ def voted(engine: Engine) -> Engine:
     raters = {name: sign_in(engine, name).id for name in ("ann", "bob", "cy")}
     for rater, ext, left_m, right_m, choice, dwell, flagged in VOTES:
         left, right = answers[(ext, left_m)], answers[(ext, right_m)]
-        impression = Impression(_pair_id(engine, left, right), "", None, left, right, "", "")
+        impression = DrawnPair(_pair_id(engine, left, right), "", None, left, right, "", "")
         assert record_vote(
             engine, raters[rater], impression, choice, dwell_ms=dwell, flagged=flagged
         )

@@ -15,7 +15,7 @@ from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.engine.run import generate
 from blindside.leaderboard.board import RankOptions, build_leaderboard
-from blindside.pairing import Impression, next_impression
+from blindside.pairing import DrawnPair, next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Pair, Response, Vote
 from blindside.votes import count_votes, record_vote, sign_in
@@ -30,7 +30,7 @@ def voted_engine(settings: Settings) -> Engine:
     return engine
 
 
-def impressions(engine: Engine, rater_id: int, **kwargs: object) -> Iterator[Impression]:
+def impressions(engine: Engine, rater_id: int, **kwargs: object) -> Iterator[DrawnPair]:
     """Impressions until the rater has seen every pair; fails instead of looping forever."""
     for _ in range(10_000):
         imp = next_impression(engine, rater_id, **kwargs)  # type: ignore[arg-type]

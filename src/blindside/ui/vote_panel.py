@@ -18,7 +18,7 @@ import time
 import streamlit as st
 
 from blindside.answer_text import inert_markdown
-from blindside.pairing import Impression, next_impression
+from blindside.pairing import DrawnPair, next_impression
 from blindside.ui.state import get_engine
 from blindside.votes import count_votes, record_vote
 
@@ -54,7 +54,7 @@ def _load_next(rater_id: int) -> None:
 
 
 def _cast(rater_id: int, pair_id: int, choice: str) -> None:
-    impression: Impression | None = st.session_state.get(IMPRESSION)
+    impression: DrawnPair | None = st.session_state.get(IMPRESSION)
     # A second click on a pair already voted on (a double press) does nothing.
     if impression is None or impression.pair_id != pair_id:
         return
@@ -77,7 +77,7 @@ def _cast(rater_id: int, pair_id: int, choice: str) -> None:
 
 
 def _skip(rater_id: int, pair_id: int) -> None:
-    impression: Impression | None = st.session_state.get(IMPRESSION)
+    impression: DrawnPair | None = st.session_state.get(IMPRESSION)
     if impression is None or impression.pair_id != pair_id:
         return
     st.session_state.setdefault(SKIPPED, set()).add(pair_id)
@@ -90,7 +90,7 @@ def render_vote_panel(rater_id: int) -> None:
         st.session_state[VOTES_CAST] = count_votes(get_engine(), rater_id)
     if IMPRESSION not in st.session_state:
         _load_next(rater_id)
-    impression: Impression | None = st.session_state[IMPRESSION]
+    impression: DrawnPair | None = st.session_state[IMPRESSION]
 
     title, counter = st.columns([4, 1], vertical_alignment="bottom")
     # A small heading leaves the height of an 800-pixel window to the pair and its buttons.
@@ -152,7 +152,7 @@ def _lines(text: str, chars_per_line: int) -> int:
     return sum(-(-len(line) // chars_per_line) or 1 for line in text.splitlines() or [""])
 
 
-def _prompt_height(impression: Impression, turns: tuple[tuple[str, str], ...]) -> int:
+def _prompt_height(impression: DrawnPair, turns: tuple[tuple[str, str], ...]) -> int:
     """The prompt box's height: about what it needs, at most PROMPT_MAX_HEIGHT."""
     # Pixels, measured at 1280x800 with the default theme: the box's padding, a chat
     # message (its avatar's height at least), a line of text, a line of caption, a gap.
@@ -163,7 +163,7 @@ def _prompt_height(impression: Impression, turns: tuple[tuple[str, str], ...]) -
     return min(needed, PROMPT_MAX_HEIGHT)
 
 
-def _render_prompt(impression: Impression, turns: tuple[tuple[str, str], ...], height: int) -> None:
+def _render_prompt(impression: DrawnPair, turns: tuple[tuple[str, str], ...], height: int) -> None:
     """The prompt: system instructions apart, then each turn as a chat message.
 
     A prompt taller than its box starts scrolled to the end, where the turn the
@@ -178,7 +178,7 @@ def _render_prompt(impression: Impression, turns: tuple[tuple[str, str], ...], h
                 st.markdown(inert_markdown(content))
 
 
-def _render_answers(impression: Impression, height: int) -> None:
+def _render_answers(impression: DrawnPair, height: int) -> None:
     """The two answers side by side, each in a scrolling box of one fixed height."""
     left, right = st.columns(2)
     for column, side, text in (
