@@ -80,6 +80,14 @@ def test_leaderboard_renders(app_env: str) -> None:
     assert frame["Accuracy"].between(0, 1).all()
     assert frame["Scored answers"].gt(0).all()
     assert frame["Accuracy 95% CI"].str.fullmatch(r"\d+%–\d+%").all()
+    # A tab with answers: a compact table; a tier tab: a recommendation with its reason.
+    assert len(at.table) >= 2
+    advice = [a.value for a in [*at.success, *at.info] if a.value.startswith("**Tier")]
+    assert any(a.startswith("**Tier 3:** ") for a in advice)
+    # A lead types a volume: the monthly cost follows it.
+    at.number_input(key="volume_3").set_value(1_000_000).run()
+    compact = at.table[-1].value
+    assert compact["Monthly cost (USD)"].str.startswith("$").all()
 
 
 def test_runs_page_renders(app_env: str) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,12 +56,9 @@ def assert_blind(page) -> None:  # type: ignore[no-untyped-def]
     assert not leaks, f"the vote page reveals {leaks}"
 
 
-@pytest.fixture
-def streamlit_server(demo_db_template: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """(base URL, database URL) of a fresh app server over a copy of the demo database."""
-    db = tmp_path / "blindside.db"
-    shutil.copyfile(demo_db_template, db)
-    db_url = f"sqlite:///{db}"
+@contextmanager
+def serve_app(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """The base URL of a `streamlit run app.py` server over ``db_url``, stopped on exit."""
     port = free_port()
     env = {**os.environ, "BLINDSIDE_DATABASE_URL": db_url}
     log = (tmp_path / "streamlit.log").open("w")
@@ -87,7 +85,7 @@ def streamlit_server(demo_db_template: Path, tmp_path: Path) -> Iterator[tuple[s
             wait_for_http(f"{base}/_stcore/health", proc)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{(tmp_path / 'streamlit.log').read_text()}") from None
-        yield base, db_url
+        yield base
     finally:
         proc.terminate()
         try:
@@ -95,6 +93,16 @@ def streamlit_server(demo_db_template: Path, tmp_path: Path) -> Iterator[tuple[s
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture
+def streamlit_server(demo_db_template: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(base URL, database URL) of a fresh app server over a copy of the demo database."""
+    db = tmp_path / "blindside.db"
+    shutil.copyfile(demo_db_template, db)
+    db_url = f"sqlite:///{db}"
+    with serve_app(db_url, tmp_path) as base:
+        yield base, db_url
 
 
 # Module scope: Playwright's sync API keeps an event loop running on the main

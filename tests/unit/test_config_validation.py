@@ -417,6 +417,30 @@ fallbacks = ["Goood"]   # <-
         "true or false",
     ),
     (
+        "volume not a positive integer",
+        "[volume]\ntier1 = 10_000\ntier3 = 0   # <-\n" + VALID_TAIL,
+        "volume.tier3",
+        "must be >= 1",
+    ),
+    (
+        "volume a float",
+        "[volume]\ntier2 = 1.5e6   # <-\n" + VALID_TAIL,
+        "volume.tier2",
+        "must be an integer",
+    ),
+    (
+        "volume with an unknown tier",
+        "[volume]\ntier1 = 5\ntier_3 = 5   # <-\n" + VALID_TAIL,
+        "volume.tier_3",
+        "did you mean 'tier3'",
+    ),
+    (
+        "volume not a table",
+        "volume = 100000   # <-\n" + VALID_TAIL,
+        "volume",
+        "must be a table",
+    ),
+    (
         "models not an array of tables",
         DEMO_ENDPOINT.replace("[[endpoints]]", 'models = "all"   # <-\n[[endpoints]]'),
         "models",
@@ -439,6 +463,14 @@ def test_each_kind_of_bad_config(text: str, field: str, fragment: str) -> None:
     assert problem.line == marked_line(text)
     assert fragment in problem.message
     assert str(problem).startswith(f"conf/models.toml:{problem.line}: field '{field}':")
+
+
+def test_volume_gives_tasks_per_month_per_tier() -> None:
+    text = "[volume]\ntier1 = 20_000\ntier3 = 2_000_000\n" + VALID_TAIL
+    assert parse_models_toml(text, file="m.toml").monthly_volume == {1: 20_000, 3: 2_000_000}
+    assert parse_models_toml(VALID_TAIL, file="m.toml").monthly_volume == {}
+    inline = "volume = { tier2 = 100 }\n" + VALID_TAIL
+    assert parse_models_toml(inline, file="m.toml").monthly_volume == {2: 100}
 
 
 def test_no_models_is_a_problem() -> None:

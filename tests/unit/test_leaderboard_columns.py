@@ -92,9 +92,11 @@ def test_a_view_chooses_its_precision_of_one_column() -> None:
     assert LATENCY.record(row) == 1342.14715
     assert LATENCY.rounded(1).record(row) == 1342.1
     assert LATENCY.rounded(1).label == LATENCY.label
-    assert COST_PER_TASK.cell(row) == "0.00084"
-    assert COST_PER_TASK.shown(6).cell(row) == "0.000844"
-    assert COST_PER_TASK.page_format() == "$%.5f"
+    # Money per task to the millionth of a dollar, everywhere; a view may show fewer places.
+    assert COST_PER_TASK.cell(row) == "0.000844"
+    assert COST_PER_TASK.shown(5).cell(row) == "0.00084"
+    assert COST_PER_TASK.page_format() == "$%.6f"
+    assert COST_PER_TASK.page_text(row) == "$0.000844"
 
 
 def test_cells_records_and_page_values() -> None:
@@ -114,11 +116,12 @@ def test_text_table_aligns_numbers_right_and_sets_text_off() -> None:
     header, line = views.text_table(views.RANK_TABLE, [_row()])
     assert header == (
         f"{'rank':>4} {'range':>7}  {'model':<32} {'rating':>7} {'95% CI':>15} "
-        f"{'votes':>6} {'win%':>6} {'acc%':>5}"
+        f"{'votes':>6} {'win%':>6} {'acc%':>5} {'latency p95':>12} {'$/task':>10} "
+        f"{'$/month':>12}"
     )
     assert line == (
         f"{1:>4} {'1-2':>7}  {'Demo careful (simulated)':<32} {'1121':>7} {'1105..1138':>15} "
-        f"{972:>6} {'71':>6} {'92':>5}"
+        f"{972:>6} {'71':>6} {'92':>5} {'-':>12} {'0.000844':>10} {'-':>12}"
     )
 
 
@@ -230,6 +233,20 @@ def test_page_frame_keeps_its_labels_and_formats() -> None:
         "Time to first token (ms)",
         "Cost per task (USD)",
         "Error rate",
+        "Latency p50 (ms)",
+        "Latency p95 (ms)",
+        "Latency p99 (ms)",
+        "TTFT p50 (ms)",
+        "TTFT p95 (ms)",
+        "TTFT p99 (ms)",
+        "Output tokens/s",
+        "Retries",
+        "pass^k",
+        "pass^k prompts",
+        "Cost per correct answer (USD)",
+        "Cached input share",
+        "Tasks per month",
+        "Monthly cost (USD)",
     ]
     assert frame["Rank range"][0] == "1–2" and frame["Rank range"].isna()[1]
     assert frame["Note"].tolist() == ["", ""]
@@ -237,4 +254,5 @@ def test_page_frame_keeps_its_labels_and_formats() -> None:
     formats = {label: c.get("type_config", {}).get("format") for label, c in config.items()}
     assert formats["Rating"] == formats["95% CI low"] == formats["Mean latency (ms)"] == "%.0f"
     assert formats["Win rate"] == formats["Accuracy"] == formats["Error rate"] == "percent"
-    assert formats["Cost per task (USD)"] == "$%.5f"
+    assert formats["Cost per task (USD)"] == formats["Cost per correct answer (USD)"] == "$%.6f"
+    assert formats["Monthly cost (USD)"] == "$%.2f"

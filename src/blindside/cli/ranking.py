@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,15 +18,34 @@ if TYPE_CHECKING:
     from blindside.cuts import Cut
 
 
+def _monthly_volume(args: argparse.Namespace) -> int | None:
+    """Tasks per month to cost at: ``--volume``, else ``[volume]`` of models.toml for the tier.
+
+    Without a tier (and no ``--volume``) nothing is costed: the tiers' volumes differ.
+    A missing models.toml costs nothing; an invalid one is reported like everywhere else.
+    """
+    from blindside.config import load_models_toml
+
+    if args.volume is not None:
+        if args.volume < 1:
+            raise InputError.single("--volume", None, "", "needs at least 1 task a month")
+        return int(args.volume)
+    path = settings_from(args).models_path
+    if args.tier is None or not Path(path).is_file():
+        return None
+    return load_models_toml(path).monthly_volume.get(args.tier)
+
+
 def cmd_scores(args: argparse.Namespace) -> int:
     from blindside.cli.reports import print_scores
     from blindside.cuts import Cut
     from blindside.db import open_database
     from blindside.leaderboard.stats import measured_models
 
+    volume = _monthly_volume(args)
     engine = open_database(settings_from(args).database_url)
     cut = Cut(tier=args.tier, suite=args.suite, category=args.category, run_id=args.run)
-    models = measured_models(engine, cut)
+    models = [replace(m, monthly_volume=volume) for m in measured_models(engine, cut)]
     described = ", ".join(
         f"{name} {value}"
         for name, value in (
@@ -134,8 +154,6 @@ def cmd_rank(args: argparse.Namespace) -> int:
         board = leaderboard_from_arena(battles, options)
         source = str(args.votes)
     else:
-        from dataclasses import replace
-
         from blindside.db import open_database
         from blindside.policy import identity_policy
 
@@ -153,6 +171,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    board = board.at_volume(_monthly_volume(args))
     print_rank(board, source, cut.describe(), args.format)
     for warning in board.warnings:
         print(f"note: {warning}", file=sys.stderr)
@@ -165,6 +184,15 @@ def _add_answer_cut_arguments(group: argparse._ActionsContainer) -> None:
     group.add_argument("--suite", help="only prompts of this suite")
     group.add_argument("--category", help="only prompts of this category")
     group.add_argument("--run", type=int, metavar="RUN_ID", help="only answers of this run")
+
+
+def _add_volume_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--volume",
+        type=int,
+        metavar="TASKS",
+        help="tasks per month for the monthly cost (default: [volume] of models.toml for --tier)",
+    )
 
 
 def _add_vote_cut_arguments(group: argparse._ArgumentGroup) -> None:
@@ -199,6 +227,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     add_choice(p, "--format", ("table", "json", "csv"))
     _add_answer_cut_arguments(p)
+    _add_volume_argument(p)
     p.set_defaults(func=cmd_scores)
 
     p = sub.add_parser("rank", parents=[common], help="print the Bradley-Terry leaderboard")
@@ -226,6 +255,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--style", action="store_true", help="style control: length and markdown covariates"
     )
     _add_vote_cut_arguments(p.add_argument_group("cut (database only)"))
+    _add_volume_argument(p)
     p.set_defaults(func=cmd_rank)
 
     p = sub.add_parser(

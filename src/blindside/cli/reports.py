@@ -65,9 +65,21 @@ def rank_summary(
             "rho": rounded(board.rating_accuracy_rho, 3),
             "models": board.rating_accuracy_models,
         },
+        "recommendation": _recommendation(board),
         "models": records,
         "warnings": board.warnings,
     }
+
+
+def _recommendation(board: Leaderboard) -> dict[str, Any] | None:
+    """The tier's default rule, the model it chooses and why (None without a tier)."""
+    from blindside.leaderboard.recommend import DEFAULT_RULES, describe_rule, recommend
+
+    rule = DEFAULT_RULES.get(board.tier) if board.tier is not None else None
+    if rule is None:
+        return None
+    chosen = recommend(board.rows, rule)
+    return {"rule": describe_rule(rule), "model": chosen.model, "reason": chosen.reason}
 
 
 def print_rank(board: Leaderboard, source: str, cut: str, fmt: str) -> None:
@@ -90,3 +102,5 @@ def print_rank(board: Leaderboard, source: str, cut: str, fmt: str) -> None:
             f"rating vs accuracy: Spearman's rho {board.rating_accuracy_rho:+.2f} over "
             f"{board.rating_accuracy_models} models"
         )
+    if (chosen := _recommendation(board)) is not None:
+        print(f"recommendation for tier {board.tier} ({chosen['rule']}): {chosen['reason']}")

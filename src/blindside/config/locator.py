@@ -62,6 +62,14 @@ class Locator:
                 return h + 1
         return None
 
+    def table_key(self, table: str, key: str) -> int | None:
+        """Line of ``key`` in the ``[table]`` table, else of its header or top-level key."""
+        for h, name, is_array in self.headers:
+            if name == table and not is_array:
+                found = self._find_key(key, h + 1, self._next_header_after(h))
+                return found if found is not None else h + 1
+        return self.top_level(table)
+
     def block(self, table: str, index: int) -> tuple[int, int] | None:
         """0-based (header, end) of the ``index``-th ``[[table]]`` block."""
         n = -1

@@ -249,11 +249,15 @@ class ProjectConfig:
         Endpoints by name, in file order.
     models : list[ModelConfig]
         Models in file order.
+    monthly_volume : dict[int, int]
+        Tasks per month planned per tier (``[volume] tier3 = 2_000_000``), for the
+        projected monthly cost; tiers the file leaves out are missing.
     """
 
     path: Path
     endpoints: dict[str, EndpointConfig]
     models: list[ModelConfig]
+    monthly_volume: dict[int, int] = field(default_factory=dict)
 
     def active_models(self) -> list[ModelConfig]:
         """Models with ``active = true``, in file order."""

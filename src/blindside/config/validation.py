@@ -22,7 +22,9 @@ from blindside.config.locator import Locator
 from blindside.config.models import EndpointConfig, ModelConfig, ProjectConfig
 from blindside.errors import InputError, Problem
 
-_TOP_KEYS = ("endpoints", "models")
+_TOP_KEYS = ("endpoints", "models", "volume")
+#: The keys of ``[volume]``: tasks per month for each tier.
+VOLUME_KEYS = ("tier1", "tier2", "tier3")
 _TOML_SYNTAX_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
 
 
@@ -36,6 +38,38 @@ def _array_of_tables(ck: Checker, data: Mapping[str, Any], key: str) -> list[Any
         )
         return []
     return value
+
+
+def _volume(ck: Checker, data: Mapping[str, Any]) -> dict[int, int]:
+    """``[volume]``: tasks per month per tier, each a positive integer."""
+    raw = data.get("volume", {})
+    if not isinstance(raw, dict):
+        ck.add(
+            ck.loc.top_level("volume"),
+            "volume",
+            f"'volume' must be a table ([volume] with tier1, tier2, tier3), got {toml_type(raw)}",
+        )
+        return {}
+    ck.unknown_keys(
+        raw, VOLUME_KEYS, "[volume]", lambda key: ck.loc.table_key("volume", key), "volume."
+    )
+    volumes = {}
+    for key in VOLUME_KEYS:
+        if key not in raw:
+            continue
+        value = ck.number(
+            raw,
+            key,
+            None,
+            "[volume]",
+            ck.loc.table_key("volume", key),
+            integer=True,
+            minimum=1,
+            field_=f"volume.{key}",
+        )
+        if value is not None:
+            volumes[int(key.removeprefix("tier"))] = int(value)
+    return volumes
 
 
 def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
@@ -79,6 +113,8 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
             "api_key",
             NO_API_KEYS,
         )
+
+    volume = _volume(ck, data)
 
     # Endpoints first: models refer to them.
     endpoints: dict[str, EndpointConfig | None] = {}
@@ -152,7 +188,7 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
         assert endpoint is not None  # an invalid endpoint would have left a problem
         models.append(ModelConfig(endpoint=endpoint, **v))
     eps = {name: ep for name, ep in endpoints.items() if ep is not None}
-    return ProjectConfig(path=Path(file), endpoints=eps, models=models)
+    return ProjectConfig(path=Path(file), endpoints=eps, models=models, monthly_volume=volume)
 
 
 def load_models_toml(path: str | Path) -> ProjectConfig:

@@ -81,6 +81,8 @@ class LeaderboardRow:
     win_rate: float | None = None
     rank_best: int | None = None
     rank_worst: int | None = None
+    # Tasks per month the lead plans for this tier: the monthly cost column multiplies by it.
+    monthly_volume: int | None = None
 
     @property
     def display_name(self) -> str:
@@ -134,6 +136,10 @@ class Leaderboard:
     @property
     def few_vote_models(self) -> list[str]:
         return [r.display_name for r in self.rows if r.few_votes]
+
+    def at_volume(self, volume: int | None) -> Leaderboard:
+        """This board with every row costed at ``volume`` tasks a month (None: not costed)."""
+        return replace(self, rows=[replace(r, monthly_volume=volume) for r in self.rows])
 
 
 # --------------------------------------------------------------------------- #

@@ -16,14 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-#: How a figure is shown. ``rating`` and ``ms`` are whole numbers by default,
+#: How a figure is shown. ``rating``, ``ms`` and ``number`` are whole numbers by default,
 #: ``percent`` a share shown times 100, ``usd`` dollars, ``flag`` a boolean.
-Format = Literal["integer", "rating", "ms", "percent", "usd", "text", "flag", "datetime"]
+Format = Literal["integer", "rating", "ms", "number", "percent", "usd", "text", "flag", "datetime"]
 
-#: Decimals shown when a column does not choose (pages and text tables).
-DEFAULT_PLACES: dict[str, int] = {"rating": 0, "ms": 0, "percent": 0, "usd": 5}
+#: Decimals shown when a column does not choose (pages and text tables). Money has one
+#: rule: an amount per task to the millionth of a dollar, so models that cost fractions
+#: of a cent compare ($0.000014 against $0.000047); a total (``places=2``) to the cent.
+DEFAULT_PLACES: dict[str, int] = {"rating": 0, "ms": 0, "number": 0, "percent": 0, "usd": 6}
 #: Between the two ends of a range on the pages ("1–2", "86%–96%").
 PAGE_JOINER = "–"
+#: An empty cell on the pages: nothing was measured (never "None").
+PAGE_EMPTY = "–"
 
 
 @dataclass(frozen=True)
@@ -97,16 +101,32 @@ class Column:
         return self._text(value)
 
     def page_value(self, row: Any) -> Any:
-        """What the page's data frame holds: the measured value, or a range as text."""
+        """What the page's data frame holds: the measured value, or a range as text.
+
+        None when nothing was measured: the page draws it as :data:`PAGE_EMPTY`.
+        """
         value = self.value(row)
         if self.joiner and value is not None:
             return PAGE_JOINER.join(self._page_text(v) for v in value)
         return value
 
+    def page_text(self, row: Any) -> str:
+        """Its cell as the pages show it, as text ("$0.000047", "92%", "1,234"; "–": empty)."""
+        value = self.value(row)
+        if value is None or value == "":
+            return PAGE_EMPTY
+        if self.joiner:
+            return PAGE_JOINER.join(self._page_text(v) for v in value)
+        if self.format == "flag":
+            return "yes" if value else "no"
+        if self.format == "integer":
+            return f"{value:,}"
+        return self._page_text(value)
+
     def page_format(self) -> str | None:
         """The printf-style number format of a page column (None: the default)."""
         places = self._places()
-        if self.format in ("rating", "ms"):
+        if self.format in ("rating", "ms", "number"):
             return f"%.{places}f"
         if self.format == "percent":
             return "percent"
@@ -118,7 +138,7 @@ class Column:
         return self.places if self.places is not None else DEFAULT_PLACES.get(self.format, 0)
 
     def _text(self, value: Any) -> str:
-        if self.format in ("rating", "ms", "usd"):
+        if self.format in ("rating", "ms", "number", "usd"):
             return f"{value:.{self._places()}f}"
         if self.format == "percent":
             return f"{100 * value:.{self._places()}f}"
@@ -127,4 +147,8 @@ class Column:
     def _page_text(self, value: Any) -> str:
         if self.format == "percent":
             return f"{value:.{self._places()}%}"
+        if self.format == "usd":
+            return f"${value:,.{self._places()}f}"
+        if self.format in ("rating", "ms", "number"):
+            return f"{value:,.{self._places()}f}"
         return self._text(value)

@@ -22,6 +22,22 @@ def _pair(low: Any, high: Any) -> tuple[Any, Any] | None:
     return None if low is None or high is None else (low, high)
 
 
+def _with_interval(value: Any, interval: tuple[Any, Any] | None, text: Any) -> str | None:
+    """``"1,114 (1,094–1,135)"``: a figure and its interval in one page cell."""
+    if value is None:
+        return None
+    if interval is None or None in interval:
+        return text(value)
+    return f"{text(value)} ({text(interval[0])}–{text(interval[1])})"
+
+
+def monthly_cost(row: Any) -> float | None:
+    """Cost per task times the row's monthly volume (None without either)."""
+    volume = getattr(row, "monthly_volume", None)
+    cost = row.stats.cost_per_task_usd
+    return None if volume is None or cost is None else volume * cost
+
+
 # --------------------------------------------------------------------------- #
 # Who and where
 # --------------------------------------------------------------------------- #
@@ -118,6 +134,13 @@ RATING_CI = Column(
     digits=1,
     joiner="..",
 )
+RATING_WITH_CI = Column(
+    "rating_with_ci",
+    "Rating (95% CI)",
+    lambda r: _with_interval(r.rating, _pair(r.rating_low, r.rating_high), lambda v: f"{v:.0f}"),
+    "text",
+    help="Bradley-Terry rating on the Elo scale (1000: average), with its 95% interval.",
+)
 VOTES = Column(
     "votes",
     "Votes",
@@ -194,6 +217,13 @@ ACCURACY_CI = Column(
     digits=4,
     joiner="-",
 )
+ACCURACY_WITH_CI = Column(
+    "accuracy_with_ci",
+    "Accuracy (95% CI)",
+    lambda r: _with_interval(r.stats.accuracy, r.stats.accuracy_interval, lambda v: f"{v:.0%}"),
+    "text",
+    help="Share of scored answers that pass the prompt's scorer, with its 95% Wilson interval.",
+)
 SCORED = Column(
     "scored",
     "Scored answers",
@@ -220,6 +250,24 @@ CONSISTENCY_PROMPTS = Column(
     lambda r: r.stats.consistency_prompts,
     "integer",
     help="Prompts with repeated samples that the consistency averages.",
+)
+PASS_K = Column(
+    "pass_k",
+    "pass^k",
+    lambda r: r.stats.pass_k,
+    "percent",
+    help="Share of prompts whose every sample passed the scorer (runs with --samples 2 or "
+    "more): the chance that all k tries are right, where accuracy is one try.",
+    header="pass^k%",
+    width=8,
+    digits=4,
+)
+PASS_K_PROMPTS = Column(
+    "pass_k_prompts",
+    "pass^k prompts",
+    lambda r: r.stats.pass_k_prompts,
+    "integer",
+    help="Prompts with repeated scored samples that pass^k counts.",
 )
 
 # --------------------------------------------------------------------------- #
@@ -306,6 +354,37 @@ TTFT = Column(
     header="ttft ms",
     width=8,
 )
+
+
+def _percentile_column(name: str, label: str, field: str, q: int, what: str) -> Column:
+    return Column(
+        f"{name}_p{q}_ms",
+        f"{label} p{q} (ms)",
+        lambda r: getattr(r.stats, f"{field}_p{q}_ms"),
+        "ms",
+        help=f"{q}th percentile of the {what} (successful answers).",
+        header=f"{name} p{q}",
+        width=len(name) + 5,
+        digits=1,
+    )
+
+
+LATENCY_P50 = _percentile_column("latency", "Latency", "latency", 50, "time to the whole answer")
+LATENCY_P95 = _percentile_column("latency", "Latency", "latency", 95, "time to the whole answer")
+LATENCY_P99 = _percentile_column("latency", "Latency", "latency", 99, "time to the whole answer")
+TTFT_P50 = _percentile_column("ttft", "TTFT", "ttft", 50, "time to the first streamed token")
+TTFT_P95 = _percentile_column("ttft", "TTFT", "ttft", 95, "time to the first streamed token")
+TTFT_P99 = _percentile_column("ttft", "TTFT", "ttft", 99, "time to the first streamed token")
+TOKENS_PER_S = Column(
+    "output_tokens_per_s",
+    "Output tokens/s",
+    lambda r: r.stats.tokens_per_s,
+    "number",
+    help="Mean decoding speed: output tokens per second after the first token.",
+    header="tok/s",
+    width=7,
+    digits=1,
+)
 COST_PER_TASK = Column(
     "cost_per_task_usd",
     "Cost per task (USD)",
@@ -314,6 +393,45 @@ COST_PER_TASK = Column(
     help="Mean cost of a successful answer, at the model's listed prices.",
     header="$/task",
     width=10,
+)
+COST_PER_CORRECT = Column(
+    "cost_per_correct_usd",
+    "Cost per correct answer (USD)",
+    lambda r: r.stats.cost_per_correct_usd,
+    "usd",
+    help="What the scored answers cost, over how many of them were right.",
+    header="$/correct",
+    width=10,
+)
+CACHED_SHARE = Column(
+    "cached_token_share",
+    "Cached input share",
+    lambda r: r.stats.cached_share,
+    "percent",
+    help="Share of prompt tokens served from the provider's cache (at the cached price).",
+    header="cached%",
+    width=8,
+    digits=4,
+)
+MONTHLY_VOLUME = Column(
+    "monthly_volume",
+    "Tasks per month",
+    lambda r: getattr(r, "monthly_volume", None),
+    "integer",
+    help="Volume the monthly cost assumes (the page's input, or [volume] in models.toml).",
+    header="tasks/month",
+    width=12,
+)
+MONTHLY_COST = Column(
+    "monthly_cost_usd",
+    "Monthly cost (USD)",
+    monthly_cost,
+    "usd",
+    help="Cost per task times the tasks per month.",
+    header="$/month",
+    width=12,
+    digits=2,
+    places=2,
 )
 SPENT = Column(
     "spent_usd",
@@ -341,6 +459,7 @@ COLUMNS: tuple[Column, ...] = (
     RATING_LOW,
     RATING_HIGH,
     RATING_CI,
+    RATING_WITH_CI,
     VOTES,
     FEW_VOTES,
     NOTE,
@@ -349,9 +468,12 @@ COLUMNS: tuple[Column, ...] = (
     ACCURACY_LOW,
     ACCURACY_HIGH,
     ACCURACY_CI,
+    ACCURACY_WITH_CI,
     SCORED,
     CONSISTENCY,
     CONSISTENCY_PROMPTS,
+    PASS_K,
+    PASS_K_PROMPTS,
     ANSWERS,
     ERRORS,
     ERROR_RATE,
@@ -361,6 +483,17 @@ COLUMNS: tuple[Column, ...] = (
     FALLBACKS,
     LATENCY,
     TTFT,
+    LATENCY_P50,
+    LATENCY_P95,
+    LATENCY_P99,
+    TTFT_P50,
+    TTFT_P95,
+    TTFT_P99,
+    TOKENS_PER_S,
     COST_PER_TASK,
+    COST_PER_CORRECT,
+    CACHED_SHARE,
+    MONTHLY_VOLUME,
+    MONTHLY_COST,
     SPENT,
 )

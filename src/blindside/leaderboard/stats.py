@@ -5,6 +5,10 @@ the ``rank`` and ``scores`` commands); :func:`run_model_stats` groups them by
 (run, model) (the Runs page and ``generate``'s closing summary). Both read the
 same aggregate expressions (:func:`_aggregates`), so accuracy, latency, time to
 first token, cost and errors mean the same thing on every page.
+
+Latency and time-to-first-token percentiles are not SQL: SQLite has no percentile
+function, so the successful answers' times are read per group and summarised by
+:func:`blindside.client.percentile.percentile`, the package's one percentile.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy import Select, case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from blindside.client.percentile import percentile
 from blindside.config import display_name
 from blindside.cuts import Cut, answers_in_cut
 from blindside.scorers import modal_share, wilson_interval
@@ -51,6 +56,20 @@ class ModelStats:
         Everything spent, failed answers included.
     error_classes : tuple of (str, int)
         Failed answers per error class (``"other"`` when unclassified), by class name.
+    latency_p50_ms, latency_p95_ms, latency_p99_ms : float or None
+        Percentiles of the time to the whole answer (successful answers).
+    ttft_p50_ms, ttft_p95_ms, ttft_p99_ms : float or None
+        Percentiles of the time to the first streamed token (successful answers).
+    tokens_per_s : float or None
+        Mean output tokens per second of decoding (successful answers).
+    scored_cost_usd : float
+        What the scored answers cost: :attr:`cost_per_correct_usd` divides it by ``correct``.
+    input_tokens, cached_tokens : int
+        Prompt tokens of the successful answers, and how many of them the provider's
+        cache served (``input_tokens`` counts those too).
+    pass_k : float or None
+        Share of prompts whose every sample was correct (pass^k), over the scored
+        prompts with two or more samples in one run; ``pass_k_prompts`` counts them.
     """
 
     answers: int = 0
@@ -66,6 +85,28 @@ class ModelStats:
     fallbacks: int = 0
     spent_usd: float = 0.0
     error_classes: tuple[tuple[str, int], ...] = ()
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_p99_ms: float | None = None
+    ttft_p50_ms: float | None = None
+    ttft_p95_ms: float | None = None
+    ttft_p99_ms: float | None = None
+    tokens_per_s: float | None = None
+    scored_cost_usd: float = 0.0
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    pass_k: float | None = None
+    pass_k_prompts: int = 0
+
+    @property
+    def cost_per_correct_usd(self) -> float | None:
+        """What one correct answer costs: the scored answers' cost over the correct ones."""
+        return self.scored_cost_usd / self.correct if self.correct else None
+
+    @property
+    def cached_share(self) -> float | None:
+        """Share of prompt tokens served from the provider's cache."""
+        return self.cached_tokens / self.input_tokens if self.input_tokens else None
 
     @property
     def error_rate(self) -> float | None:
@@ -93,10 +134,14 @@ class ModelStats:
 
 @dataclass(frozen=True)
 class MeasuredModel:
-    """One model's measured figures under the name leads see (a ``scores`` row)."""
+    """One model's measured figures under the name leads see (a ``scores`` row).
+
+    ``monthly_volume`` is the tasks per month its monthly cost assumes (None: not costed).
+    """
 
     display_name: str
     stats: ModelStats
+    monthly_volume: int | None = None
 
 
 def _aggregates() -> tuple[Any, ...]:
@@ -115,7 +160,17 @@ def _aggregates() -> tuple[Any, ...]:
         ),
         func.sum(case((col(Response.is_fallback), 1), else_=0)).label("fallbacks"),
         func.coalesce(func.sum(Response.cost_usd), 0.0).label("spent_usd"),
+        func.avg(case((ok, Response.output_tokens_per_s))).label("tokens_per_s"),
+        func.coalesce(
+            func.sum(case((ok & col(Response.correct).is_not(None), Response.cost_usd))), 0.0
+        ).label("scored_cost_usd"),
+        func.coalesce(func.sum(case((ok, Response.input_tokens))), 0).label("input_tokens"),
+        func.coalesce(func.sum(case((ok, Response.cached_tokens))), 0).label("cached_tokens"),
     )
+
+
+#: The percentiles reported of latency and time to first token.
+PERCENTILES = (50, 95, 99)
 
 
 def _grouped_stats(
@@ -136,21 +191,41 @@ def _grouped_stats(
         .group_by(Response.run_id, Response.prompt_id, Response.model_id, Response.answer_key)
         .order_by(Response.run_id, Response.prompt_id, Response.model_id)
     )
+    # pass^k: per prompt and run, how many scored samples there are and how many passed.
+    samples = restrict(
+        select(
+            Response.run_id,
+            Response.prompt_id,
+            Response.model_id,
+            func.count(),
+            func.sum(case((col(Response.correct).is_(True), 1), else_=0)),
+        )
+        .where(col(Response.error).is_(None), col(Response.correct).is_not(None))
+        .group_by(Response.run_id, Response.prompt_id, Response.model_id)
+    )
+    times = restrict(
+        select(*keys, Response.latency_ms, Response.ttft_ms).where(col(Response.error).is_(None))
+    )
     with Session(engine) as session:
         rows = session.exec(figures).all()
         # Failed answers are rare: skip the scan for their classes when there are none.
         failed = any(row._mapping["errors"] for row in rows)
         class_rows = session.exec(classes).all() if failed else []
         key_rows = session.exec(answer_keys).all()
+        sample_rows = session.exec(samples).all()
+        time_rows = session.exec(times).all()
     n = len(keys)
     error_classes: dict[tuple[int, ...], dict[str, int]] = {}
     for row in class_rows:
         error_classes.setdefault(tuple(row[:n]), {})[row[n] or "other"] = int(row[n + 1])
     consistency = _consistency(key_rows, per_run=per_run)
+    passed = _pass_k(sample_rows, per_run=per_run)
+    spread = _percentiles(time_rows, n)
     stats = {}
     for row in rows:
         key, m = tuple(row[:n]), row._mapping
         share, prompts = consistency.get(key, (None, 0))
+        pass_k, pass_k_prompts = passed.get(key, (None, 0))
         stats[key] = ModelStats(
             answers=int(m["answers"] or 0),
             errors=int(m["errors"] or 0),
@@ -165,8 +240,53 @@ def _grouped_stats(
             fallbacks=int(m["fallbacks"] or 0),
             spent_usd=float(m["spent_usd"] or 0.0),
             error_classes=tuple(sorted(error_classes.get(key, {}).items())),
+            tokens_per_s=_float(m["tokens_per_s"]),
+            scored_cost_usd=float(m["scored_cost_usd"] or 0.0),
+            input_tokens=int(m["input_tokens"] or 0),
+            cached_tokens=int(m["cached_tokens"] or 0),
+            pass_k=pass_k,
+            pass_k_prompts=pass_k_prompts,
+            **spread.get(key, {}),
         )
     return stats
+
+
+def _percentiles(rows: Iterable[Any], n: int) -> dict[tuple[int, ...], dict[str, float | None]]:
+    """Latency and TTFT :data:`PERCENTILES` per group from (key..., latency, ttft) rows."""
+    values: dict[tuple[int, ...], tuple[list[float], list[float]]] = {}
+    for row in rows:
+        latency, ttft = values.setdefault(tuple(row[:n]), ([], []))
+        if row[n] is not None:
+            latency.append(float(row[n]))
+        if row[n + 1] is not None:
+            ttft.append(float(row[n + 1]))
+    return {
+        key: {
+            f"{name}_p{q}_ms": percentile(sample, q)
+            for name, sample in (("latency", latency), ("ttft", ttft))
+            for q in PERCENTILES
+        }
+        for key, (latency, ttft) in values.items()
+    }
+
+
+def _pass_k(
+    sample_rows: Iterable[tuple[int, int, int, int, int]], *, per_run: bool
+) -> dict[tuple[int, ...], tuple[float, int]]:
+    """pass^k per group from (run, prompt, model, scored samples, correct samples) rows.
+
+    Only prompts with two or more scored samples in one run count: with one sample
+    pass^k is plain accuracy.
+    """
+    tallies: dict[tuple[int, ...], list[int]] = {}
+    for run_id, _, model_id, scored, correct in sample_rows:
+        if int(scored) < 2:
+            continue
+        key = (run_id, model_id) if per_run else (model_id,)
+        tally = tallies.setdefault(key, [0, 0])
+        tally[0] += 1
+        tally[1] += int(correct) == int(scored)
+    return {key: (every / prompts, prompts) for key, (prompts, every) in tallies.items()}
 
 
 def _consistency(

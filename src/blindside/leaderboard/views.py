@@ -13,7 +13,8 @@ view                   read by
 ``RANK_TABLE``         ``rank --format table``
 ``SCORES_RECORD``      ``scores --format json|csv``
 ``SCORES_TABLE``       ``scores --format table``
-``LEADERBOARD_PAGE``   the Leaderboard page's table
+``LEADERBOARD_PAGE``   the Leaderboard page's full table ("All columns")
+``DECISION_PAGE``      the Leaderboard page's compact table per tier
 ``RUNS_PAGE``          the Runs page's table
 ``RUN_SUMMARY_TABLE``  ``generate``'s closing summary
 =====================  ================================================
@@ -30,9 +31,12 @@ from blindside.leaderboard.columns import (
     ACCURACY_CI,
     ACCURACY_HIGH,
     ACCURACY_LOW,
+    ACCURACY_WITH_CI,
     ANSWERS,
+    CACHED_SHARE,
     CONSISTENCY,
     CONSISTENCY_PROMPTS,
+    COST_PER_CORRECT,
     COST_PER_TASK,
     ERROR_RATE,
     ERRORS,
@@ -40,8 +44,15 @@ from blindside.leaderboard.columns import (
     FALLBACKS,
     FEW_VOTES,
     LATENCY,
+    LATENCY_P50,
+    LATENCY_P95,
+    LATENCY_P99,
     MODEL,
+    MONTHLY_COST,
+    MONTHLY_VOLUME,
     NOTE,
+    PASS_K,
+    PASS_K_PROMPTS,
     RANK,
     RANK_BEST,
     RANK_RANGE,
@@ -50,6 +61,7 @@ from blindside.leaderboard.columns import (
     RATING_CI,
     RATING_HIGH,
     RATING_LOW,
+    RATING_WITH_CI,
     RETRIES,
     RUN,
     SCORED,
@@ -58,7 +70,11 @@ from blindside.leaderboard.columns import (
     STATUS,
     SUCCESS_RATE,
     SUITE,
+    TOKENS_PER_S,
     TTFT,
+    TTFT_P50,
+    TTFT_P95,
+    TTFT_P99,
     VOTES,
     WIN_RATE,
 )
@@ -73,6 +89,24 @@ SCORE_RECORD: View = (
     SCORED,
     CONSISTENCY,
     CONSISTENCY_PROMPTS,
+)
+
+#: Latency, reliability and cost per model, after the figures both reports had first.
+DECISION_RECORD: View = (
+    LATENCY_P50,
+    LATENCY_P95,
+    LATENCY_P99,
+    TTFT_P50,
+    TTFT_P95,
+    TTFT_P99,
+    TOKENS_PER_S,
+    RETRIES,
+    PASS_K,
+    PASS_K_PROMPTS,
+    COST_PER_CORRECT,
+    CACHED_SHARE,
+    MONTHLY_VOLUME,
+    MONTHLY_COST,
 )
 
 RANK_RECORD: View = (
@@ -91,8 +125,21 @@ RANK_RECORD: View = (
     TTFT,
     COST_PER_TASK,
     ERROR_RATE,
+    *DECISION_RECORD,
 )
-RANK_TABLE: View = (RANK, RANK_RANGE, MODEL, RATING, RATING_CI, VOTES, WIN_RATE, ACCURACY)
+RANK_TABLE: View = (
+    RANK,
+    RANK_RANGE,
+    MODEL,
+    RATING,
+    RATING_CI,
+    VOTES,
+    WIN_RATE,
+    ACCURACY,
+    LATENCY_P95,
+    COST_PER_TASK,
+    MONTHLY_COST,
+)
 
 SCORES_RECORD: View = (
     MODEL,
@@ -102,6 +149,7 @@ SCORES_RECORD: View = (
     LATENCY.rounded(1),
     TTFT.rounded(1),
     COST_PER_TASK,
+    *DECISION_RECORD,
 )
 SCORES_TABLE: View = (
     MODEL,
@@ -112,7 +160,11 @@ SCORES_TABLE: View = (
     ANSWERS,
     ERROR_RATE.rounded(4),
     LATENCY.rounded(1),
-    COST_PER_TASK.shown(6),
+    COST_PER_TASK,
+    PASS_K,
+    LATENCY_P95,
+    COST_PER_CORRECT,
+    MONTHLY_COST,
 )
 
 LEADERBOARD_PAGE: View = (
@@ -133,6 +185,17 @@ LEADERBOARD_PAGE: View = (
     TTFT,
     COST_PER_TASK,
     ERROR_RATE,
+    *DECISION_RECORD,
+)
+#: What a lead decides on, narrow enough for a 1,280 px window: the rest is one click away.
+DECISION_PAGE: View = (
+    RANK,
+    MODEL,
+    RATING_WITH_CI,
+    ACCURACY_WITH_CI,
+    LATENCY_P95,
+    COST_PER_TASK,
+    MONTHLY_COST,
 )
 
 RUNS_PAGE: View = (

@@ -1,4 +1,8 @@
-"""Leaderboard filters, tables and charts (Altair).
+"""Leaderboard filters, the tab of one cut, and the cached fit.
+
+A tab shows the decision first (:mod:`blindside.ui.decision_view`: volume, rule,
+recommendation, compact table), every column one click away, then the ranking,
+diagnostics and charts (:mod:`blindside.ui.leaderboard_charts`).
 
 The fit is cached with ``st.cache_data`` keyed on the cut, the fit options, the
 newest vote id and the number of answers: a rerun with no new vote or answer
@@ -9,25 +13,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from blindside.cuts import Cut, CutChoices, cut_choices, excluded_rater_ids
 from blindside.leaderboard import views
 from blindside.leaderboard.board import FEW_VOTES, Leaderboard, RankOptions, build_leaderboard
-from blindside.leaderboard.columns import (
-    COST_PER_TASK,
-    MODEL,
-    RANK_RANGE,
-    RATING,
-    RATING_HIGH,
-    RATING_LOW,
-    VOTES,
-)
+from blindside.leaderboard.columns import RATING
 from blindside.policy import identity_policy
 from blindside.ui.columns import column_config, view_frame
+from blindside.ui.decision_view import render_decision, tier_controls
+from blindside.ui.leaderboard_charts import (
+    accuracy_scatter,
+    cost_scatter,
+    forest_plot,
+    heatmap,
+    latency_scatter,
+)
 from blindside.ui.state import get_engine, get_settings
 
 
@@ -210,104 +212,13 @@ def ranking_summary(board: Leaderboard) -> str:
     return "\n".join(lines)
 
 
-def forest_plot(frame: pd.DataFrame) -> alt.Chart:
-    """Ratings with their 95% intervals, best on top (a forest plot)."""
-    model, rating, low, high = MODEL.label, RATING.label, RATING_LOW.label, RATING_HIGH.label
-    rated = frame.dropna(subset=[rating])
-    order = rated.sort_values(rating, ascending=False)[model].tolist()
-    base = alt.Chart(rated).encode(
-        y=alt.Y(f"{model}:N", sort=order, title=None, axis=alt.Axis(labelLimit=400))
-    )
-    interval = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X(f"{low}:Q", title="Rating (Elo scale, 95% CI)", scale=alt.Scale(zero=False)),
-        x2=f"{high}:Q",
-    )
-    point = base.mark_point(filled=True, size=80).encode(
-        x=f"{rating}:Q",
-        tooltip=[
-            model,
-            alt.Tooltip(f"{rating}:Q", format=".0f"),
-            alt.Tooltip(f"{low}:Q", format=".0f"),
-            alt.Tooltip(f"{high}:Q", format=".0f"),
-            RANK_RANGE.label,
-            VOTES.label,
-        ],
-    )
-    # A height per band: Streamlit's layout otherwise squeezes nominal axes flat.
-    return (interval + point).properties(height=alt.Step(32))
-
-
-def matrix_frame(names: list[str], matrix: np.ndarray, value: str) -> pd.DataFrame:
-    """Long form of an (n, n) matrix for a heatmap: row model, column model, value."""
-    n = len(names)
-    rows, cols = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    return pd.DataFrame(
-        {
-            "Model": [names[i] for i in rows.ravel()],
-            "Opponent": [names[j] for j in cols.ravel()],
-            value: matrix.ravel(),
-        }
-    )
-
-
-def heatmap(names: list[str], matrix: np.ndarray, value: str, *, fmt: str) -> alt.Chart:
-    """A model × opponent heatmap, best model first on both axes."""
-    data = matrix_frame(names, matrix, value).dropna()
-    axis = alt.Axis(labelLimit=200)
-    scale = (
-        alt.Scale(scheme="redblue", domain=[0, 1])
-        if value != "Battles"
-        else alt.Scale(scheme="blues")
-    )
-    chart = (
-        alt.Chart(data)
-        .mark_rect()
-        .encode(
-            x=alt.X("Opponent:N", sort=names, title="against", axis=axis),
-            y=alt.Y("Model:N", sort=names, title=None, axis=axis),
-            color=alt.Color(f"{value}:Q", scale=scale),
-            tooltip=["Model", "Opponent", alt.Tooltip(f"{value}:Q", format=fmt)],
-        )
-    )
-    return chart.properties(height=alt.Step(28))
-
-
-def cost_scatter(frame: pd.DataFrame) -> alt.Chart | None:
-    """Cost per task against rating, with the Pareto frontier (cheapest for its rating)."""
-    model, rating, cost = MODEL.label, RATING.label, COST_PER_TASK.label
-    data = frame.dropna(subset=[rating, cost]).copy()
-    if data.empty:
-        return None
-    data = data.sort_values([cost, rating], ascending=[True, False])
-    # A model is on the frontier when no cheaper (or equally cheap) model rates higher.
-    best = -np.inf
-    frontier = []
-    for value in data[rating]:
-        frontier.append(value > best)
-        best = max(best, value)
-    data["Pareto frontier"] = frontier
-    base = alt.Chart(data).encode(
-        x=alt.X(f"{cost}:Q", scale=alt.Scale(type="log"), title=cost),
-        y=alt.Y(f"{rating}:Q", scale=alt.Scale(zero=False), title="Rating (Elo scale)"),
-    )
-    points = base.mark_point(filled=True, size=90).encode(
-        color=alt.Color("Pareto frontier:N", scale=alt.Scale(range=["#9aa0a6", "#d62728"])),
-        tooltip=[
-            model,
-            alt.Tooltip(f"{rating}:Q", format=".0f"),
-            alt.Tooltip(f"{cost}:Q", format="$.5f"),
-        ],
-    )
-    labels = base.mark_text(align="left", dx=7, dy=-7, fontSize=11).encode(text=f"{model}:N")
-    line = (
-        alt.Chart(data[data["Pareto frontier"]])
-        .mark_line(strokeDash=[4, 3], color="#d62728")
-        .encode(x=f"{cost}:Q", y=f"{rating}:Q")
-    )
-    return (line + points + labels).properties(height=320)
-
-
 def _fit_note(board: Leaderboard) -> str:
+    measured = (
+        "Accuracy, consistency, pass^k, latency percentiles, time to first token, tokens/s, "
+        "cost and error rate come from the generation runs."
+    )
+    if board.total_votes == 0:
+        return f"No votes ({board.cut.describe()}), so no ratings. {measured}"
     ties = (
         "a tie or 'both bad' counts half a win each way"
         if board.tie_model == "half"
@@ -315,16 +226,16 @@ def _fit_note(board: Leaderboard) -> str:
         if board.tie_param is not None
         else "ties follow Davidson's model"
     )
+    intervals = f"; 95% intervals: {board.interval_method}" if board.interval_method else ""
     return (
         f"{board.total_votes} votes ({board.cut.describe()}). Bradley-Terry fitted on aggregated "
-        f"counts; {ties}; 95% intervals: {board.interval_method}. Rank range: the ranks a model "
-        "could hold given the overlap of intervals. Accuracy, consistency, latency, time to first "
-        "token, cost and error rate come from the generation runs."
+        f"counts; {ties}{intervals}. Rank range: the ranks a model could hold given the overlap "
+        f"of intervals. {measured}"
     )
 
 
 def render_leaderboard(board: Leaderboard, *, key: str) -> None:
-    """Summary, table, position bias, forest plot, heatmaps and cost scatter of one cut."""
+    """The decision (tier tabs), every column, the ranking, diagnostics and charts of one cut."""
     if board.total_votes == 0:
         st.info(
             "No votes in this selection yet. Rate some pairs on the Vote page, or widen the "
@@ -332,17 +243,22 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
         )
     for warning in board.warnings:
         st.warning(warning, icon=":material/warning:")
-    frame = leaderboard_frame(board)
-    if frame.empty:
+    if not board.rows:
         return
+    volume, rule = tier_controls(board.tier)
+    board = board.at_volume(volume)
+    render_decision(board, rule, key=key)
+    frame = leaderboard_frame(board)
+    with st.expander("All columns", icon=":material/table_view:"):
+        st.dataframe(
+            frame,
+            key=f"leaderboard_{key}",
+            hide_index=True,
+            column_config=column_config(views.LEADERBOARD_PAGE),
+            placeholder="–",
+        )
     with st.container(key=f"ranking_summary_{key}"):
         st.markdown(ranking_summary(board))
-    st.dataframe(
-        frame,
-        key=f"leaderboard_{key}",
-        hide_index=True,
-        column_config=column_config(views.LEADERBOARD_PAGE),
-    )
     if board.rating_accuracy_rho is not None:
         with st.container(key=f"rating_accuracy_{key}"):
             st.markdown(rating_accuracy_note(board))
@@ -394,8 +310,25 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
                     heatmap(board.matrix_names, board.win_prob, "P(win)", fmt=".0%"),
                     key=f"winprob_{key}",
                 )
-        scatter = cost_scatter(frame)
-        if scatter is not None:
-            st.caption("Cost per task against rating; red: the Pareto frontier")
-            st.altair_chart(scatter, key=f"cost_{key}")
+        _trade_offs(board, frame, key=key)
     st.caption(_fit_note(board))
+
+
+def _trade_offs(board: Leaderboard, frame: pd.DataFrame, *, key: str) -> None:
+    """Rating against cost per task, p95 latency and accuracy, side by side."""
+    charts = [
+        ("Cost per task against rating, with the Pareto frontier", cost_scatter(frame), "cost"),
+        ("p95 latency against rating", latency_scatter(frame), "latency"),
+    ]
+    rho = board.rating_accuracy_rho
+    accuracy_title = "Accuracy against rating" + (
+        f" (Spearman's ρ {rho:+.2f} over {board.rating_accuracy_models} models)"
+        if rho is not None
+        else ""
+    )
+    charts.append((accuracy_title, accuracy_scatter(frame), "accuracy"))
+    drawn = [(title, chart, name) for title, chart, name in charts if chart is not None]
+    for column, (title, chart, name) in zip(st.columns(len(drawn) or 1), drawn, strict=False):
+        with column:
+            st.caption(title)
+            st.altair_chart(chart, key=f"{name}_{key}")

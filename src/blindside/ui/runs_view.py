@@ -102,4 +102,5 @@ def render_run_table() -> None:
         hide_index=True,
         key="runs_table",
         column_config=column_config(views.RUNS_PAGE),
+        placeholder="–",
     )
