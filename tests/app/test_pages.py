@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from blindside.db import create_db_engine
 from blindside.demo.server import LoopbackServer
-from blindside.tables import Prompt, Response, Suite, Vote
+from blindside.tables import Impression, Prompt, Response, Suite, Vote
+from blindside.ui.vote_panel import button_key
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -36,10 +37,16 @@ def _signed_in(name: str = "Ada") -> AppTest:
     return at
 
 
+def _vote(at: AppTest, choice: str) -> AppTest:
+    """Press a vote button of the pair on screen (keys carry the impression id)."""
+    shown = at.session_state["impression"]
+    return at.button(key=button_key(choice, shown.impression_id)).click().run()
+
+
 def test_sign_in_is_required(app_env: str) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert at.text_input(key="signin_name")
-    assert all(b.key != "vote_left" for b in at.button)
+    assert all(not b.key.startswith("vote_") for b in at.button)
 
 
 def test_empty_name_is_refused(app_env: str) -> None:
@@ -52,22 +59,51 @@ def test_a_vote_is_stored(app_env: str) -> None:
     at = _signed_in()
     assert any("Votes cast: **0**" in m.value for m in at.markdown)
     first = at.session_state["impression"]
-    at.button(key="vote_left").click().run()
+    assert set(vars(first)) == {  # the page holds no model, response or pair id
+        "impression_id",
+        "prompt_text",
+        "system",
+        "turns",
+        "left_text",
+        "right_text",
+    }
+    _vote(at, "left")
     assert not at.exception
     with Session(create_db_engine(app_env)) as s:
         votes = s.exec(select(Vote)).all()
+        impression = s.get(Impression, first.impression_id)
+        left = s.get(Response, votes[0].left_response_id)
     assert len(votes) == 1
-    assert votes[0].pair_id == first.pair_id
+    assert votes[0].impression_id == first.impression_id
+    assert votes[0].pair_id == impression.pair_id
     assert votes[0].choice == "left"
-    assert votes[0].left_response_id == first.left_response_id
-    assert at.session_state["impression"].pair_id != first.pair_id
+    assert votes[0].left_response_id == impression.left_response_id
+    assert left.text == first.left_text
+    assert at.session_state["impression"].impression_id != first.impression_id
     assert any("Votes cast: **1**" in m.value for m in at.markdown)
+    assert not at.info  # nothing was refused
+
+
+def test_a_press_for_an_answered_pair_stores_nothing(app_env: str) -> None:
+    at = _signed_in()
+    first = at.session_state["impression"]
+    left_key = button_key("left", first.impression_id)
+    at.button(key=left_key).click().run()
+    # The same press again, as from a page still showing the first pair (a stale tab).
+    at.session_state["impression"] = first
+    at.run()
+    at.button(key=left_key).click().run()
+    assert not at.exception
+    assert any("Already counted" in i.value for i in at.info)
+    with Session(create_db_engine(app_env)) as s:
+        assert len(s.exec(select(Vote)).all()) == 1
+    assert at.session_state["impression"].impression_id != first.impression_id
 
 
 def test_leaderboard_renders(app_env: str) -> None:
     at = _signed_in()
     for choice in ("left", "right", "tie", "both_bad", "left", "left"):
-        at.button(key=f"vote_{choice}").click().run()
+        _vote(at, choice)
     at.switch_page("pages/leaderboard.py").run()
     assert not at.exception
     assert at.title[0].value == "Leaderboard"
@@ -102,7 +138,7 @@ def test_runs_page_renders(app_env: str) -> None:
 def test_leaderboard_filters_apply_a_cut(app_env: str) -> None:
     at = _signed_in()
     for choice in ("left", "right", "left", "tie"):
-        at.button(key=f"vote_{choice}").click().run()
+        _vote(at, choice)
     at.switch_page("pages/leaderboard.py").run()
     assert not at.exception
     assert at.multiselect(key="cut_raters").options == ["Ada"]
@@ -156,8 +192,8 @@ def test_a_flag_and_note_go_with_the_vote(app_env: str) -> None:
     at = _signed_in()
     at.checkbox(key="vote_flag").check()
     at.text_input(key="vote_comment").input("the right answer names its vendor")
-    at.button(key="vote_right").click().run()
-    at.button(key="vote_left").click().run()  # the next pair: flag and note were cleared
+    _vote(at, "right")
+    _vote(at, "left")  # the next pair: flag and note were cleared
     with Session(create_db_engine(app_env)) as s:
         first, second = s.exec(select(Vote).order_by(Vote.id)).all()
     assert (first.flagged, first.comment) == (True, "the right answer names its vendor")
@@ -170,7 +206,7 @@ def test_the_leaderboard_says_what_the_identity_policy_does(
 ) -> None:
     monkeypatch.setenv("BLINDSIDE_IDENTITY_POLICY", policy)
     at = _signed_in()
-    at.button(key="vote_left").click().run()
+    _vote(at, "left")
     at.switch_page("pages/leaderboard.py").run()
     assert not at.exception
     # Under show-and-exclude, leaking votes are left out unless the lead unticks the box.

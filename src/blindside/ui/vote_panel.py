@@ -1,8 +1,16 @@
 """The rater's voting panel: one prompt, two anonymous answers, four buttons.
 
-Blinding: only the prompt and the two answer texts are rendered. The
-impression (pair and response ids) lives in server-side session state; no
+Blinding: only the prompt and the two answer texts are rendered. The session holds
+a :class:`blindside.rating.ShownPair` only (the impression id and the texts); no
 widget key, label or element carries a model name or id.
+
+One vote, for the pair on screen: every button is keyed by the impression it was drawn
+for, so a press names the pair the rater saw, even when it reaches the server after the
+next pair was drawn. A press is queued (``PENDING``); the next run shows "Saving…" with
+the buttons disabled, stores it with :func:`blindside.rating.cast_vote` and draws the
+next pair. Any other press meanwhile, or on a pair already answered (a double click, a
+stale tab), stores nothing and is answered "already counted". A reload shows the rater's
+open impression again.
 
 Rendering: every text goes through :func:`blindside.answer_text.inert_markdown`
 with HTML off, so nothing in it makes the rater's browser fetch anything. The
@@ -13,21 +21,34 @@ buttons stay in the same place, in view, however long the answers are.
 
 from __future__ import annotations
 
-import time
+from typing import NamedTuple
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from blindside.answer_text import inert_markdown
-from blindside.pairing import DrawnPair, next_impression
+from blindside.rating import (
+    ShownPair,
+    VoteOutcome,
+    cast_vote,
+    current_or_next_impression,
+    skip,
+)
 from blindside.ui.state import get_engine
-from blindside.votes import count_votes, record_vote
+from blindside.votes import count_votes
 
-IMPRESSION = "impression"
-SHOWN_AT = "impression_shown_at"
-SKIPPED = "skipped_pairs"
+IMPRESSION = "impression"  # the ShownPair on screen; None when every pair is rated
+PENDING = "vote_pending"  # the Press being saved
+NOTICE = "vote_notice"  # a message for the next run ("already counted")
 VOTES_CAST = "votes_cast"
 FLAG = "vote_flag"
 COMMENT = "vote_comment"
+
+SKIP = "skip"
+ALREADY_COUNTED = (
+    "Already counted: that press was for a pair you had answered, so it stored nothing. "
+    "One vote per pair."
+)
 
 BUTTONS = (
     ("left", "Left is better", "1"),
@@ -45,52 +66,71 @@ PROMPT_MAX_HEIGHT = 210
 PROMPT_CHARS_PER_LINE = 105
 
 
-def _load_next(rater_id: int) -> None:
-    impression = next_impression(
-        get_engine(), rater_id, exclude_pair_ids=st.session_state.get(SKIPPED, set())
-    )
-    st.session_state[IMPRESSION] = impression
-    st.session_state[SHOWN_AT] = time.monotonic()
+class Press(NamedTuple):
+    """A vote or a skip, as pressed: the impression it was drawn for and the page's inputs."""
+
+    impression_id: int
+    action: str  # a vote choice, or SKIP
+    flagged: bool
+    comment: str | None
 
 
-def _cast(rater_id: int, pair_id: int, choice: str) -> None:
-    impression: DrawnPair | None = st.session_state.get(IMPRESSION)
-    # A second click on a pair already voted on (a double press) does nothing.
-    if impression is None or impression.pair_id != pair_id:
+def button_key(action: str, impression_id: int) -> str:
+    """A button's key: its action and the impression it was drawn for."""
+    return f"vote_{action}_{impression_id}"
+
+
+def _press(impression_id: int, action: str) -> None:
+    """A button's callback: queue the press if it is for the pair on screen, and the only one."""
+    shown: ShownPair | None = st.session_state.get(IMPRESSION)
+    if (
+        st.session_state.get(PENDING) is not None
+        or shown is None
+        or shown.impression_id != impression_id
+    ):
+        st.session_state[NOTICE] = ALREADY_COUNTED
         return
-    dwell_ms = int((time.monotonic() - st.session_state.get(SHOWN_AT, time.monotonic())) * 1000)
-    comment = str(st.session_state.get(COMMENT, "")).strip() or None
-    record_vote(
-        get_engine(),
-        rater_id,
-        impression,
-        choice,
-        dwell_ms=dwell_ms,
-        flagged=bool(st.session_state.get(FLAG, False)),
-        comment=comment,
+    st.session_state[PENDING] = Press(
+        impression_id,
+        action,
+        bool(st.session_state.get(FLAG, False)),
+        str(st.session_state.get(COMMENT, "")).strip() or None,
     )
-    # The flag and the note belong to this pair only.
+
+
+def _save(rater_id: int, press: Press) -> None:
+    """Store the press, then draw the next pair (before the flag and note widgets exist)."""
+    engine = get_engine()
+    if press.action == SKIP:
+        outcome = skip(engine, rater_id, press.impression_id)
+    else:
+        outcome = cast_vote(
+            engine,
+            rater_id,
+            press.impression_id,
+            press.action,
+            flagged=press.flagged,
+            comment=press.comment,
+        )
+    if outcome is VoteOutcome.ALREADY_COUNTED:
+        st.session_state[NOTICE] = ALREADY_COUNTED
+    # The flag and the note belong to that pair only.
     st.session_state[FLAG] = False
     st.session_state[COMMENT] = ""
-    st.session_state[VOTES_CAST] = count_votes(get_engine(), rater_id)
-    _load_next(rater_id)
-
-
-def _skip(rater_id: int, pair_id: int) -> None:
-    impression: DrawnPair | None = st.session_state.get(IMPRESSION)
-    if impression is None or impression.pair_id != pair_id:
-        return
-    st.session_state.setdefault(SKIPPED, set()).add(pair_id)
-    _load_next(rater_id)
+    st.session_state[VOTES_CAST] = count_votes(engine, rater_id)
+    st.session_state[IMPRESSION] = current_or_next_impression(engine, rater_id)
+    st.session_state[PENDING] = None
 
 
 def render_vote_panel(rater_id: int) -> None:
-    """Draw the current pair and the vote buttons (keyboard 1-4)."""
+    """Draw the pair on the rater's screen and the vote buttons (keyboard 1-4)."""
     if VOTES_CAST not in st.session_state:
         st.session_state[VOTES_CAST] = count_votes(get_engine(), rater_id)
     if IMPRESSION not in st.session_state:
-        _load_next(rater_id)
-    impression: DrawnPair | None = st.session_state[IMPRESSION]
+        # The rater's open impression when there is one: a reload shows the same pair.
+        st.session_state[IMPRESSION] = current_or_next_impression(get_engine(), rater_id)
+    shown: ShownPair | None = st.session_state[IMPRESSION]
+    press: Press | None = st.session_state.get(PENDING)
 
     title, counter = st.columns([4, 1], vertical_alignment="bottom")
     # A small heading leaves the height of an 800-pixel window to the pair and its buttons.
@@ -98,39 +138,29 @@ def render_vote_panel(rater_id: int) -> None:
     with counter, st.container(key="votes_cast_counter", horizontal_alignment="right"):
         st.markdown(f"Votes cast: **{st.session_state[VOTES_CAST]}**", width="content")
 
-    if impression is None:
+    if press is None and (notice := st.session_state.pop(NOTICE, None)):
+        st.info(notice, icon=":material/done_all:")
+
+    if shown is None:
         st.success(
             "You have rated every pair available. Thank you! New pairs appear after new runs."
         )
-        if st.session_state.get(SKIPPED) and st.button("Show the pairs I skipped", key="unskip"):
-            st.session_state[SKIPPED] = set()
-            _load_next(rater_id)
-            st.rerun()
         return
 
-    turns = impression.turns or (("user", impression.prompt_text),)
-    prompt_height = _prompt_height(impression, turns)
-    _render_prompt(impression, turns, prompt_height)
-    _render_answers(impression, PAIR_HEIGHT - prompt_height)
+    turns = shown.turns or (("user", shown.prompt_text),)
+    prompt_height = _prompt_height(shown, turns)
+    _render_prompt(shown, turns, prompt_height)
+    _render_answers(shown, PAIR_HEIGHT - prompt_height)
+    _render_buttons(shown, saving=press is not None)
 
-    cols = st.columns(len(BUTTONS) + 1)
-    for col, (choice, label, shortcut) in zip(cols, BUTTONS, strict=False):
-        col.button(
-            label,
-            key=f"vote_{choice}",
-            shortcut=shortcut,
-            width="stretch",
-            type="primary" if choice in ("left", "right") else "secondary",
-            on_click=_cast,
-            args=(rater_id, impression.pair_id, choice),
-        )
-    cols[-1].button(
-        "Skip",
-        key="vote_skip",
-        width="stretch",
-        on_click=_skip,
-        args=(rater_id, impression.pair_id),
-    )
+    if press is not None:
+        # The buttons above are drawn disabled; the next pair replaces them once stored.
+        _save(rater_id, press)
+        try:
+            st.rerun(scope="fragment")
+        except StreamlitAPIException:
+            st.rerun()  # this run is the whole app's, not the panel's alone
+
     st.caption(
         "Keyboard: 1 left, 2 right, 3 tie, 4 both bad. Answers are shown without their source,"
         " in random order: judge the answer, not the length."
@@ -144,6 +174,39 @@ def render_vote_panel(rater_id: int) -> None:
         st.text_input("Note for the eval team (optional)", key=COMMENT, max_chars=500)
 
 
+def _render_buttons(shown: ShownPair, *, saving: bool) -> None:
+    """The four vote buttons and Skip, disabled with "Saving…" under them while saving.
+
+    Each sits in a container keyed by its action alone (``st-key-vote_left``), so pages
+    and tests find it whatever the impression.
+    """
+    cols = st.columns(len(BUTTONS) + 1)
+    for col, (choice, label, shortcut) in zip(cols, BUTTONS, strict=False):
+        with col, st.container(key=f"vote_{choice}"):
+            st.button(
+                label,
+                key=button_key(choice, shown.impression_id),
+                shortcut=shortcut,
+                width="stretch",
+                type="primary" if choice in ("left", "right") else "secondary",
+                disabled=saving,
+                on_click=_press,
+                args=(shown.impression_id, choice),
+            )
+    with cols[-1], st.container(key="vote_skip"):
+        st.button(
+            "Skip",
+            key=button_key(SKIP, shown.impression_id),
+            width="stretch",
+            disabled=saving,
+            on_click=_press,
+            args=(shown.impression_id, SKIP),
+        )
+    if saving:
+        with st.container(key="vote_saving"):
+            st.caption("Saving…")
+
+
 def _lines(text: str, chars_per_line: int) -> int:
     """Lines ``text`` takes when wrapped at about ``chars_per_line`` characters.
 
@@ -152,7 +215,7 @@ def _lines(text: str, chars_per_line: int) -> int:
     return sum(-(-len(line) // chars_per_line) or 1 for line in text.splitlines() or [""])
 
 
-def _prompt_height(impression: DrawnPair, turns: tuple[tuple[str, str], ...]) -> int:
+def _prompt_height(impression: ShownPair, turns: tuple[tuple[str, str], ...]) -> int:
     """The prompt box's height: about what it needs, at most PROMPT_MAX_HEIGHT."""
     # Pixels, measured at 1280x800 with the default theme: the box's padding, a chat
     # message (its avatar's height at least), a line of text, a line of caption, a gap.
@@ -163,7 +226,7 @@ def _prompt_height(impression: DrawnPair, turns: tuple[tuple[str, str], ...]) ->
     return min(needed, PROMPT_MAX_HEIGHT)
 
 
-def _render_prompt(impression: DrawnPair, turns: tuple[tuple[str, str], ...], height: int) -> None:
+def _render_prompt(impression: ShownPair, turns: tuple[tuple[str, str], ...], height: int) -> None:
     """The prompt: system instructions apart, then each turn as a chat message.
 
     A prompt taller than its box starts scrolled to the end, where the turn the
@@ -178,7 +241,7 @@ def _render_prompt(impression: DrawnPair, turns: tuple[tuple[str, str], ...], he
                 st.markdown(inert_markdown(content))
 
 
-def _render_answers(impression: DrawnPair, height: int) -> None:
+def _render_answers(impression: ShownPair, height: int) -> None:
     """The two answers side by side, each in a scrolling box of one fixed height."""
     left, right = st.columns(2)
     for column, side, text in (
