@@ -347,8 +347,8 @@ def rater_figures(
     majority : array of int
         :func:`agrees_with_majority` for these votes.
     gold_code : array of int
-        The better answer's verdict code (0 or 1) on gold pairs that have one, -1
-        elsewhere.
+        The known verdict code on gold pairs that have one (0 or 1: the better
+        answer; 2: an admin judged the two a tie), -1 elsewhere.
     dwell_ms : array of float
         NaN where no dwell was recorded.
     flagged : array of bool

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
-from blindside.tables import Prompt, Rater, Response, Run, Suite, Vote
+from blindside.tables import GoldPair, Prompt, Rater, Response, Run, Suite, Vote
 
 
 def normalise_rater_name(name: str) -> str:
@@ -60,8 +60,9 @@ class Cut:
     exclude_flagged : bool
         Drop votes the rater flagged as a problem with the pair.
     exclude_gold : bool
-        Drop votes on gold prompts (rater QA items, ``"meta": {"gold": true}``
-        in the suite file).
+        Drop votes on gold items (rater QA): pairs an admin marked
+        (:func:`blindside.policy.mark_gold`) and gold prompts
+        (``"meta": {"gold": true}`` in the suite file).
     exclude_identity_leaks : bool
         Drop votes where either answer reveals its author (``Response.identity_leak``).
     exclude_fallbacks : bool
@@ -183,8 +184,12 @@ def vote_conditions(
         where.append(col(Vote.identity_leak).is_(False))
     if cut.exclude_fallbacks:
         where.append(col(Vote.fallback).is_(False))
-    if cut.exclude_gold and (gold := gold_prompt_ids(conn)):
-        where.append(col(Vote.prompt_id).not_in(gold))
+    if cut.exclude_gold:
+        if gold := gold_prompt_ids(conn):
+            where.append(col(Vote.prompt_id).not_in(gold))
+        # Marked by hand, so few: read here, and the query is unchanged while there are none.
+        if marked := conn.execute(select(GoldPair.pair_id)).scalars().all():  # type: ignore[call-overload]
+            where.append(col(Vote.pair_id).not_in(marked))
     return where
 
 

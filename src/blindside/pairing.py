@@ -5,8 +5,9 @@ different models. A rater is shown each pair at most once (a pair they voted on 
 were shown before is never drawn again); among the pairs left, the least-voted come
 first so votes spread evenly, ties broken at random (votes of excluded raters count
 for no pair, as for every ranking). Sides are drawn per draw so position carries no
-information. Under the ``hide`` identity policy (:mod:`blindside.policy`), a pair
-with an answer flagged as an identity leak is never offered. :mod:`blindside.rating`
+information. Only pairs open under the admin's rating policy (:mod:`blindside.policy`)
+are offered: on prompts of the active suites and tiers, and under the ``hide`` identity
+policy never a pair with an answer flagged as an identity leak. :mod:`blindside.rating`
 stores each draw as an impression; this module only chooses.
 """
 
@@ -25,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from blindside.cuts import excluded_rater_ids
 from blindside.db import session_scope
-from blindside.policy import IdentityPolicy, identity_policy
+from blindside.policy import IdentityPolicy, identity_policy, open_pair_conditions, rating_policy
 from blindside.tables import Impression, Pair, Prompt, Response, Vote, utc_now
 
 
@@ -139,9 +140,11 @@ def next_impression(
         Source of the side draw (tests pass a seeded one).
     policy : IdentityPolicy, optional
         The identity-leak policy; None reads the one in force
-        (:func:`blindside.policy.identity_policy`).
+        (:func:`blindside.policy.identity_policy`). The suites and tiers open for
+        rating are always the stored rating policy's.
     """
     rng = rng or random.Random()
+    rating = rating_policy(engine)
     policy = policy or identity_policy(engine)
     with session_scope(engine) as session:
         voted_by_rater = select(Vote.pair_id).where(Vote.rater_id == rater_id)
@@ -164,11 +167,7 @@ def next_impression(
         if tiers is not None:
             on_tiers = select(Prompt.id).where(col(Prompt.tier).in_(list(tiers)))
             query = query.where(col(Pair.prompt_id).in_(on_tiers))
-        if not policy.offers_leaks:
-            leaky = select(Response.id).where(col(Response.identity_leak).is_(True))
-            query = query.where(
-                col(Pair.response_a_id).not_in(leaky), col(Pair.response_b_id).not_in(leaky)
-            )
+        query = query.where(*open_pair_conditions(rating, policy))
         row = session.exec(query).first()
         if row is None:
             return None

@@ -13,11 +13,13 @@ Exclusion
     figures here still show, so a lead can decide to take them back.
 
 Gold answers
-    A gold pair is a pair on a gold prompt (``"gold": true`` in the suite's
-    meta, :func:`~blindside.cuts.gold_prompt_ids`). Until an admin can store which
-    answer of a gold pair is better, the better answer is read from the
-    automated scores: when exactly one of the two answers is correct
-    (``Response.correct``), that one is. A gold pair whose answers are both
+    A gold pair is a pair whose better answer an admin marked on the Rating
+    setup page (:func:`~blindside.policy.mark_gold`; a tie is a mark too, and a
+    rater who votes tie on it is right), or a pair on a gold prompt (``"gold":
+    true`` in the suite's meta, :func:`~blindside.cuts.gold_prompt_ids`). An
+    admin's mark decides. Without one, the better answer of a gold prompt's pair
+    is read from the automated scores: when exactly one of the two answers is
+    correct (``Response.correct``), that one is; a pair whose answers are both
     right, both wrong or unscored has no known answer and counts toward no
     rater's gold accuracy.
 """
@@ -46,6 +48,7 @@ from blindside.agreement import (
 )
 from blindside.cuts import Cut, gold_prompt_ids, vote_conditions
 from blindside.db import session_scope
+from blindside.policy import GoldMark, gold_answers
 from blindside.tables import Rater, Response, Vote
 
 
@@ -100,15 +103,27 @@ class RaterReport:
 
 
 def _gold_codes(
-    conn: Connection, prompt_id: np.ndarray, left: np.ndarray, right: np.ndarray
+    conn: Connection,
+    pair_id: np.ndarray,
+    prompt_id: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    marks: dict[int, GoldMark],
 ) -> np.ndarray:
-    """Per vote, the verdict code of the better answer of its gold pair, or -1."""
+    """Per vote, the verdict code of its gold pair's better answer (2: a tie), or -1.
+
+    An admin's mark decides; a pair on a gold prompt without one falls back to the scores.
+    """
     gold = np.full(prompt_id.size, -1, dtype=np.int64)
-    on_gold = np.isin(prompt_id, gold_prompt_ids(conn))
+    first, second = np.minimum(left, right), np.maximum(left, right)
+    marked = np.isin(pair_id, list(marks))
+    for k in np.flatnonzero(marked).tolist():
+        better = marks[int(pair_id[k])].better_response_id
+        gold[k] = 2 if better is None else 0 if better == first[k] else 1
+    on_gold = np.isin(prompt_id, gold_prompt_ids(conn)) & ~marked
     if not on_gold.any():
         return gold
-    first = np.minimum(left, right)[on_gold]
-    second = np.maximum(left, right)[on_gold]
+    first, second = first[on_gold], second[on_gold]
     ids = sorted(set(first.tolist()) | set(second.tolist()))
     correct: dict[int, bool | None] = {}
     for start in range(0, len(ids), 5000):  # under every driver's bound-parameter limit
@@ -152,6 +167,7 @@ def rater_quality(
     RaterReport
     """
     cut = cut or Cut()
+    marks = gold_answers(engine)
     with engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -175,7 +191,7 @@ def rater_quality(
         }
         columns = list(zip(*rows, strict=True)) if rows else [()] * 8
         rater, item, prompt, left, right = (np.array(c, dtype=np.int64) for c in columns[:5])
-        gold = _gold_codes(conn, prompt, left, right)
+        gold = _gold_codes(conn, item, prompt, left, right, marks)
     choice = np.array(columns[5], dtype=object)
     dwell = np.array([np.nan if d is None else d for d in columns[6]], dtype=float)
     flagged = np.array(columns[7], dtype=bool)

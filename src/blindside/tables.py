@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -258,6 +258,40 @@ class Vote(SQLModel, table=True):
     impression_id: int | None = Field(
         default=None, foreign_key="impression.id", unique=True, index=True
     )
+
+
+class RatingPolicyRow(SQLModel, table=True):
+    """The admin's rating policy (:mod:`blindside.policy`): one row, id 1, once an admin saves.
+
+    With no row, everything is open, the identity policy is the setting and the shares are the
+    scheduler's defaults.
+    """
+
+    __tablename__ = "rating_policy"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_rating_policy_one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    # Suite names and tiers open for rating; NULL: all of them, including suites loaded later.
+    active_suites: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    active_tiers: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # hide | show-and-exclude; NULL: the BLINDSIDE_IDENTITY_POLICY setting.
+    identity_policy: str | None = None
+    gold_share: float
+    repeat_share: float
+    updated_by: int | None = Field(default=None, foreign_key="rater.id")
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class GoldPair(SQLModel, table=True):
+    """A pair whose better answer an admin marked: a check of raters' accuracy."""
+
+    __tablename__ = "gold_pair"
+
+    pair_id: int = Field(foreign_key="pair.id", primary_key=True)
+    # The better answer (one of the pair's two); NULL: the admin judged them a tie.
+    better_response_id: int | None = Field(default=None, foreign_key="response.id")
+    marked_by: int = Field(foreign_key="rater.id")
+    marked_at: datetime = Field(default_factory=utc_now)
 
 
 VOTE_CHOICES = ("left", "right", "tie", "both_bad")
