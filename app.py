@@ -31,6 +31,10 @@ navigation = st.navigation(
             # gate: lead (visible to every signed-in rater until roles exist)
             st.Page("pages/raters.py", title="Raters", icon=":material/group:"),
         ],
+        "Admin": [
+            # gate: admin (pages/setup.py refuses anyone else on the server)
+            st.Page("pages/setup.py", title="Rating setup", icon=":material/tune:"),
+        ],
     }
 )
 navigation.run()

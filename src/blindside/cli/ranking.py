@@ -204,7 +204,11 @@ def _add_vote_cut_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--since", help="votes at or after (ISO date/time, UTC)")
     group.add_argument("--until", help="votes before this time; a bare date includes that day")
     group.add_argument("--exclude-flagged", action="store_true", help="drop flagged votes")
-    group.add_argument("--exclude-gold", action="store_true", help="drop gold (rater QA) prompts")
+    group.add_argument(
+        "--exclude-gold",
+        action="store_true",
+        help="drop gold (rater QA) items: marked pairs and gold prompts",
+    )
     group.add_argument(
         "--exclude-identity-leaks",
         action=argparse.BooleanOptionalAction,

@@ -20,7 +20,7 @@ from blindside.cuts import Cut, CutChoices, cut_choices, excluded_rater_ids
 from blindside.leaderboard import views
 from blindside.leaderboard.board import FEW_VOTES, Leaderboard, RankOptions, build_leaderboard
 from blindside.leaderboard.columns import RATING
-from blindside.policy import identity_policy
+from blindside.policy import gold_answers, identity_policy
 from blindside.ui.columns import column_config, view_frame
 from blindside.ui.decision_view import render_decision, tier_controls
 from blindside.ui.leaderboard_charts import (
@@ -41,11 +41,12 @@ def cached_leaderboard(
     latest_vote_id: int,
     answers: int,
     excluded_raters: tuple[int, ...],
+    gold_pairs: tuple[int, ...] = (),
 ) -> Leaderboard:
-    # The URL, newest vote id, answer count and excluded raters are only cache keys: a new
-    # vote or answer, or a rater excluded or included again, changes them, so a cached board
-    # is never stale.
-    del database_url, latest_vote_id, answers, excluded_raters
+    # The URL, newest vote id, answer count, excluded raters and (for a cut without gold
+    # items) the gold pairs are only cache keys: a new vote or answer, a rater excluded or
+    # included again, or a pair marked gold changes them, so a cached board is never stale.
+    del database_url, latest_vote_id, answers, excluded_raters, gold_pairs
     return build_leaderboard(get_engine(), cut, options)
 
 
@@ -68,6 +69,7 @@ def current_leaderboard(cut: Cut, options: RankOptions | None = None) -> Leaderb
         latest_vote_id(engine),
         count_answers(engine),
         current_excluded_raters(),
+        tuple(sorted(gold_answers(engine))) if cut.exclude_gold else (),
     )
 
 
@@ -110,7 +112,8 @@ def cut_filters(choices: CutChoices) -> tuple[Cut, RankOptions]:
         exclude_gold = e2.checkbox(
             "Exclude gold items",
             key="cut_exclude_gold",
-            help='Rater QA prompts ("gold": true in the suite\'s meta).',
+            help="Rater QA items: pairs an admin marked gold on the Rating setup page, and "
+            'gold prompts ("gold": true in the suite\'s meta).',
         )
         policy = identity_policy(get_engine())
         exclude_leaks = e3.checkbox(

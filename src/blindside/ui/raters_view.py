@@ -23,10 +23,11 @@ RATER_COLUMNS = {
     "Counted": "Whether this rater's votes count in rankings, exports and every other cut. "
     "Switch it with the Exclude and Include buttons below; the votes are kept either way.",
     "Votes": "Votes the rater cast in this selection.",
-    "Gold accuracy": "Share of their votes on gold pairs that chose the known better answer. "
-    'A gold pair is on a gold prompt ("gold": true in the suite) and its better answer is '
-    "the one the scorers marked correct when the other is wrong. Empty: no such vote.",
-    "Gold votes": "Votes on gold pairs with a known better answer: what gold accuracy rests on.",
+    "Gold accuracy": "Share of their votes on gold pairs that gave the known verdict. A gold "
+    "pair is one an admin marked on the Rating setup page (the better answer, or a tie), or a "
+    'pair on a gold prompt ("gold": true in the suite) whose better answer is the one the '
+    "scorers marked correct when the other is wrong. Empty: no such vote.",
+    "Gold votes": "Votes on gold pairs with a known verdict: what gold accuracy rests on.",
     "Majority": "Agreement with the majority: the share of their votes that match the most "
     "common verdict of the other counted raters on the same pair (where at least two others "
     "voted and their most common verdict is not tied). A vote is about which answer, not "
@@ -255,9 +256,9 @@ def render_report(report: RaterReport) -> None:
         f"{sum(r.figures.votes for r in report.rows)} votes ({report.cut.describe()}). "
         f"Too fast: under {report.too_fast_ms / 1000:.1f} s. "
         + (
-            f"{gold} votes on gold pairs with a known better answer."
+            f"{gold} votes on gold pairs with a known verdict."
             if gold
-            else "No votes on gold pairs with a known better answer in this selection, so no "
+            else "No votes on gold pairs with a known verdict in this selection, so no "
             "gold accuracy."
         )
     )
