@@ -294,3 +294,22 @@ def _vote_on(engine: Engine, rater_id: int, pair_id: int, *, better: int) -> Non
     left, right = (b, a) if pair_id % 2 else (a, b)  # both sides get exercised
     imp = Impression(pair_id, prompt.text, None, left.id, right.id, left.text, right.text)  # type: ignore[arg-type]
     assert record_vote(engine, rater_id, imp, "left" if left.id == better else "right")
+
+
+def test_migration_0008_goes_down_and_up_and_keeps_one_row(engine: Engine) -> None:
+    from alembic import command
+    from sqlalchemy import insert, inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from blindside.db import alembic_config, schema_drift
+    from blindside.tables import RatingPolicyRow
+
+    set_rating_policy(engine, RatingPolicy(active_tiers=(1,)))
+    with engine.begin() as conn, pytest.raises(IntegrityError):
+        conn.execute(insert(RatingPolicyRow).values(id=2, gold_share=0.1, repeat_share=0.1))
+    config = alembic_config(engine)
+    command.downgrade(config, "-1")
+    assert not {"rating_policy", "gold_pair"} & set(inspect(engine).get_table_names())
+    command.upgrade(config, "head")
+    assert schema_drift(engine) == []
+    assert rating_policy(engine) == RatingPolicy()  # a fresh table: today's behaviour
