@@ -270,7 +270,7 @@ class RatingPolicyRow(SQLModel, table=True):
     __tablename__ = "rating_policy"
     __table_args__ = (CheckConstraint("id = 1", name="ck_rating_policy_one_row"),)
 
-    id: int = Field(default=1, primary_key=True)
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     # Suite names and tiers open for rating; NULL: all of them, including suites loaded later.
     active_suites: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     active_tiers: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -46,7 +46,8 @@ def _copy_golden(golden_db_url: str, target: Engine) -> None:
             if rows:
                 dst.execute(insert(table), rows)
         if target.dialect.name == "postgresql":
-            for table in SQLModel.metadata.sorted_tables:
+            # Tables keyed by an id sequence (gold_pair is keyed by its pair).
+            for table in (t for t in SQLModel.metadata.sorted_tables if "id" in t.c):
                 dst.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

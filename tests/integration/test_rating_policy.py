@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from blindside.cuts import Cut, vote_conditions
-from blindside.pairing import Impression, build_pairs, next_impression
+from blindside.pairing import DrawnPair, build_pairs, next_impression
 from blindside.policy import (
     MAX_SHARE,
     IdentityPolicy,
@@ -189,6 +189,11 @@ def test_inactive_suites_and_tiers_are_never_offered(rated: Engine) -> None:
     expected = {p for p, (suite, tier) in where.items() if suite == "beta" and tier != 1}
     assert set(offered) == expected and len(offered) == len(expected) > 0
 
+    # A rater's tier pick narrows the open tiers and never widens them.
+    picked = next_impression(rated, ada.id, tiers=[3, 1], rng=random.Random(2))
+    assert picked is not None and where[picked.pair_id] == ("beta", 3)
+    assert next_impression(rated, ada.id, tiers=[1]) is None
+
     # Votes cannot reopen a closed pair; and with everything voted, nothing is offered.
     rng = random.Random(1)
     while (imp := next_impression(rated, bob.id, rng=rng)) is not None:
@@ -292,7 +297,7 @@ def _vote_on(engine: Engine, rater_id: int, pair_id: int, *, better: int) -> Non
         prompt = s.get(Prompt, pair.prompt_id)
     assert a is not None and b is not None and prompt is not None
     left, right = (b, a) if pair_id % 2 else (a, b)  # both sides get exercised
-    imp = Impression(pair_id, prompt.text, None, left.id, right.id, left.text, right.text)  # type: ignore[arg-type]
+    imp = DrawnPair(pair_id, prompt.text, None, left.id, right.id, left.text, right.text)  # type: ignore[arg-type]
     assert record_vote(engine, rater_id, imp, "left" if left.id == better else "right")
 
 

@@ -1,7 +1,7 @@
 """rating policy: what is open for rating, the identity policy, gold and repeat shares; gold pairs
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 12:00:00.000000
 
 ``rating_policy`` holds at most one row (id 1, checked), written when an admin
@@ -21,7 +21,7 @@ import sqlmodel
 
 
 revision: str = '0008'
-down_revision: Union[str, None] = '0006'
+down_revision: Union[str, None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -29,7 +29,7 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     op.create_table(
         'rating_policy',
-        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('active_suites', sa.JSON(), nullable=True),
         sa.Column('active_tiers', sa.JSON(), nullable=True),
         sa.Column('identity_policy', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
