@@ -55,6 +55,8 @@ def rank_summary(
         "intervals": board.interval_method,
         "tie_model": board.tie_model,
         "tie_param": board.tie_param,
+        "tie_param_low": board.tie_param_low,
+        "tie_param_high": board.tie_param_high,
         "left_advantage_elo": {
             "estimate": rounded(board.left_advantage_elo, 1),
             "low": rounded(board.left_advantage_low, 1),
@@ -97,6 +99,8 @@ def print_rank(board: Leaderboard, source: str, cut: str, fmt: str) -> None:
         low, high = board.left_advantage_low, board.left_advantage_high
         ci = f" (95% CI {low:+.0f} to {high:+.0f})" if low is not None and high is not None else ""
         print(f"left-side advantage: {board.left_advantage_elo:+.0f} Elo{ci}")
+    if board.tie_model == "davidson":
+        print(tie_parameter_line(board))
     if board.rating_accuracy_rho is not None:
         print(
             f"rating vs accuracy: Spearman's rho {board.rating_accuracy_rho:+.2f} over "
@@ -104,3 +108,14 @@ def print_rank(board: Leaderboard, source: str, cut: str, fmt: str) -> None:
         )
     if (chosen := _recommendation(board)) is not None:
         print(f"recommendation for tier {board.tier} ({chosen['rule']}): {chosen['reason']}")
+    for warning in board.warnings:
+        print(f"warning: {warning}")
+
+
+def tie_parameter_line(board: Leaderboard) -> str:
+    """Davidson's tie parameter with its interval, in words (the text table's footer)."""
+    if board.tie_param is None:
+        return "Davidson tie parameter: unknown (every vote is a tie)"
+    low, high = board.tie_param_low, board.tie_param_high
+    ci = f" (95% CI {low:.2f} to {high:.2f})" if low is not None and high is not None else ""
+    return f"Davidson tie parameter nu: {board.tie_param:.2f}{ci}"

@@ -29,7 +29,8 @@ from blindside.scorers import rank_correlation
 from blindside.tables import Model
 
 TIERS = {1: "Tier 1 · high-stakes reasoning", 2: "Tier 2 · creative", 3: "Tier 3 · high-volume"}
-#: Below this many votes a model's interval rests on too little data to mean much.
+#: Below this many votes on a model, its rating is not shown ("not enough votes"): its
+#: Wald interval is unreliable there (``docs/statistics.md``, "Thin or broken data").
 FEW_VOTES = 20
 
 
@@ -83,20 +84,23 @@ class LeaderboardRow:
     rank_worst: int | None = None
     # Tasks per month the lead plans for this tier: the monthly cost column multiplies by it.
     monthly_volume: int | None = None
+    #: In the fit, but on fewer than :data:`FEW_VOTES` votes: rank, rating, interval and
+    #: rank range are withheld (None), as a rating on 4 votes looks more certain than it is.
+    few_votes: bool = False
+    #: Its group of the comparison graph (1, 2, ...) when the graph is disconnected.
+    group: int | None = None
 
     @property
     def display_name(self) -> str:
         return display_name(self.name, simulated=self.simulated)
 
     @property
-    def few_votes(self) -> bool:
-        """Rated on fewer than :data:`FEW_VOTES` votes: read the interval with care."""
-        return self.rank is not None and self.votes < FEW_VOTES
-
-    @property
     def note(self) -> str:
-        """What to read with care, in words: a narrow-looking interval on 5 votes misleads."""
-        return f"fewer than {FEW_VOTES} votes" if self.few_votes else ""
+        """What to read with care, in words."""
+        notes = [f"not enough votes (fewer than {FEW_VOTES})"] if self.few_votes else []
+        if self.group is not None:
+            notes.append(f"group {self.group}: ranked within its group")
+        return "; ".join(notes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +121,8 @@ class Leaderboard:
     interval_method: str = ""
     tie_model: str = "half"
     tie_param: float | None = None
+    tie_param_low: float | None = None
+    tie_param_high: float | None = None
     left_advantage_elo: float | None = None
     left_advantage_low: float | None = None
     left_advantage_high: float | None = None
@@ -227,21 +233,7 @@ def leaderboard_from_counts(
         return Leaderboard(
             tier=cut.tier, rows=rows, total_votes=0, cut=cut, options=options, tie_model=""
         )
-    notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        # The fit warns about what it could not estimate (e.g. position bias when every
-        # pair was shown one way round): the lead should read that, not a log.
-        warnings.simplefilter("always")
-        try:
-            fitted = fit_counts(battles, options)
-        except ValueError as exc:
-            if not options.style:
-                raise
-            # Style covariates can be collinear with the ratings in a small cut (every
-            # answer of a model equally long): show the plain ratings and say why.
-            notes.append(f"Style control could not be fitted on this selection ({exc}).")
-            fitted = fit_counts(battles, replace(options, style=False))
-    notes += sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
+    fitted, notes = _fit_noting(battles, options)
     ids = list(battles.labels)
     names = [models[m].name for m in ids]
     board_warnings = notes + _warnings(fitted, names)
@@ -251,7 +243,7 @@ def leaderboard_from_counts(
     }
     rows = list(ranked.values())
     rows += [_row(models[m], stats[m]) for m in sorted(set(stats) - set(ranked))]
-    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.name))
+    rows.sort(key=_row_order)
     board_warnings += _few_votes_warning(rows)
     order = np.argsort(-np.asarray(fitted.elo), kind="stable")
     wins = battles.wins()
@@ -274,6 +266,8 @@ def leaderboard_from_counts(
         interval_method=str(fitted.interval_method),
         tie_model=str(fitted.tie_model),
         tie_param=_opt(getattr(fitted, "tie_param", None)),
+        tie_param_low=_opt(getattr(fitted, "tie_param_low", None)),
+        tie_param_high=_opt(getattr(fitted, "tie_param_high", None)),
         left_advantage_elo=_opt(getattr(fitted, "left_advantage_elo", None)),
         left_advantage_low=_opt(getattr(fitted, "left_advantage_low", None)),
         left_advantage_high=_opt(getattr(fitted, "left_advantage_high", None)),
@@ -290,6 +284,43 @@ def leaderboard_from_counts(
     )
 
 
+def _fit_noting(
+    battles: ranking.Battles, options: RankOptions
+) -> tuple[ranking.Ranking, list[str]]:
+    """:func:`fit_counts`, with what the fit warned about as notes for the lead.
+
+    The fit warns about what it could not estimate (e.g. position bias when every pair
+    was shown one way round): the lead should read that, not a log. Thin-data warnings
+    are left to :func:`_warnings`, which names the models.
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fitted = fit_counts(battles, options)
+        except ValueError as exc:
+            if not options.style:
+                raise
+            # Style covariates can be collinear with the ratings in a small cut (every
+            # answer of a model equally long): show the plain ratings and say why.
+            notes.append(f"Style control could not be fitted on this selection ({exc}).")
+            fitted = fit_counts(battles, replace(options, style=False))
+    notes += sorted(
+        {
+            str(w.message)
+            for w in caught
+            if issubclass(w.category, RuntimeWarning)
+            and not issubclass(w.category, ranking.ThinDataWarning)
+        }
+    )
+    return fitted, notes
+
+
+def _row_order(row: LeaderboardRow) -> tuple[Any, ...]:
+    """Rated models by group, then rank; then those with too few votes or none."""
+    return (row.rank is None, row.group or 0, row.rank or 0, row.name)
+
+
 def _row(model: Model, stats: ModelStats | None, **fitted: Any) -> LeaderboardRow:
     return LeaderboardRow(
         model_id=model.id,  # type: ignore[arg-type]
@@ -301,35 +332,58 @@ def _row(model: Model, stats: ModelStats | None, **fitted: Any) -> LeaderboardRo
 
 
 def _fitted(fitted: ranking.Ranking, i: int) -> dict[str, Any]:
-    """The :class:`LeaderboardRow` fields of the ``i``-th model of a fit."""
+    """The :class:`LeaderboardRow` fields of the ``i``-th model of a fit.
+
+    Below :data:`FEW_VOTES` votes only the votes and the observed win rate are kept.
+    """
     win_rate = float(fitted.win_rate[i])
+    votes = round(float(fitted.games[i]))
+    groups = fitted.components
+    observed = {
+        "votes": votes,
+        "win_rate": None if math.isnan(win_rate) else win_rate,
+        "group": next(g for g, c in enumerate(groups, 1) if i in c) if len(groups) > 1 else None,
+    }
+    if votes < FEW_VOTES:
+        return {**observed, "few_votes": True}
     return {
+        **observed,
         "rank": int(fitted.rank[i]),
         "rating": float(fitted.elo[i]),
         "rating_low": _opt(fitted.elo_low[i]),
         "rating_high": _opt(fitted.elo_high[i]),
-        "votes": round(float(fitted.games[i])),
-        "win_rate": None if math.isnan(win_rate) else win_rate,
         "rank_best": int(fitted.rank_best[i]),
         "rank_worst": int(fitted.rank_worst[i]),
     }
 
 
 def _warnings(fitted: Any, names: list[str]) -> list[str]:
+    """The fit's thin-data warnings (:class:`~blindside.ranking.ThinDataWarning`), naming models."""
     notes: list[str] = []
     if len(fitted.components) > 1:
-        groups = [" / ".join(names[i] for i in comp) for comp in fitted.components]
+        groups = [
+            f"group {g}: " + " / ".join(names[i] for i in comp)
+            for g, comp in enumerate(fitted.components, 1)
+        ]
         notes.append(
-            "The comparison graph is disconnected, so ratings across these groups are "
-            "not comparable (a small prior keeps them finite): " + "; ".join(groups)
+            "These groups of models were never compared, so ratings across groups are not "
+            "comparable: each rating and its interval are relative to its own group's average, "
+            "and ranks and rank ranges are within a group. " + "; ".join(groups)
         )
-    elif fitted.prior > 0:
-        extreme = [names[i] for i in range(len(names)) if fitted.win_rate[i] in (0.0, 1.0)]
-        if extreme:
-            notes.append(
-                "Some models won or lost every comparison, so their rating is only bounded "
-                "by a small prior and its interval is too narrow: " + ", ".join(extreme)
-            )
+    extreme = [names[i] for i in range(len(names)) if fitted.win_rate[i] in (0.0, 1.0)]
+    if fitted.interval_method == "fisher" and fitted.prior > 0 and extreme:
+        notes.append(
+            "Some models won or lost every comparison, so only a weak prior bounds their "
+            "rating; the intervals are the inverse Fisher information of that fit and very "
+            "wide: " + ", ".join(extreme)
+        )
+    if fitted.interval_method == "unavailable":
+        notes.append(
+            "Every vote is a tie: the votes cannot tell the models apart, so no interval is "
+            "shown"
+            + (" and the tie parameter is unbounded" if fitted.tie_model == "davidson" else "")
+            + "."
+        )
     return notes
 
 
@@ -337,7 +391,9 @@ def _few_votes_warning(rows: list[LeaderboardRow]) -> list[str]:
     few = [r.display_name for r in rows if r.few_votes]
     if not few:
         return []
-    return [f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)]
+    return [
+        f"Not enough votes to show a rating (fewer than {FEW_VOTES} votes each): " + ", ".join(few)
+    ]
 
 
 def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Leaderboard:
@@ -350,13 +406,13 @@ def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Le
     if battles.total == 0:
         raise ValueError("no votes in this selection")
     names = [str(label) for label in battles.labels]
-    fitted = fit_counts(battles, replace(options, position_bias=False))
+    fitted, notes = _fit_noting(battles, replace(options, position_bias=False))
     rows = [
         LeaderboardRow(model_id=i, name=name, simulated=False, **_fitted(fitted, i))
         for i, name in enumerate(names)
     ]
-    rows.sort(key=lambda r: (r.rank or 0, r.name))
-    board_warnings = _warnings(fitted, names) + _few_votes_warning(rows)
+    rows.sort(key=_row_order)
+    board_warnings = notes + _warnings(fitted, names) + _few_votes_warning(rows)
     return Leaderboard(
         tier=None,
         rows=rows,
@@ -366,4 +422,6 @@ def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Le
         interval_method=str(fitted.interval_method),
         tie_model=str(fitted.tie_model),
         tie_param=_opt(getattr(fitted, "tie_param", None)),
+        tie_param_low=_opt(getattr(fitted, "tie_param_low", None)),
+        tie_param_high=_opt(getattr(fitted, "tie_param_high", None)),
     )

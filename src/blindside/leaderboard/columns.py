@@ -155,7 +155,7 @@ FEW_VOTES = Column(
     "Few votes",
     lambda r: r.few_votes,
     "flag",
-    help="Rated on so few votes that its interval means little.",
+    help="Too few votes to show a rating (fewer than 20): rank, rating and interval are withheld.",
 )
 NOTE = Column(
     "note",

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from blindside.ranking.graph import comparison_components
     from blindside.ranking.intervals import percentile_intervals, rank_order, rank_ranges
     from blindside.ranking.joint import fit_bradley_terry
-    from blindside.ranking.rank import Ranking, rank_battles
+    from blindside.ranking.rank import Ranking, ThinDataWarning, rank_battles
 
 # Public name -> the module that defines it.
 _HOME = {
@@ -67,12 +67,14 @@ _HOME = {
     "fit_bradley_terry": "joint",
     "Ranking": "rank",
     "rank_battles": "rank",
+    "ThinDataWarning": "rank",
 }
 
 __all__ = [
     "ELO_SCALE",
     "Battles",
     "Ranking",
+    "ThinDataWarning",
     "comparison_components",
     "fit_bradley_terry",
     "percentile_intervals",

@@ -89,6 +89,29 @@ def comparison_components(wins: np.ndarray) -> list[list[int]]:
     return [np.flatnonzero(labels == c).tolist() for c in range(n_comp)]
 
 
+def mle_exists_within(wins: np.ndarray, components: list[list[int]]) -> bool:
+    """True if the Bradley-Terry MLE exists inside every component of the comparison graph.
+
+    Parameters
+    ----------
+    wins : numpy.ndarray, shape (n, n)
+        Win matrix (see :func:`~blindside.ranking.win_matrix`).
+    components : list of list of int
+        From :func:`comparison_components`.
+
+    Returns
+    -------
+    bool
+        Whether each component's own "beat at least half a time" graph is
+        strongly connected. If it is, a prior only fixes where each component
+        sits against the others, and ratings *within* a component are
+        estimated from the data alone; if not, some model won or lost all its
+        games and its rating is bounded only by the prior.
+    """
+    w = check_wins(wins)
+    return all(strongly_connected(w[np.ix_(c, c)]) for c in components)
+
+
 def effective_prior(w: np.ndarray, prior: float) -> float:
     """The prior used to fit ``w``: ``prior``, or the fallback when the MLE does not exist."""
     if not (math.isfinite(prior) and prior >= 0):

@@ -62,13 +62,44 @@ def rank_order(ratings: np.ndarray, *, tol: float = 0.0) -> np.ndarray:
     return (better + 1).astype(int)
 
 
-def rank_ranges(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rank_within(
+    ratings: np.ndarray, components: list[list[int]], *, tol: float = 0.0
+) -> np.ndarray:
+    """:func:`rank_order` inside each component: models never compared are not ordered.
+
+    Parameters
+    ----------
+    ratings : numpy.ndarray, shape (n,)
+    components : list of list of int
+        Connected components of the comparison graph (every model in one).
+    tol : float, optional
+        As for :func:`rank_order`.
+
+    Returns
+    -------
+    ranks : numpy.ndarray of int, shape (n,)
+        Each model's competition rank among the models of its own component.
+    """
+    r = np.asarray(ratings, dtype=float)
+    ranks = np.zeros(r.size, dtype=int)
+    for comp in components:
+        ranks[comp] = rank_order(r[comp], tol=tol)
+    return ranks
+
+
+def rank_ranges(
+    low: np.ndarray, high: np.ndarray, components: list[list[int]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Best and worst plausible rank of each model from interval overlap.
 
     Parameters
     ----------
     low, high : numpy.ndarray, shape (n,)
-        Interval of each model's rating.
+        Interval of each model's rating; nan where none is available.
+    components : list of list of int, optional
+        Connected components of the comparison graph. Models are compared
+        only with the models of their own component (ratings in different
+        components are not comparable); default: one component.
 
     Returns
     -------
@@ -77,22 +108,43 @@ def rank_ranges(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarr
         lies above ``i``'s) and ``worst[i] = #{j : high[j] >= low[i]}`` (every
         model not surely below ``i``, ``i`` itself included). Conservative:
         non-overlapping marginal intervals are a stricter test than an
-        interval on the difference.
+        interval on the difference. A model with no interval (nan) could
+        hold any rank of its component, and is never surely above or below
+        another.
     """
     lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-    above = lo[None, :] > hi[:, None]  # above[i, j]: j surely better than i
-    not_below = hi[None, :] >= lo[:, None]
+    n = lo.size
+    if components is None:
+        components = [list(range(n))]
+    same = np.zeros((n, n), dtype=bool)
+    for comp in components:
+        same[np.ix_(comp, comp)] = True
+    unknown = np.isnan(lo) | np.isnan(hi)
+    # above[i, j]: j surely better than i (comparisons with nan are False).
+    above = same & (lo[None, :] > hi[:, None])
+    not_below = same & ((hi[None, :] >= lo[:, None]) | unknown[None, :] | unknown[:, None])
     return 1 + above.sum(axis=1), not_below.sum(axis=1)
 
 
-def display_contrast(n: int, m: int, anchor: int | None) -> np.ndarray:
-    """(n, m) map from parameters to displayed theta (centred or minus the anchor)."""
+def display_contrast(
+    n: int, m: int, anchor: int | None, components: list[list[int]] | None = None
+) -> np.ndarray:
+    """(n, m) map from parameters to displayed theta.
+
+    Each model's theta minus the mean of its component (or minus the anchor's
+    theta), the only differences the votes inform: the offset between
+    components that never met is set by the prior alone. With one component
+    this is theta centred to mean 0. With an anchor, rows of models outside
+    the anchor's component are left as theta itself (their contrast with the
+    anchor is not estimable; the caller marks it unavailable).
+    """
     a = np.zeros((n, m))
     a[:, :n] = np.eye(n)
-    if anchor is None:
-        a[:, :n] -= 1.0 / n
-    else:
-        a[:, anchor] -= 1.0
+    for comp in components or [list(range(n))]:
+        if anchor is None:
+            a[np.ix_(comp, comp)] -= 1.0 / len(comp)
+        elif anchor in comp:
+            a[comp, anchor] -= 1.0
     return a
 
 

@@ -17,17 +17,30 @@ from threadpoolctl import threadpool_limits
 from blindside.ranking.battles import Battles, win_matrix
 from blindside.ranking.bootstrap import poisson_bootstrap
 from blindside.ranking.elo import ELO_SCALE, davidson_expected_score, to_elo
-from blindside.ranking.graph import comparison_components, effective_prior
+from blindside.ranking.graph import comparison_components, effective_prior, mle_exists_within
 from blindside.ranking.intervals import (
     covariance,
     display_contrast,
     percentile_intervals,
-    rank_order,
     rank_ranges,
+    rank_within,
 )
 from blindside.ranking.joint import JointModel, design_matrix, identified
 
 _INTERVALS = ("sandwich", "bootstrap", "fisher", "none")
+
+
+class ThinDataWarning(RuntimeWarning):
+    """The votes cannot support what was asked: the intervals or ranks say less.
+
+    Issued by :func:`rank_battles` when the comparison graph is disconnected,
+    when some model won or lost all its games (intervals become the inverse
+    Fisher information of the penalised fit), when every vote is a tie
+    (intervals unavailable) or when a model has nothing to be compared with.
+    Callers that name the models themselves (the leaderboard) may catch it.
+    """
+
+
 _TIE_MODELS = ("half", "davidson")
 
 
@@ -43,15 +56,22 @@ class Ranking:
     elo : numpy.ndarray
         ``to_elo(theta, base=base, anchor=anchor)``.
     elo_low, elo_high : numpy.ndarray
-        Interval of ``elo`` at the requested level (nan without intervals).
-        With an anchor, the interval is for the difference to the anchor.
+        Interval of ``elo`` at the requested level (nan without intervals, or
+        where none is available: see ``interval_method``). It is for the
+        rating relative to the mean of the model's component of the
+        comparison graph (the whole field when it is connected), or with an
+        anchor, for the difference to the anchor (nan outside the anchor's
+        component, and for a model alone in its component).
     rank : numpy.ndarray
-        Competition rank of ``theta`` (1 = best).
+        Competition rank of ``theta`` (1 = best) among the models of its
+        component: models that were never compared, even indirectly, are not
+        ordered.
     rank_best, rank_worst : numpy.ndarray
-        Rank range from interval overlap: ``rank_best[i] = 1 + #{j : low[j] >
-        high[i]}`` (models surely better) and ``rank_worst[i] = #{j : high[j]
-        >= low[i]}`` (every model not surely worse, ``i`` included). Equal to
-        ``rank`` without intervals.
+        Rank range from interval overlap within the component:
+        ``rank_best[i] = 1 + #{j : low[j] > high[i]}`` (models surely better)
+        and ``rank_worst[i] = #{j : high[j] >= low[i]}`` (every model not
+        surely worse, ``i`` included). Equal to ``rank`` with
+        ``intervals="none"``; the whole component without an interval.
     games : numpy.ndarray
         Votes per model, ties included.
     win_rate : numpy.ndarray
@@ -61,14 +81,22 @@ class Ranking:
     prior : float
         L2 prior on theta actually used (the fallback when the MLE did not exist).
     interval_method : str
-        ``"sandwich"``, ``"bootstrap"``, ``"fisher"`` or ``"none"``.
+        The intervals used: ``"sandwich"``, ``"bootstrap"``, ``"fisher"`` or
+        ``"none"`` as asked, except on data that cannot support them (see
+        ``docs/statistics.md``, "Thin or broken data"): ``"fisher"`` (the
+        inverse information of the penalised fit) when some model won or lost
+        all its games within its component, so the prior alone bounds its
+        rating; ``"unavailable"`` (nan intervals) when every vote is a tie.
+    all_ties : bool
+        Every vote was a tie: the votes cannot tell the models apart.
     tie_model : str
         ``"half"`` or ``"davidson"``.
     tie_param : float or None
-        Davidson's ``nu`` (None for ``"half"``): ``P(tie) = nu / (2 + nu)``
-        between equal models.
+        Davidson's ``nu`` (None for ``"half"``, and when every vote is a tie:
+        its estimate is then infinite): ``P(tie) = nu / (2 + nu)`` between
+        equal models.
     tie_param_low, tie_param_high : float or None
-        Interval of ``nu``.
+        Interval of ``nu`` (a Wald interval on ``log nu``; None without one).
     left_advantage_elo, left_advantage_low, left_advantage_high : float or None
         Left-side advantage ``beta`` in Elo points and its interval (None when
         not fitted).
@@ -105,6 +133,7 @@ class Ranking:
     win_prob: np.ndarray
     tie_param_low: float | None = None
     tie_param_high: float | None = None
+    all_ties: bool = False
 
 
 def _single_model(battles: Battles, *, base: float, prior: float, tie_model: str) -> Ranking:
@@ -224,6 +253,7 @@ def rank_battles(
     n = battles.n_items
     if anchor is not None and not -n <= anchor < n:
         raise ValueError(f"anchor {anchor} out of range for {n} models")
+    anchor = None if anchor is None else anchor % n
     if n == 1:
         return _single_model(battles, base=base, prior=prior, tie_model=tie_model)
     if battles.total == 0:
@@ -235,8 +265,16 @@ def rank_battles(
     counts = np.stack([battles.left_wins[keep], battles.right_wins[keep], battles.ties[keep]])
     w = win_matrix(n, left, right, *counts)
     used = effective_prior(w, prior)
-    # Davidson with no ties at all: nu = 0 is the MLE, i.e. plain Bradley-Terry.
-    davidson = tie_model == "davidson" and counts[2].sum() > 0
+    components = comparison_components(w)
+    all_ties = not counts[0].any() and not counts[1].any()
+    # Davidson with no ties at all: nu = 0 is the MLE, i.e. plain Bradley-Terry. With
+    # nothing but ties nu's MLE is infinite and every rating fits equally well: the
+    # half model gives the same (equal) ratings, and nu is reported as unknown.
+    davidson = tie_model == "davidson" and counts[2].sum() > 0 and not all_ties
+    asked = intervals
+    intervals = _honest_method(intervals, all_ties, mle_exists_within(w, components))
+    for message in _thin_data_notes(asked, intervals, components, tie_model, n):
+        warnings.warn(message, ThinDataWarning, stacklevel=2)
     fit_beta = position_bias and battles.position_known
     sub_battles = Battles(
         n, left, right, *counts, style=None if battles.style is None else battles.style[keep]
@@ -276,7 +314,7 @@ def rank_battles(
     x_hat = model.fit(np.zeros((1, model.m)), tol=1e-10)[0]
     theta = x_hat[:n]
     elo = to_elo(theta, base=base, anchor=anchor)
-    contrast = display_contrast(n, model.m, anchor)
+    contrast = display_contrast(n, model.m, anchor, components)
     z_level = float(ndtri(0.5 + level / 2))
 
     # Intervals for every reported quantity, on the parameter scale x.
@@ -296,14 +334,19 @@ def rank_battles(
     else:
         theta_low = theta_high = np.full(n, np.nan)
         x_low = x_high = np.full(model.m, np.nan)
+    # Nothing to compare a model with: alone in its component, or outside the anchor's.
+    alone = np.zeros(n, dtype=bool)
+    for comp in components:
+        alone[comp] = len(comp) == 1 or (anchor is not None and anchor not in comp)
+    theta_low, theta_high = np.where(alone, np.nan, theta_low), np.where(alone, np.nan, theta_high)
     shift = elo - ELO_SCALE * (contrast @ x_hat)  # base, plus the centring of elo
     elo_low, elo_high = shift + ELO_SCALE * theta_low, shift + ELO_SCALE * theta_high
 
-    rank = rank_order(theta, tol=1e-8)  # equal up to solver noise (~2e-6 Elo)
+    rank = rank_within(theta, components, tol=1e-8)  # equal up to solver noise (~2e-6 Elo)
     if intervals == "none":
         rank_best = rank_worst = rank
     else:
-        rank_best, rank_worst = rank_ranges(elo_low, elo_high)
+        rank_best, rank_worst = rank_ranges(elo_low, elo_high, components)
 
     def elo_of(k: int) -> tuple[float, float, float]:
         return tuple(float(ELO_SCALE * v[k]) for v in (x_hat, x_low, x_high))  # type: ignore[return-value]
@@ -312,9 +355,12 @@ def rank_battles(
     style_idx = np.arange(n + n_beta, n + model.q)
     # Davidson's nu and its interval, as the left advantage above.
     nu: tuple[float | None, ...] = (None, None, None)
-    if tie_model == "davidson":
-        nu = tuple(float(np.exp(v[-1])) for v in (x_hat, x_low, x_high)) if davidson \
-            else (0.0, 0.0, 0.0)  # fmt: skip
+    if davidson:
+        nu = tuple(
+            None if np.isnan(v[-1]) else float(np.exp(v[-1])) for v in (x_hat, x_low, x_high)
+        )
+    elif tie_model == "davidson" and not all_ties:
+        nu = (0.0, 0.0, 0.0)
     games = (w + w.T).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         win_rate = np.where(games > 0, w.sum(axis=1) / games, np.nan)
@@ -330,7 +376,7 @@ def rank_battles(
         rank_worst=rank_worst,
         games=games,
         win_rate=win_rate,
-        components=comparison_components(w),
+        components=components,
         prior=used,
         interval_method=intervals,
         tie_model=tie_model,
@@ -345,4 +391,56 @@ def rank_battles(
         style_low=ELO_SCALE * x_low[style_idx] if style else None,
         style_high=ELO_SCALE * x_high[style_idx] if style else None,
         win_prob=win_prob,
+        all_ties=all_ties,
     )
+
+
+def _thin_data_notes(
+    asked: str, used: str, components: list[list[int]], tie_model: str, n: int
+) -> list[str]:
+    """What a reader of the fit must know about thin or broken data, in words."""
+    notes = []
+    if len(components) > 1:
+        notes.append(
+            f"the comparison graph has {len(components)} groups that were never compared: "
+            "each rating and its interval are relative to its own group's average, and "
+            "ranks and rank ranges are within a group"
+        )
+    if any(len(c) == 1 for c in components):
+        notes.append("a model with no comparisons has no interval")
+    if used == "unavailable":
+        notes.append(
+            "every vote is a tie: the votes cannot tell the models apart, so no interval "
+            "is given" + ("; the tie parameter is unbounded" if tie_model == "davidson" else "")
+        )
+    elif used != asked:
+        notes.append(
+            "some model won or lost all its games, so only the prior bounds its rating: "
+            f"intervals are the inverse Fisher information of the penalised fit, not {asked}"
+        )
+    return notes
+
+
+def _honest_method(asked: str, all_ties: bool, mle_exists: bool) -> str:
+    """The interval method the data can support (``docs/statistics.md``, thin or broken data).
+
+    Each rule was chosen by simulation (``tests/unit/ranking/test_degenerate.py``,
+    ``benchmarks/bench_degenerate.py``): the interval asked for either covers the
+    truth in 90% of simulations or more, or it is replaced.
+
+    - Every vote a tie: no decisive vote, so nothing bounds the gaps between
+      models (under Davidson, nu runs to infinity and the likelihood goes flat
+      in theta; the half model's sandwich is exactly 0 and its Fisher interval
+      misses gaps that ties-only data cannot rule out): ``"unavailable"``.
+    - Some model won or lost all its games inside its component: the prior
+      alone bounds its rating, and the sandwich and the bootstrap are narrow
+      around an estimate that the prior placed; the inverse Fisher information
+      of the penalised fit carries the prior's width: ``"fisher"``.
+    """
+    if asked == "none":
+        return asked
+    if all_ties:
+        return "unavailable"
+    if not mle_exists:
+        return "fisher"
+    return asked

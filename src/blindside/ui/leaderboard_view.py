@@ -203,12 +203,16 @@ def ranking_summary(board: Leaderboard) -> str:
             if row.rating_low is not None and row.rating_high is not None
             else "(no interval)"
         )
-        few = f" — fewer than {FEW_VOTES} votes" if row.few_votes else ""
+        group = f" in group {row.group}" if row.group is not None else ""
         lines.append(
-            f"{position}. **{row.display_name}**: {row.rating:.0f} {interval}, rank {row.rank} "
-            f"(could be {row.rank_best} to {row.rank_worst}), {row.votes} votes{few}"
+            f"{position}. **{row.display_name}**: {row.rating:.0f} {interval}, rank {row.rank}"
+            f"{group} (could be {row.rank_best} to {row.rank_worst}), {row.votes} votes"
         )
-    unrated = [r.display_name for r in board.rows if r.rank is None]
+    few = [f"{r.display_name} ({r.votes})" for r in board.rows if r.few_votes]
+    if few:
+        lines.append("")
+        lines.append(f"Not enough votes to rate (fewer than {FEW_VOTES}): " + ", ".join(few))
+    unrated = [r.display_name for r in board.rows if r.rank is None and not r.few_votes]
     if unrated:
         lines.append("")
         lines.append("No votes in this cut: " + ", ".join(unrated))
@@ -222,14 +226,19 @@ def _fit_note(board: Leaderboard) -> str:
     )
     if board.total_votes == 0:
         return f"No votes ({board.cut.describe()}), so no ratings. {measured}"
+    low, high = board.tie_param_low, board.tie_param_high
+    nu_ci = f", 95% CI {low:.2f} to {high:.2f}" if low is not None and high is not None else ""
     ties = (
         "a tie or 'both bad' counts half a win each way"
         if board.tie_model == "half"
-        else f"ties follow Davidson's model (ν = {board.tie_param:.2f})"
+        else f"ties follow Davidson's model (ν = {board.tie_param:.2f}{nu_ci})"
         if board.tie_param is not None
-        else "ties follow Davidson's model"
+        else "ties follow Davidson's model (ν unknown: every vote is a tie)"
     )
-    intervals = f"; 95% intervals: {board.interval_method}" if board.interval_method else ""
+    method = board.interval_method
+    if method and method != board.options.intervals:
+        method += f" ({board.options.intervals} was asked for; the votes cannot support it)"
+    intervals = f"; 95% intervals: {method}" if method else ""
     return (
         f"{board.total_votes} votes ({board.cut.describe()}). Bradley-Terry fitted on aggregated "
         f"counts; {ties}{intervals}. Rank range: the ranks a model could hold given the overlap "
