@@ -143,7 +143,7 @@ def test_leaderboard_filters_apply_a_cut(app_env: str) -> None:
     assert not at.exception
     assert at.multiselect(key="cut_raters").options == ["Ada"]
     assert "high_volume" in at.selectbox(key="cut_suite").options
-    # Four votes: too few to rate, so the page says so instead of a rating and a rank range.
+    # Four votes: under MIN_VOTES, so the page says so instead of a rating and a rank range.
     summary = at.markdown
     assert any("Not enough votes to rate" in m.value for m in summary)
     assert not any("could be" in m.value for m in summary)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from blindside.cli.reports import print_rank
-from blindside.leaderboard.board import FEW_VOTES, RankOptions, leaderboard_from_arena
+from blindside.leaderboard.board import FEW_VOTES, MIN_VOTES, RankOptions, leaderboard_from_arena
 from blindside.ranking import Battles
 
 
@@ -21,12 +21,15 @@ def test_four_votes_show_not_enough_votes(capsys: pytest.CaptureFixture[str]) ->
     board = leaderboard_from_arena(
         _arena(2, [0], [1], [3], [1], [0], ["tiny-a", "tiny-b"]), RankOptions()
     )
-    assert all(r.few_votes and r.rating is None and r.rank is None for r in board.rows)
+    assert all(
+        r.withheld and r.few_votes and r.rating is None and r.rank is None for r in board.rows
+    )
     assert any("Not enough votes" in w for w in board.warnings)
     print_rank(board, "file", "all votes", "table")
     out = capsys.readouterr().out
     assert "warning: Not enough votes to show a rating" in out
     assert "tiny-a" in out and "1000" not in out
+    assert board.rows[0].note == f"not enough votes (fewer than {MIN_VOTES})"
 
 
 def test_disconnected_groups_are_named_and_ranked_apart() -> None:

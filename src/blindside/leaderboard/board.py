@@ -29,9 +29,12 @@ from blindside.scorers import rank_correlation
 from blindside.tables import Model
 
 TIERS = {1: "Tier 1 · high-stakes reasoning", 2: "Tier 2 · creative", 3: "Tier 3 · high-volume"}
-#: Below this many votes on a model, its rating is not shown ("not enough votes"): its
-#: Wald interval is unreliable there (``docs/statistics.md``, "Thin or broken data").
+#: Below this many votes a model's interval rests on too little data to mean much (a warning).
 FEW_VOTES = 20
+#: Below this many votes on a model its rating is not shown at all ("not enough votes"):
+#: on 4 votes a rating of 2,362 and "rank 1 (could be 1 to 1)" look authoritative and mean
+#: nothing (``docs/statistics.md``, "Thin or broken data").
+MIN_VOTES = 10
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,9 @@ class LeaderboardRow:
     rank_worst: int | None = None
     # Tasks per month the lead plans for this tier: the monthly cost column multiplies by it.
     monthly_volume: int | None = None
-    #: In the fit, but on fewer than :data:`FEW_VOTES` votes: rank, rating, interval and
+    #: In the fit, but on fewer than :data:`MIN_VOTES` votes: rank, rating, interval and
     #: rank range are withheld (None), as a rating on 4 votes looks more certain than it is.
-    few_votes: bool = False
+    withheld: bool = False
     #: Its group of the comparison graph (1, 2, ...) when the graph is disconnected.
     group: int | None = None
 
@@ -95,9 +98,17 @@ class LeaderboardRow:
         return display_name(self.name, simulated=self.simulated)
 
     @property
+    def few_votes(self) -> bool:
+        """Rated on fewer than :data:`FEW_VOTES` votes (or withheld): read with care."""
+        return (self.rank is not None or self.withheld) and self.votes < FEW_VOTES
+
+    @property
     def note(self) -> str:
-        """What to read with care, in words."""
-        notes = [f"not enough votes (fewer than {FEW_VOTES})"] if self.few_votes else []
+        """What to read with care, in words: a narrow-looking interval on 5 votes misleads."""
+        if self.withheld:
+            notes = [f"not enough votes (fewer than {MIN_VOTES})"]
+        else:
+            notes = [f"fewer than {FEW_VOTES} votes"] if self.few_votes else []
         if self.group is not None:
             notes.append(f"group {self.group}: ranked within its group")
         return "; ".join(notes)
@@ -334,7 +345,7 @@ def _row(model: Model, stats: ModelStats | None, **fitted: Any) -> LeaderboardRo
 def _fitted(fitted: ranking.Ranking, i: int) -> dict[str, Any]:
     """The :class:`LeaderboardRow` fields of the ``i``-th model of a fit.
 
-    Below :data:`FEW_VOTES` votes only the votes and the observed win rate are kept.
+    Below :data:`MIN_VOTES` votes only the votes and the observed win rate are kept.
     """
     win_rate = float(fitted.win_rate[i])
     votes = round(float(fitted.games[i]))
@@ -344,8 +355,8 @@ def _fitted(fitted: ranking.Ranking, i: int) -> dict[str, Any]:
         "win_rate": None if math.isnan(win_rate) else win_rate,
         "group": next(g for g, c in enumerate(groups, 1) if i in c) if len(groups) > 1 else None,
     }
-    if votes < FEW_VOTES:
-        return {**observed, "few_votes": True}
+    if votes < MIN_VOTES:
+        return {**observed, "withheld": True}
     return {
         **observed,
         "rank": int(fitted.rank[i]),
@@ -388,12 +399,19 @@ def _warnings(fitted: Any, names: list[str]) -> list[str]:
 
 
 def _few_votes_warning(rows: list[LeaderboardRow]) -> list[str]:
-    few = [r.display_name for r in rows if r.few_votes]
-    if not few:
-        return []
-    return [
-        f"Not enough votes to show a rating (fewer than {FEW_VOTES} votes each): " + ", ".join(few)
-    ]
+    notes = []
+    withheld = [r.display_name for r in rows if r.withheld]
+    if withheld:
+        notes.append(
+            f"Not enough votes to show a rating (fewer than {MIN_VOTES} votes each): "
+            + ", ".join(withheld)
+        )
+    few = [r.display_name for r in rows if r.few_votes and not r.withheld]
+    if few:
+        notes.append(
+            f"Fewer than {FEW_VOTES} votes, so the interval means little: " + ", ".join(few)
+        )
+    return notes
 
 
 def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Leaderboard:

@@ -155,7 +155,7 @@ FEW_VOTES = Column(
     "Few votes",
     lambda r: r.few_votes,
     "flag",
-    help="Too few votes to show a rating (fewer than 20): rank, rating and interval are withheld.",
+    help="Rated on so few votes that its interval means little (under 10: not shown).",
 )
 NOTE = Column(
     "note",

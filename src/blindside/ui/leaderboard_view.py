@@ -18,7 +18,13 @@ import streamlit as st
 
 from blindside.cuts import Cut, CutChoices, cut_choices, excluded_rater_ids
 from blindside.leaderboard import views
-from blindside.leaderboard.board import FEW_VOTES, Leaderboard, RankOptions, build_leaderboard
+from blindside.leaderboard.board import (
+    FEW_VOTES,
+    MIN_VOTES,
+    Leaderboard,
+    RankOptions,
+    build_leaderboard,
+)
 from blindside.leaderboard.columns import RATING
 from blindside.policy import gold_answers, identity_policy
 from blindside.ui.columns import column_config, view_frame
@@ -203,16 +209,17 @@ def ranking_summary(board: Leaderboard) -> str:
             if row.rating_low is not None and row.rating_high is not None
             else "(no interval)"
         )
+        few = f" — fewer than {FEW_VOTES} votes" if row.few_votes else ""
         group = f" in group {row.group}" if row.group is not None else ""
         lines.append(
             f"{position}. **{row.display_name}**: {row.rating:.0f} {interval}, rank {row.rank}"
-            f"{group} (could be {row.rank_best} to {row.rank_worst}), {row.votes} votes"
+            f"{group} (could be {row.rank_best} to {row.rank_worst}), {row.votes} votes{few}"
         )
-    few = [f"{r.display_name} ({r.votes})" for r in board.rows if r.few_votes]
-    if few:
+    withheld = [f"{r.display_name} ({r.votes})" for r in board.rows if r.withheld]
+    if withheld:
         lines.append("")
-        lines.append(f"Not enough votes to rate (fewer than {FEW_VOTES}): " + ", ".join(few))
-    unrated = [r.display_name for r in board.rows if r.rank is None and not r.few_votes]
+        lines.append(f"Not enough votes to rate (fewer than {MIN_VOTES}): " + ", ".join(withheld))
+    unrated = [r.display_name for r in board.rows if r.rank is None and not r.withheld]
     if unrated:
         lines.append("")
         lines.append("No votes in this cut: " + ", ".join(unrated))
