@@ -54,8 +54,6 @@ def test_sign_in_vote_with_keyboard_and_read_leaderboard(streamlit_server, brows
     page.wait_for_selector(".st-key-ranking_summary_all", timeout=30_000)
     wait_ready(page)
     summary = page.locator(".st-key-ranking_summary_all").inner_text()
-    ranks = [int(m) for m in re.findall(r"rank (\d+)", summary)]
-    assert len(ranks) >= 2 and min(ranks) == 1
-    listed = page.locator(".st-key-ranking_summary_all li").all_inner_texts()
-    assert len(listed) == len(ranks)
-    assert all("(simulated)" in item for item in listed)
+    # Five votes: every model is under MIN_VOTES, so no rating or rank is shown, only words.
+    assert "Not enough votes to rate" in summary and "(simulated)" in summary
+    assert not re.findall(r"rank (\d+)", summary) and "could be" not in summary
