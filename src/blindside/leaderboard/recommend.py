@@ -88,6 +88,13 @@ def _measure(pick: str) -> Callable[[Any], float | None]:
     }[pick]
 
 
+def _at_most(
+    rows: Sequence[Any], measure: Callable[[Any], float | None], limit: float
+) -> list[Any]:
+    """The rows whose figure was measured and is at most ``limit``."""
+    return [r for r in rows if (value := measure(r)) is not None and value <= limit]
+
+
 def _overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
@@ -140,19 +147,11 @@ def recommend(rows: Sequence[Any], rule: TierRule) -> Recommendation:
         conditions.append(f"at least {threshold:.0%} accurate")
     if rule.max_p95_latency_ms is not None:
         limit = rule.max_p95_latency_ms
-        candidates = [
-            r
-            for r in candidates
-            if r.stats.latency_p95_ms is not None and r.stats.latency_p95_ms <= limit
-        ]
+        candidates = _at_most(candidates, _measure("latency"), limit)
         conditions.append(f"with p95 latency at most {limit:,.0f} ms")
     if rule.max_cost_per_task_usd is not None:
         cap = rule.max_cost_per_task_usd
-        candidates = [
-            r
-            for r in candidates
-            if r.stats.cost_per_task_usd is not None and r.stats.cost_per_task_usd <= cap
-        ]
+        candidates = _at_most(candidates, _measure("cost"), cap)
         conditions.append(f"costing at most ${cap:,.6f} per task")
     among = f" among the models {'; '.join(conditions)}" if conditions else ""
     if not candidates:
