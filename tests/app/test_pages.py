@@ -124,6 +124,14 @@ def test_leaderboard_renders(app_env: str) -> None:
     at.number_input(key="volume_3").set_value(1_000_000).run()
     compact = at.table[-1].value
     assert compact["Monthly cost (USD)"].str.startswith("$").all()
+    # The rule's limits: 0 stands for none; a minimum accuracy, typed in percent, becomes a
+    # share in the rule and a condition in the recommendation's reason.
+    limit = at.number_input(key="rule_max_cost_3")
+    assert (limit.value, limit.help) == (0.0, "0: no limit.")
+    assert at.number_input(key="rule_min_accuracy_3").help == "0: no minimum."
+    at.number_input(key="rule_min_accuracy_3").set_value(100.0).run()
+    advice = [a.value for a in [*at.success, *at.info] if a.value.startswith("**Tier 3:**")]
+    assert any("at least 100% accurate" in a and "accuracy ≥ 100%" in a for a in advice)
 
 
 def test_runs_page_renders(app_env: str) -> None:

@@ -10,6 +10,7 @@ narrow enough for a 1,280 px window. Every other column is one click away.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -82,39 +83,53 @@ def rule_editor(tier: int) -> TierRule:
             key=f"rule_near_{tier}",
         )
         c1, c2, c3 = st.columns(3)
-        min_accuracy = c1.number_input(
+        min_accuracy = _optional_input(
+            c1,
             "Minimum accuracy (%)",
-            min_value=0.0,
+            default.min_accuracy,
+            scale=100.0,
             max_value=100.0,
-            value=100 * (default.min_accuracy or 0.0),
             step=5.0,
             key=f"rule_min_accuracy_{tier}",
-            help="0: no minimum.",
+            none="no minimum",
         )
-        max_latency = c2.number_input(
+        max_latency = _optional_input(
+            c2,
             "Maximum p95 latency (ms)",
-            min_value=0.0,
-            value=default.max_p95_latency_ms or 0.0,
+            default.max_p95_latency_ms,
             step=100.0,
             key=f"rule_max_latency_{tier}",
-            help="0: no limit.",
+            none="no limit",
         )
-        max_cost = c3.number_input(
+        max_cost = _optional_input(
+            c3,
             "Maximum cost per task (USD)",
-            min_value=0.0,
-            value=default.max_cost_per_task_usd or 0.0,
+            default.max_cost_per_task_usd,
             step=0.0001,
             format="%.6f",
             key=f"rule_max_cost_{tier}",
-            help="0: no limit.",
+            none="no limit",
         )
     return TierRule(
         pick=pick,  # type: ignore[arg-type]
         near_best_accuracy=near,
-        min_accuracy=min_accuracy / 100 or None,
-        max_p95_latency_ms=max_latency or None,
-        max_cost_per_task_usd=max_cost or None,
+        min_accuracy=min_accuracy,
+        max_p95_latency_ms=max_latency,
+        max_cost_per_task_usd=max_cost,
     )
+
+
+def _optional_input(
+    place: Any, label: str, default: float | None, *, none: str, scale: float = 1.0, **options: Any
+) -> float | None:
+    """A number input in which 0 stands for None, said in its help as ``"0: {none}."``.
+
+    The input shows the value times ``scale`` (a share as a percentage) and returns it unscaled.
+    """
+    shown = place.number_input(
+        label, min_value=0.0, value=scale * (default or 0.0), help=f"0: {none}.", **options
+    )
+    return shown / scale or None
 
 
 def decision_frame(board: Leaderboard) -> pd.DataFrame:
