@@ -179,25 +179,21 @@ def render_exclusion(report: RaterReport) -> None:
     for start in range(0, len(report.rows), per_row):
         columns = st.columns(per_row)
         for column, row in zip(columns, report.rows[start : start + per_row], strict=False):
-            if row.excluded:
-                column.button(
-                    f"Include {row.name}",
-                    key=f"include_{row.rater_id}",
-                    icon=":material/person_add:",
-                    on_click=_set_excluded,
-                    args=(row.rater_id, False),
-                    type="primary",
-                    width="stretch",
-                )
-            else:
-                column.button(
-                    f"Exclude {row.name}",
-                    key=f"exclude_{row.rater_id}",
-                    icon=":material/person_off:",
-                    on_click=_set_excluded,
-                    args=(row.rater_id, True),
-                    width="stretch",
-                )
+            # An excluded rater's button stands out: their votes are missing from rankings.
+            action, icon, kind = (
+                ("include", ":material/person_add:", "primary")
+                if row.excluded
+                else ("exclude", ":material/person_off:", "secondary")
+            )
+            column.button(
+                f"{action.capitalize()} {row.name}",
+                key=f"{action}_{row.rater_id}",
+                icon=icon,
+                on_click=_set_excluded,
+                args=(row.rater_id, not row.excluded),
+                type=kind,
+                width="stretch",
+            )
 
 
 def _kappa_text(value: float | None) -> str:
