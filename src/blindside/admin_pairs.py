@@ -39,11 +39,7 @@ def pair_counts(engine: Engine) -> dict[tuple[str, int], int]:
 
 def open_pair_count(counts: dict[tuple[str, int], int], policy: RatingPolicy) -> int:
     """How many of the counted pairs ``policy`` opens for rating (before the identity policy)."""
-    return sum(
-        n
-        for (suite, tier), n in counts.items()
-        if policy.suite_is_active(suite) and policy.tier_is_active(tier)
-    )
+    return sum(n for (suite, tier), n in counts.items() if policy.opens(suite, tier))
 
 
 @dataclass(frozen=True)
@@ -93,11 +89,7 @@ def prompts_with_pairs(engine: Engine, policy: RatingPolicy) -> list[PromptChoic
             .group_by(col(Prompt.id), col(Suite.name), col(Prompt.tier), col(Prompt.external_id))
             .order_by(col(Suite.name), col(Prompt.external_id))
         ).all()
-    return [
-        PromptChoice(*row)
-        for row in rows
-        if policy.suite_is_active(row[1]) and policy.tier_is_active(row[2])
-    ]
+    return [PromptChoice(*row) for row in rows if policy.opens(row[1], row[2])]
 
 
 @dataclass(frozen=True)

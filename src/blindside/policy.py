@@ -171,6 +171,10 @@ class RatingPolicy:
         """Whether this tier is open for rating."""
         return self.active_tiers is None or tier in self.active_tiers
 
+    def opens(self, suite: str, tier: int) -> bool:
+        """Whether prompts of this suite and tier are open for rating."""
+        return self.suite_is_active(suite) and self.tier_is_active(tier)
+
     def scheduler_policy(self, **overrides: Any) -> SchedulerPolicy:
         """The adaptive scheduler's :class:`~blindside.scheduler.Policy` with these shares.
 
