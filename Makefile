@@ -1,5 +1,5 @@
 # blindside: two commands.
-#   make run   set up everything and serve the app on http://127.0.0.1:8501
+#   make run   set up everything, print an admin sign-in link, serve http://127.0.0.1:8501
 #   make test  set up everything and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -24,7 +24,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 init: $(VENV)/.installed-run
 	$(BIN)/blindside init --demo
 
+# Each start prints a fresh one-time sign-in link for the admin (added on a fresh setup);
+# issuing it ends no session that is already signed in.
 run: init
+	$(BIN)/blindside raters admin-link --base-url "$${BLINDSIDE_BASE_URL:-http://127.0.0.1:$(PORT)}"
 	$(BIN)/python -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 test: $(VENV)/.installed-test

@@ -37,6 +37,16 @@ def require_or_skip(reason: str) -> None:
     pytest.skip(reason)
 
 
+def rater_id(engine: Engine, name: str) -> int:
+    """The id of the rater called ``name``, added (role rater) if they do not exist yet."""
+    from blindside.raters import RaterError, add_rater, find_rater
+
+    try:
+        return find_rater(engine, name).id
+    except RaterError:
+        return add_rater(engine, name).rater.id
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'blindside.db'}"

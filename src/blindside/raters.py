@@ -260,6 +260,33 @@ def issue_invite(engine: Engine, name: str, *, now: datetime | None = None) -> I
         return _set_invite(rater, moment)
 
 
+def admin_invite(engine: Engine, name: str = "admin", *, now: datetime | None = None) -> Invite:
+    """A sign-in link for the first admin, adding ``name`` as admin when there is none.
+
+    What ``make run`` prints on every start: a fresh setup gets its admin, and a later start
+    gets a new link for the oldest admin who is not revoked. It replaces that admin's unused
+    link; a live session is left alone.
+
+    Raises
+    ------
+    RaterError
+        There is no admin and ``name`` is taken by a rater who is not one.
+    """
+    moment = _now(now)
+    try:
+        with session_scope(engine) as session:
+            admin = session.exec(
+                select(Rater)
+                .where(Rater.role == str(Role.ADMIN), col(Rater.revoked_at).is_(None))
+                .order_by(col(Rater.id))
+            ).first()
+            if admin is None:
+                admin = _create(session, name, Role.ADMIN, moment)
+            return _set_invite(admin, moment)
+    except IntegrityError:
+        raise _taken(name) from None
+
+
 def _start_session(rater: Rater, now: datetime) -> tuple[str, dict[str, object]]:
     """A new session token and the column values that store it."""
     token = new_token()

@@ -1,4 +1,4 @@
-"""Raters and their votes: sign-in, and each vote stored exactly once.
+"""Votes: each stored exactly once, and what a rater may see of their own.
 
 A vote is unique per (pair, rater): a double click, a resent form or two
 browser tabs can never count it twice, and a stored vote is never dropped.
@@ -6,46 +6,17 @@ browser tabs can never count it twice, and a stored vote is never dropped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from blindside.cuts import normalise_rater_name
 from blindside.db import session_scope
 from blindside.pairing import DrawnPair
-from blindside.raters import rater_name_key
-from blindside.tables import VOTE_CHOICES, Pair, Prompt, Rater, Response, Vote
-
-
-def sign_in(engine: Engine, name: str) -> Rater:
-    """Find or create the rater with this name (compared without case).
-
-    Today's name-only sign-in of the app, until it signs in through :mod:`blindside.raters`.
-
-    Raises
-    ------
-    ValueError
-        For an empty name.
-    """
-    clean = normalise_rater_name(name)
-    if not clean:
-        raise ValueError("enter your name to sign in")
-    if len(clean) > 80:
-        raise ValueError("names are at most 80 characters")
-    for _ in range(2):
-        try:
-            with session_scope(engine) as session:
-                key = rater_name_key(clean)
-                rater = session.exec(select(Rater).where(Rater.name_key == key)).first()
-                if rater is None:
-                    rater = Rater(name=clean, name_key=key)
-                    session.add(rater)
-                    session.flush()
-                return rater
-        except IntegrityError:
-            continue  # created concurrently by another session: read it back
-    raise RuntimeError(f"could not sign in {clean!r}")
+from blindside.tables import VOTE_CHOICES, Pair, Prompt, Response, Vote
 
 
 def record_vote(
@@ -154,3 +125,38 @@ def latest_vote_id(engine: Engine) -> int:
     """Id of the newest vote (0 when none): a cheap cache key for rankings."""
     with Session(engine) as session:
         return int(session.exec(select(func.coalesce(func.max(col(Vote.id)), 0))).one())
+
+
+@dataclass(frozen=True)
+class OwnVote:
+    """One of a rater's own votes, as they may see it: never a model, a run or a response.
+
+    Attributes
+    ----------
+    cast_at : datetime
+    prompt_text : str
+        What they read as the prompt.
+    choice : str
+        ``left``, ``right``, ``tie`` or ``both_bad``: a side, which names no model.
+    flagged : bool
+    comment : str or None
+    """
+
+    cast_at: datetime
+    prompt_text: str
+    choice: str
+    flagged: bool
+    comment: str | None
+
+
+def own_votes(engine: Engine, rater_id: int, limit: int = 200) -> list[OwnVote]:
+    """A rater's latest votes, newest first, without anything that identifies a model."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Vote.created_at, Prompt.text, Vote.choice, Vote.flagged, Vote.comment)
+            .join(Prompt, col(Prompt.id) == col(Vote.prompt_id))
+            .where(Vote.rater_id == rater_id)
+            .order_by(col(Vote.id).desc())
+            .limit(limit)
+        ).all()
+    return [OwnVote(*row) for row in rows]

@@ -1,4 +1,4 @@
-"""The Streamlit app through AppTest: sign-in, a stored vote, the leaderboard."""
+"""The Streamlit app through AppTest: sign-in by link, roles, a stored vote, the leaderboard."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from blindside.db import create_db_engine
 from blindside.demo.server import LoopbackServer
+from blindside.raters import add_rater, revoke_rater
 from blindside.tables import Impression, Prompt, Response, Suite, Vote
 from blindside.ui.vote_panel import button_key
 
@@ -29,10 +30,12 @@ def app_env(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     st.cache_data.clear()
 
 
-def _signed_in(name: str = "Ada") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    at.text_input(key="signin_name").input(name)
-    at.button[0].click().run()
+def _signed_in(db_url: str, name: str = "Ada", role: str = "admin") -> AppTest:
+    """An app whose visitor opened a fresh sign-in link for ``name`` (the real link path)."""
+    invite = add_rater(create_db_engine(db_url), name, role)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["invite"] = invite.token
+    at.run()
     assert not at.exception
     return at
 
@@ -43,20 +46,112 @@ def _vote(at: AppTest, choice: str) -> AppTest:
     return at.button(key=button_key(choice, shown.impression_id)).click().run()
 
 
-def test_sign_in_is_required(app_env: str) -> None:
+def test_signed_out_sees_only_sign_in(app_env: str) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
-    assert at.text_input(key="signin_name")
+    assert not at.exception
+    assert at.title[0].value == "blindside"
+    assert "sign-in link" in at.info[0].value
     assert all(not b.key.startswith("vote_") for b in at.button)
+    # Name-only sign-up is off by default.
+    assert not at.text_input
 
 
-def test_empty_name_is_refused(app_env: str) -> None:
+def test_a_used_link_is_one_line_and_signs_nobody_in(app_env: str) -> None:
+    invite = add_rater(create_db_engine(app_env), "Ada")
+    first = AppTest.from_file(APP, default_timeout=30)
+    first.query_params["invite"] = invite.token
+    first.run()
+    assert any(s.value == "Which answer is better?" for s in first.subheader)
+    again = AppTest.from_file(APP, default_timeout=30)
+    again.query_params["invite"] = invite.token
+    again.run()
+    assert not again.exception
+    assert again.title[0].value == "blindside"
+    assert "not valid" in again.error[0].value
+    assert "\n" not in again.error[0].value
+
+
+def test_open_signup_creates_a_rater_only(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BLINDSIDE_OPEN_SIGNUP", "rater")
+    add_rater(create_db_engine(app_env), "Ada", "admin")
     at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input(key="signin_name").input("ada")
     at.button[0].click().run()
-    assert "enter your name" in at.error[0].value
+    assert "taken" in at.error[0].value  # typing a name never signs in as that person
+    at.text_input(key="signin_name").input("Grace")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any(s.value == "Which answer is better?" for s in at.subheader)
+    assert "Grace** (rater)" in at.sidebar.caption[0].value
+
+
+def test_sign_out_ends_the_session(app_env: str) -> None:
+    at = _signed_in(app_env)
+    token = at.session_state["session_token"]
+    at.button(key="sign_out").click().run()
+    assert at.title[0].value == "blindside"
+    from blindside.raters import resume_session
+
+    assert resume_session(create_db_engine(app_env), token) is None
+
+
+def test_a_revoked_rater_is_signed_out_at_the_next_rerun(app_env: str) -> None:
+    at = _signed_in(app_env, role="rater")
+    revoke_rater(create_db_engine(app_env), "Ada")
+    _vote(at, "left")
+    assert not at.exception
+    assert at.title[0].value == "blindside"
+    with Session(create_db_engine(app_env)) as s:
+        assert s.exec(select(Vote)).all() == []  # the click after revocation stored nothing
+
+
+@pytest.mark.parametrize(
+    ("role", "pages"),
+    [
+        ("rater", ["vote", "my_votes"]),
+        ("lead", ["vote", "my_votes", "leaderboard", "runs", "raters"]),
+        ("admin", ["vote", "my_votes", "leaderboard", "runs", "raters", "setup"]),
+    ],
+)
+def test_each_role_sees_exactly_its_pages(app_env: str, role: str, pages: list[str]) -> None:
+    from blindside.ui.navigation import PAGES, visible_pages
+
+    assert [p.url_path for p in visible_pages(role)] == pages
+    at = _signed_in(app_env, role=role)
+    for spec in PAGES:
+        at.switch_page(spec.path).run()
+        assert not at.exception
+        refused = [e.value for e in at.error if "is for the" in e.value]
+        assert bool(refused) == (spec.url_path not in pages), (role, spec.path)
+        if refused:
+            assert at.title[0].value == "Not available"
+
+
+def test_runs_generate_form_is_for_admins_only(app_env: str) -> None:
+    lead = _signed_in(app_env, "Lena", role="lead")
+    lead.switch_page("app_pages/runs.py").run()
+    assert not lead.exception
+    assert lead.dataframe  # the run table, read only
+    assert not [b for b in lead.button if b.label == "Generate"]
+    admin = _signed_in(app_env, "Ada", role="admin")
+    admin.switch_page("app_pages/runs.py").run()
+    assert [b for b in admin.button if b.label == "Generate"]
+
+
+def test_my_votes_shows_choices_not_models(app_env: str) -> None:
+    at = _signed_in(app_env, role="rater")
+    _vote(at, "left")
+    _vote(at, "tie")
+    at.switch_page("app_pages/my_votes.py").run()
+    assert not at.exception
+    assert any("**2** votes" in m.value for m in at.markdown)
+    frame = at.dataframe[0].value
+    assert list(frame["Your choice"]) == ["Tie", "Left"]
+    assert set(frame.columns) == {"When (UTC)", "Prompt", "Your choice", "Flagged", "Note"}
 
 
 def test_a_vote_is_stored(app_env: str) -> None:
-    at = _signed_in()
+    at = _signed_in(app_env)
     assert any("Votes cast: **0**" in m.value for m in at.markdown)
     first = at.session_state["impression"]
     assert set(vars(first)) == {  # the page holds no model, response or pair id
@@ -85,7 +180,7 @@ def test_a_vote_is_stored(app_env: str) -> None:
 
 
 def test_a_press_for_an_answered_pair_stores_nothing(app_env: str) -> None:
-    at = _signed_in()
+    at = _signed_in(app_env)
     first = at.session_state["impression"]
     left_key = button_key("left", first.impression_id)
     at.button(key=left_key).click().run()
@@ -101,10 +196,10 @@ def test_a_press_for_an_answered_pair_stores_nothing(app_env: str) -> None:
 
 
 def test_leaderboard_renders(app_env: str) -> None:
-    at = _signed_in()
+    at = _signed_in(app_env)
     for choice in ("left", "right", "tie", "both_bad", "left", "left"):
         _vote(at, choice)
-    at.switch_page("pages/leaderboard.py").run()
+    at.switch_page("app_pages/leaderboard.py").run()
     assert not at.exception
     assert at.title[0].value == "Leaderboard"
     assert len(at.tabs) == 4
@@ -135,8 +230,8 @@ def test_leaderboard_renders(app_env: str) -> None:
 
 
 def test_runs_page_renders(app_env: str) -> None:
-    at = _signed_in()
-    at.switch_page("pages/runs.py").run()
+    at = _signed_in(app_env)
+    at.switch_page("app_pages/runs.py").run()
     assert not at.exception
     frame = at.dataframe[0].value
     assert frame["Answers"].sum() > 0
@@ -144,10 +239,10 @@ def test_runs_page_renders(app_env: str) -> None:
 
 
 def test_leaderboard_filters_apply_a_cut(app_env: str) -> None:
-    at = _signed_in()
+    at = _signed_in(app_env)
     for choice in ("left", "right", "left", "tie"):
         _vote(at, choice)
-    at.switch_page("pages/leaderboard.py").run()
+    at.switch_page("app_pages/leaderboard.py").run()
     assert not at.exception
     assert at.multiselect(key="cut_raters").options == ["Ada"]
     assert "high_volume" in at.selectbox(key="cut_suite").options
@@ -184,11 +279,11 @@ def test_generate_from_the_runs_page(
     app_env: str, demo_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BLINDSIDE_DEMO_URL", demo_server.base_url)
-    at = _signed_in()
-    at.switch_page("pages/runs.py").run()
+    at = _signed_in(app_env)
+    at.switch_page("app_pages/runs.py").run()
     at.selectbox(key="gen_suite").select("creative")
     at.multiselect(key="gen_models").set_value(["Demo careful", "Demo fast-cheap"])
-    at.button[-1].click().run()  # the form's Generate button
+    next(b for b in at.button if b.label == "Generate").click().run()  # the form's button
     assert not at.exception
     assert "Run " in at.success[0].value
     with Session(create_db_engine(app_env)) as s:
@@ -200,7 +295,7 @@ def test_generate_from_the_runs_page(
 
 
 def test_a_flag_and_note_go_with_the_vote(app_env: str) -> None:
-    at = _signed_in()
+    at = _signed_in(app_env)
     at.checkbox(key="vote_flag").check()
     at.text_input(key="vote_comment").input("the right answer names its vendor")
     _vote(at, "right")
@@ -216,9 +311,9 @@ def test_the_leaderboard_says_what_the_identity_policy_does(
     app_env: str, monkeypatch: pytest.MonkeyPatch, policy: str, excluded: bool
 ) -> None:
     monkeypatch.setenv("BLINDSIDE_IDENTITY_POLICY", policy)
-    at = _signed_in()
+    at = _signed_in(app_env)
     _vote(at, "left")
-    at.switch_page("pages/leaderboard.py").run()
+    at.switch_page("app_pages/leaderboard.py").run()
     assert not at.exception
     # Under show-and-exclude, leaking votes are left out unless the lead unticks the box.
     assert at.checkbox(key="cut_exclude_identity_leaks").value is excluded
@@ -235,7 +330,7 @@ def test_a_multi_turn_prompt_shows_as_chat_messages(app_env: str) -> None:
     engine = create_db_engine(app_env)
     with engine.begin() as conn:
         conn.execute(update(Prompt).values(messages=conversation, system="Answer as a pirate."))
-    at = _signed_in()
+    at = _signed_in(app_env)
     assert not at.exception
     messages = at.chat_message
     assert [m.name for m in messages] == ["user", "assistant", "user"]

@@ -9,6 +9,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from blindside.db import open_database
+from blindside.raters import issue_invite, set_role
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -18,10 +21,13 @@ def raters_page(golden_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.chdir(Path(APP).parent)
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.text_input(key="signin_name").input("Ada")
-    at.button[0].click().run()
-    at.switch_page("pages/raters.py").run()
+    # Ada, one of the fixture's raters, made a lead and opening a fresh sign-in link.
+    engine = open_database(golden_db_url)
+    set_role(engine, "Ada", "lead")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["invite"] = issue_invite(engine, "Ada").token
+    at.run()
+    at.switch_page("app_pages/raters.py").run()
     assert not at.exception
     yield at
     st.cache_resource.clear()
@@ -83,14 +89,14 @@ def test_exclude_and_include_a_rater(raters_page: AppTest) -> None:
     assert any("With excluded raters" in c.value for c in at.caption)
 
     # The leaderboard leaves them out at once (the cached fit is keyed on exclusions).
-    at.switch_page("pages/leaderboard.py").run()
+    at.switch_page("app_pages/leaderboard.py").run()
     assert not at.exception
     assert at.dataframe[0].value["Votes"].sum() == 2 * (1985 - linus_votes)
     assert any("1 excluded rater are left out" in c.value for c in at.caption)
 
-    at.switch_page("pages/raters.py").run()
+    at.switch_page("app_pages/raters.py").run()
     next(b for b in at.button if b.label == "Include Linus").click().run()
     assert at.dataframe[0].value["Counted"].all()
-    at.switch_page("pages/leaderboard.py").run()
+    at.switch_page("app_pages/leaderboard.py").run()
     assert at.dataframe[0].value["Votes"].sum() == 2 * 1985
     assert not any("excluded rater" in c.value for c in at.caption)

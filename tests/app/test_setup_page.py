@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from blindside.db import create_db_engine
 from blindside.policy import IdentityPolicy, RatingPolicy, gold_answers, rating_policy
-from blindside.raters import add_rater
+from blindside.raters import add_rater, issue_invite
+from tests.conftest import rater_id
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -32,25 +33,27 @@ def engine(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine
     st.cache_data.clear()
 
 
-def _setup_page(name: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.text_input(key="signin_name").input(name)
-    at.button[0].click().run()
-    at.switch_page("pages/setup.py").run()
+def _setup_page(engine: Engine, name: str) -> AppTest:
+    """The Rating setup page opened by ``name`` (a rater unless they exist), signed in by link."""
+    rater_id(engine, name)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["invite"] = issue_invite(engine, name).token
+    at.run()
+    at.switch_page("app_pages/setup.py").run()
     assert not at.exception
     return at
 
 
 def test_only_admins_may_change_the_setup(engine: Engine) -> None:
-    at = _setup_page("Ada")  # a rater
-    assert at.title[0].value == "Rating setup"
-    assert "for admins" in at.error[0].value
+    at = _setup_page(engine, "Ada")  # a rater
+    assert at.title[0].value == "Not available"
+    assert "for the admin role" in at.error[0].value
     assert not [b for b in at.button if b.key == "setup_save"]
     assert not at.selectbox  # no pair, no model name
 
 
 def test_the_admin_opens_suites_and_tiers_and_chooses_the_policy(engine: Engine) -> None:
-    at = _setup_page("Root")
+    at = _setup_page(engine, "Root")
     assert not at.error
     assert at.checkbox(key="setup_every_suite").value
     assert all(at.checkbox(key=f"setup_tier_{t}").value for t in (1, 2, 3))
@@ -83,7 +86,7 @@ def test_the_admin_opens_suites_and_tiers_and_chooses_the_policy(engine: Engine)
 
 
 def test_the_admin_marks_gold_pairs_with_model_names(engine: Engine) -> None:
-    at = _setup_page("Root")
+    at = _setup_page(engine, "Root")
     prompt = at.selectbox(key="gold_prompt")
     assert prompt.value is not None and "high_volume · tier 3" in prompt.format_func(prompt.value)
     pair = at.selectbox(key="gold_pair")

@@ -56,53 +56,85 @@ def assert_blind(page) -> None:  # type: ignore[no-untyped-def]
     assert not leaks, f"the vote page reveals {leaks}"
 
 
+class AppServer:
+    """A real `streamlit run app.py` on a loopback port, which a test may kill and restart."""
+
+    def __init__(self, db_url: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.db_url = db_url
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._log_path = log_dir / f"streamlit-{self.port}.log"
+        self._env = {**os.environ, "BLINDSIDE_DATABASE_URL": db_url, **(env or {})}
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start on the same port (and database) as before."""
+        with self._log_path.open("a") as log:
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "app.py",
+                    "--server.address=127.0.0.1",
+                    f"--server.port={self.port}",
+                    "--server.headless=true",
+                    "--server.fileWatcherType=none",
+                ],
+                cwd=ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_for_http(f"{self.base}/_stcore/health", self._proc)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{self._log_path.read_text()}") from None
+
+    def kill(self) -> None:
+        """Kill the server at once, as a crash or a redeploy would."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+
 @contextmanager
 def serve_app(db_url: str, tmp_path: Path) -> Iterator[str]:
     """The base URL of a `streamlit run app.py` server over ``db_url``, stopped on exit."""
-    port = free_port()
-    env = {**os.environ, "BLINDSIDE_DATABASE_URL": db_url}
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--server.headless=true",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = AppServer(db_url, tmp_path)
+    server.start()
     try:
-        try:
-            wait_for_http(f"{base}/_stcore/health", proc)
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}\n{(tmp_path / 'streamlit.log').read_text()}") from None
-        yield base
+        yield server.base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 @pytest.fixture
-def streamlit_server(demo_db_template: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """(base URL, database URL) of a fresh app server over a copy of the demo database."""
+def app_server(demo_db_template: Path, tmp_path: Path) -> Iterator[AppServer]:
+    """A fresh app server over a copy of the demo database."""
     db = tmp_path / "blindside.db"
     shutil.copyfile(demo_db_template, db)
-    db_url = f"sqlite:///{db}"
-    with serve_app(db_url, tmp_path) as base:
-        yield base, db_url
+    server = AppServer(f"sqlite:///{db}", tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def streamlit_server(app_server: AppServer) -> tuple[str, str]:
+    """(base URL, database URL) of a fresh app server over a copy of the demo database."""
+    return app_server.base, app_server.db_url
 
 
 # Module scope: Playwright's sync API keeps an event loop running on the main

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from blindside.db import open_database
+from blindside.raters import invite_link, issue_invite, set_role
 from tests.conftest import ROOT
 from tests.e2e.conftest import serve_app, wait_ready
 
@@ -28,11 +30,13 @@ def test_the_decision_columns_fit_a_1280_window_on_every_tab(  # type: ignore[no
 ) -> None:
     context = chromium_browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
+    # Ada, one of the fixture's raters, as a lead with a fresh sign-in link.
+    engine = open_database(golden_db_url)
+    set_role(engine, "Ada", "lead")
+    token = issue_invite(engine, "Ada").token
+    engine.dispose()
     with serve_app(golden_db_url, tmp_path) as base:
-        page.goto(base)
-        wait_ready(page)
-        page.get_by_label("Your name").fill("Ada")
-        page.get_by_role("button", name="Sign in").click()
+        page.goto(invite_link(base, token))
         page.get_by_text("Signed in as").wait_for()
         page.get_by_role("link", name="Leaderboard", exact=True).click()
         page.wait_for_selector(".st-key-decision_table_3 table", state="attached", timeout=60_000)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from blindside.db import create_db_engine
+from blindside.raters import add_rater, invite_link
 from blindside.tables import Impression, Pair, Rater, Response, Vote
 from tests.e2e.conftest import assert_blind, wait_ready
 
@@ -28,11 +29,9 @@ class Screen:
     right: str
 
 
-def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base)
-    wait_ready(page)
-    page.get_by_label("Your name").fill(NAME)
-    page.get_by_role("button", name="Sign in").click()
+def _sign_in(page, base: str, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    invite = add_rater(create_db_engine(db_url), NAME)
+    page.goto(invite_link(base, invite.token))
     _wait_for_pair(page)
 
 
@@ -92,7 +91,7 @@ def test_keys_1_then_2_store_one_vote_for_the_pair_on_screen(
 ) -> None:  # type: ignore[no-untyped-def]
     base, db_url = streamlit_server
     page = browser_page
-    _sign_in(page, base)
+    _sign_in(page, base, db_url)
     engine = create_db_engine(db_url)
     rater_id = _rater_id(engine)
     before = _screen(page)
@@ -122,7 +121,7 @@ def test_keys_1_then_2_store_one_vote_for_the_pair_on_screen(
 def test_a_double_click_stores_one_vote(streamlit_server, browser_page) -> None:  # type: ignore[no-untyped-def]
     base, db_url = streamlit_server
     page = browser_page
-    _sign_in(page, base)
+    _sign_in(page, base, db_url)
     engine = create_db_engine(db_url)
     rater_id = _rater_id(engine)
     shown = _open_impression_on_screen(engine, rater_id, _screen(page))
@@ -144,7 +143,7 @@ def test_a_double_click_stores_one_vote(streamlit_server, browser_page) -> None:
 def test_a_reload_mid_pair_shows_the_same_pair(streamlit_server, browser_page) -> None:  # type: ignore[no-untyped-def]
     base, db_url = streamlit_server
     page = browser_page
-    _sign_in(page, base)
+    _sign_in(page, base, db_url)
     engine = create_db_engine(db_url)
     rater_id = _rater_id(engine)
     page.keyboard.press("3")  # one vote first, so the pair on screen is not the first drawn
@@ -159,10 +158,7 @@ def test_a_reload_mid_pair_shows_the_same_pair(streamlit_server, browser_page) -
 
     page.reload()
     wait_ready(page)
-    if page.get_by_label("Your name").count():  # the reload signed the rater out
-        page.get_by_label("Your name").fill(NAME)
-        page.get_by_role("button", name="Sign in").click()
-    _wait_for_pair(page)
+    _wait_for_pair(page)  # still signed in: the session cookie came back with the reload
 
     assert _screen(page) == before
     assert _open_impression_on_screen(engine, rater_id, before).id == shown.id

@@ -1,4 +1,4 @@
-"""A rater in a real browser: sign in, vote with the keyboard, read the leaderboard."""
+"""A lead in a real browser: sign in by link, vote with the keyboard, read the leaderboard."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from sqlmodel import Session, select
 
 from blindside.db import create_db_engine
+from blindside.raters import add_rater, invite_link
 from blindside.tables import Rater, Vote
 from tests.e2e.conftest import assert_blind, wait_ready
 
@@ -19,10 +20,9 @@ def _votes_cast(page) -> int:  # type: ignore[no-untyped-def]
 def test_sign_in_vote_with_keyboard_and_read_leaderboard(streamlit_server, browser_page) -> None:  # type: ignore[no-untyped-def]
     base, db_url = streamlit_server
     page = browser_page
-    page.goto(base)
-    wait_ready(page)
-    page.get_by_label("Your name").fill("Ada")
-    page.get_by_role("button", name="Sign in").click()
+    # A lead, to read the leaderboard too; the link is what `blindside raters add` prints.
+    invite = add_rater(create_db_engine(db_url), "Ada", "lead")
+    page.goto(invite_link(base, invite.token))
     page.wait_for_selector(".st-key-votes_cast_counter", timeout=30_000)
     wait_ready(page)
     assert _votes_cast(page) == 0

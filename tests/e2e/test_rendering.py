@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import update
 
 from blindside.db import create_db_engine
+from blindside.raters import add_rater, invite_link
 from blindside.tables import Prompt, Response
 from tests.e2e.conftest import assert_blind, wait_ready
 
@@ -42,11 +43,10 @@ graph TD; A["<img src='{TRACKER}/mermaid.png'>"] --> B
 """
 
 
-def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base)
-    wait_ready(page)
-    page.get_by_label("Your name").fill("Ada")
-    page.get_by_role("button", name="Sign in").click()
+def _sign_in(page, base: str, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    # An admin: the first test also opens the Leaderboard and Runs (with its Generate form).
+    invite = add_rater(create_db_engine(db_url), "Ada", "admin")
+    page.goto(invite_link(base, invite.token))
     page.wait_for_selector(".st-key-vote_left button", timeout=30_000)
     wait_ready(page)
 
@@ -64,7 +64,7 @@ def test_an_answer_with_outside_images_fetches_nothing_outside(
     base, db_url = streamlit_server
     page, outside = loopback_page
     _set_every_answer(db_url, BEACON_ANSWER)
-    _sign_in(page, base)
+    _sign_in(page, base, db_url)
     answer = page.locator(".st-key-answer_left")
     answer.get_by_text("Here is the chart:").wait_for()
     page.wait_for_timeout(1_000)  # time for any image to be requested
@@ -101,7 +101,7 @@ def test_a_very_long_answer_leaves_the_buttons_in_view(streamlit_server, loopbac
     with engine.begin() as conn:
         conn.execute(update(Prompt).values(messages=conversation, system=None))
     engine.dispose()
-    _sign_in(page, base)
+    _sign_in(page, base, db_url)
     page.locator(".st-key-answer_left").get_by_text("Paragraph 699:").wait_for(state="attached")
 
     height = page.viewport_size["height"]

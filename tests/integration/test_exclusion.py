@@ -20,8 +20,8 @@ from blindside.db import open_database
 from blindside.pairing import DrawnPair, next_impression
 from blindside.rater_quality import rater_quality, set_rater_excluded
 from blindside.tables import Pair, Rater, Vote
-from blindside.votes import record_vote, sign_in
-from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli, CommandResult
+from blindside.votes import record_vote
+from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli, CommandResult, rater_id
 from tests.integration.test_rater_quality import _world
 
 # Each a leaderboard or export a lead reads; the last is a cut on the excluded rater alone.
@@ -124,7 +124,7 @@ def test_excluded_votes_cover_no_pair_for_the_next_rater(engine: Engine) -> None
     answers = _world(engine)
     with engine.connect() as conn:
         pairs = [(p.id, p.response_a_id, p.response_b_id) for p in conn.execute(select(Pair))]
-    careless, careful, newcomer = (sign_in(engine, n).id for n in ("careless", "careful", "new"))
+    careless, careful, newcomer = (rater_id(engine, n) for n in ("careless", "careful", "new"))
     only_careless, *rest = pairs
     for pair_id, first, second in pairs:
         rater = careless if pair_id == only_careless[0] else careful

@@ -23,8 +23,8 @@ from blindside.leaderboard.board import RankOptions, build_leaderboard
 from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.tables import Model, Response, Vote
-from blindside.votes import record_vote, sign_in
-from tests.conftest import Cli
+from blindside.votes import record_vote
+from tests.conftest import Cli, rater_id
 
 CHOICES = ("left", "right", "tie", "both_bad")
 
@@ -32,9 +32,9 @@ CHOICES = ("left", "right", "tie", "both_bad")
 def cast_votes(engine: Engine, rater: str, n: int, seed: int) -> None:
     """``n`` votes by ``rater`` that prefer longer answers, with some noise and a flag."""
     rng = random.Random(seed)
-    rater_id = sign_in(engine, rater).id
+    voter = rater_id(engine, rater)
     for i in range(n):
-        shown = next_impression(engine, rater_id, rng=rng)
+        shown = next_impression(engine, voter, rng=rng)
         assert shown is not None
         if rng.random() < 0.2:
             choice = rng.choice(CHOICES)
@@ -42,7 +42,7 @@ def cast_votes(engine: Engine, rater: str, n: int, seed: int) -> None:
             choice = "left" if len(shown.left_text) >= len(shown.right_text) else "right"
         assert record_vote(
             engine,
-            rater_id,
+            voter,
             shown,
             choice,
             dwell_ms=1000 + i,

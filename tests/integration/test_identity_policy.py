@@ -28,8 +28,8 @@ from blindside.pairing import DrawnPair, next_impression
 from blindside.policy import IdentityPolicy, identity_policy
 from blindside.project import init_project
 from blindside.tables import Model, Pair, Response, Vote
-from blindside.votes import record_vote, sign_in
-from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli
+from blindside.votes import record_vote
+from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli, rater_id
 
 MODELS = ["Demo careful", "Demo verbose", "Demo fast-cheap", "Demo erratic"]
 # What the rewritten answers say: a direct self-reference and two indirect ones.
@@ -87,16 +87,16 @@ def _pairs(engine: Engine) -> dict[int, tuple[int, int]]:
 
 def _rate_everything(engine: Engine, rater: str, seed: int) -> list[DrawnPair]:
     """Draw and vote until the rater has no pair left; every impression drawn."""
-    rater_id = sign_in(engine, rater).id
+    voter = rater_id(engine, rater)
     rng = random.Random(seed)
     shown = []
     for _ in range(10_000):
-        impression = next_impression(engine, rater_id, rng=rng)
+        impression = next_impression(engine, voter, rng=rng)
         if impression is None:
             return shown
         shown.append(impression)
         choice = rng.choice(["left", "right", "tie", "both_bad"])
-        assert record_vote(engine, rater_id, impression, choice)
+        assert record_vote(engine, voter, impression, choice)
     raise AssertionError("the rater kept getting pairs: votes are not being stored")
 
 

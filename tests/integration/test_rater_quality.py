@@ -14,7 +14,8 @@ from blindside.cuts import Cut
 from blindside.pairing import DrawnPair
 from blindside.rater_quality import rater_quality
 from blindside.tables import Model, Pair, Prompt, Response, Run, Suite
-from blindside.votes import record_vote, sign_in
+from blindside.votes import record_vote
+from tests.conftest import rater_id
 
 MODELS = ("A", "B", "C")
 # prompt -> (tier, gold, which answers the scorers marked correct)
@@ -102,7 +103,7 @@ VOTES = [
 @pytest.fixture
 def voted(engine: Engine) -> Engine:
     answers = _world(engine)
-    raters = {name: sign_in(engine, name).id for name in ("ann", "bob", "cy")}
+    raters = {name: rater_id(engine, name) for name in ("ann", "bob", "cy")}
     for rater, ext, left_m, right_m, choice, dwell, flagged in VOTES:
         left, right = answers[(ext, left_m)], answers[(ext, right_m)]
         impression = DrawnPair(_pair_id(engine, left, right), "", None, left, right, "", "")

@@ -135,3 +135,33 @@ def test_raters_add_in_a_real_process(sqlite_url: str) -> None:
     assert done.returncode == 0, done.stderr
     token = _token(done.stdout)
     assert token not in _database_text(sqlite_url)
+
+
+def test_admin_link_adds_admin_once_and_never_ends_a_session(cli: Cli, db_url: str) -> None:
+    """What `make run` prints at each start: the first adds "admin", later ones re-link it."""
+    first = cli("raters", "admin-link", "--db", db_url, "--base-url", "http://127.0.0.1:8642")
+    assert first.returncode == 0, first.stderr
+    link = first.stdout.rstrip("\n").splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:8642/?invite=")  # the port make run serves on
+    engine = create_db_engine(db_url)
+    signed = redeem_invite(engine, link.rsplit("=", 1)[1])
+    assert (signed.rater.name, signed.rater.role) == ("admin", Role.ADMIN)
+
+    again = cli("raters", "admin-link", "--db", db_url)
+    assert again.returncode == 0, again.stderr
+    token = _token(again.stdout)
+    listed = cli("raters", "list", "--db", db_url).stdout.splitlines()
+    assert len(listed) == 2  # header and the one admin: no second admin was added
+    # A new link for the admin leaves their open session signed in, until it is redeemed.
+    assert resume_session(engine, signed.session_token) == signed.rater
+    assert redeem_invite(engine, token).rater.id == signed.rater.id
+    engine.dispose()
+
+
+def test_admin_link_uses_the_oldest_admin(cli: Cli, db_url: str) -> None:
+    cli("raters", "add", "Grace", "--db", db_url)
+    cli("raters", "add", "Ada", "--role", "admin", "--db", db_url)
+    done = cli("raters", "admin-link", "--db", db_url)
+    assert done.returncode == 0, done.stderr
+    assert "Sign in as Ada (admin)" in done.stdout
+    assert redeem_invite(create_db_engine(db_url), _token(done.stdout)).rater.name == "Ada"

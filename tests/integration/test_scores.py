@@ -23,8 +23,8 @@ from blindside.pairing import next_impression
 from blindside.project import init_project
 from blindside.scorers import score_answer, wilson_interval
 from blindside.tables import Model, Prompt, Response
-from blindside.votes import record_vote, sign_in
-from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli
+from blindside.votes import record_vote
+from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli, rater_id
 
 
 def stats_by_model_id(engine: Engine, cut: Cut) -> dict[str, object]:
@@ -182,11 +182,11 @@ def test_rating_accuracy_correlation_follows_what_raters_reward(demo_db_url: str
     with Session(engine) as s:
         correct = {r.id: r.correct for r in s.exec(select(Response))}
     for name, reward in (("honest", True), ("contrarian", False)):
-        rater = sign_in(engine, name)
-        while (shown := next_impression(engine, rater.id)) is not None:
+        voter = rater_id(engine, name)
+        while (shown := next_impression(engine, voter)) is not None:
             left, right = correct[shown.left_response_id], correct[shown.right_response_id]
             choice = "tie" if left == right else "left" if left is reward else "right"
-            assert record_vote(engine, rater.id, shown, choice)
+            assert record_vote(engine, voter, shown, choice)
 
     honest = build_leaderboard(engine, Cut(raters=("honest",)))
     contrarian = build_leaderboard(engine, Cut(raters=("contrarian",)))

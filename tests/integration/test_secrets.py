@@ -21,7 +21,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from streamlit.testing.v1 import AppTest
 
+from blindside.db import create_db_engine, open_database
 from blindside.demo.server import LoopbackServer
+from blindside.raters import add_rater
 from tests.conftest import ROOT, SEED_PROMPTS, Cli
 
 SENTINEL = f"sk-sentinel-{uuid.uuid4().hex}"
@@ -117,10 +119,10 @@ def test_sentinel_key_never_leaks(
     monkeypatch.chdir(ROOT)
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
-    at.text_input(key="signin_name").input("Ada")
-    at.button[0].click().run()
-    for page in ("pages/runs.py", "pages/leaderboard.py", "pages/vote.py"):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.query_params["invite"] = add_rater(create_db_engine(db), "Ada", "admin").token
+    at.run()
+    for page in ("app_pages/runs.py", "app_pages/leaderboard.py", "app_pages/vote.py"):
         at.switch_page(page).run()
         assert not at.exception
         rendered = repr([e.value for e in at.main if hasattr(e, "value")])
@@ -133,14 +135,14 @@ def test_sentinel_key_never_leaks(
 PASSWORD = "S3cr@tPW"  # in a URL: S3cr%40tPW, a percent-escape
 
 
-def _sign_in_page(monkeypatch: pytest.MonkeyPatch, database_url: str) -> AppTest:
-    """The app with ``database_url`` configured, after Ada pressed "Sign in"."""
+def _sign_in_page(monkeypatch: pytest.MonkeyPatch, database_url: str, invite: str) -> AppTest:
+    """The app with ``database_url`` configured, opened by the sign-in link of ``invite``."""
     monkeypatch.setenv("BLINDSIDE_DATABASE_URL", database_url)
     monkeypatch.chdir(ROOT)
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
-    at.text_input(key="signin_name").input("Ada")
-    at.button[0].click().run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.query_params["invite"] = invite
+    at.run()
     st.cache_resource.clear()
     return at
 
@@ -150,15 +152,18 @@ def test_a_database_password_with_a_percent_escape_signs_in(
 ) -> None:
     url = make_url(postgres_url).set(password=PASSWORD).render_as_string(hide_password=False)
     assert "S3cr%40tPW@" in url
-    at = _sign_in_page(monkeypatch, url)
+    invite = add_rater(open_database(url), "Ada").token
+    at = _sign_in_page(monkeypatch, url, invite)
     assert not at.exception and not at.error
-    assert at.session_state["rater_name"] == "Ada"
+    assert "Signed in as **Ada**" in at.sidebar.caption[0].value
 
 
 def test_an_unusable_database_is_named_on_the_sign_in_page_without_its_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    at = _sign_in_page(monkeypatch, "postgresql+psycopg://postgres:S3cr%40tPW@127.0.0.1:1/test")
+    at = _sign_in_page(
+        monkeypatch, "postgresql+psycopg://postgres:S3cr%40tPW@127.0.0.1:1/test", "any-link"
+    )
     assert not at.exception
     [error] = at.error
     assert "postgresql+psycopg://postgres:***@127.0.0.1:1/test" in error.value

@@ -2,7 +2,7 @@
 
 Layers (docs/architecture.md):
 
-- **Pages**: ``app.py``, ``pages/``, ``blindside.ui``: the only places Streamlit runs.
+- **Pages**: ``app.py``, ``app_pages/``, ``blindside.ui``: the only places Streamlit runs.
 - **Stats**: ``blindside.ranking``, ``blindside.scorers``, ``blindside.agreement``,
   ``blindside.scheduler``: pure functions on numbers and text.
 - **Store**: ``blindside.db``, ``blindside.tables``, ``blindside.migrations``.
@@ -35,9 +35,9 @@ FORBIDDEN = {
 
 
 def module_files() -> dict[str, Path]:
-    """Module name -> file, for the package, ``app.py`` and ``pages/``."""
+    """Module name -> file, for the package, ``app.py`` and ``app_pages/``."""
     files = {"app": ROOT / "app.py"}
-    files.update({f"pages.{p.stem}": p for p in (ROOT / "pages").glob("*.py")})
+    files.update({f"app_pages.{p.stem}": p for p in (ROOT / "app_pages").glob("*.py")})
     for path in (SRC / "blindside").rglob("*.py"):
         parts = list(path.relative_to(SRC).with_suffix("").parts)
         if parts[-1] == "__init__":
@@ -50,7 +50,7 @@ def layer(module: str) -> str:
     def under(*packages: str) -> bool:
         return any(module == p or module.startswith(p + ".") for p in packages)
 
-    if module == "app" or under("pages", "blindside.ui"):
+    if module == "app" or under("app_pages", "blindside.ui"):
         return "Pages"
     if under(
         "blindside.ranking", "blindside.scorers", "blindside.agreement", "blindside.scheduler"
@@ -182,3 +182,14 @@ def test_find_cycle_finds_one() -> None:
 def test_no_import_cycle() -> None:
     cycle = find_cycle(GRAPH)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_no_pages_folder_beside_app() -> None:
+    """The page files live in ``app_pages/``, never ``pages/``.
+
+    With a ``pages/`` folder next to ``app.py``, Streamlit 1.67 runs its first script run
+    after a start (and every AppTest run) in the old multipage mode: a page file opened by
+    its address runs directly, past app.py's sign-in gate, and the sidebar lists every
+    file. ``app.py`` lists ``app_pages/`` files through ``st.navigation`` instead.
+    """
+    assert not (ROOT / "pages").exists(), "move page files to app_pages/ (see this docstring)"

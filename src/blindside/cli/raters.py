@@ -73,6 +73,19 @@ def cmd_link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_admin_link(args: argparse.Namespace) -> int:
+    from blindside.raters import admin_invite, invite_link
+
+    base_url = _base_url(args)
+    invite = admin_invite(_engine(args), args.name)
+    print(
+        f"Sign in as {invite.rater.name} (admin): open this link. It works once, until "
+        f"{_when(invite.expires_at)} UTC; `make run` prints a new one at every start."
+    )
+    print(invite_link(base_url, invite.token))
+    return EXIT_OK
+
+
 def format_raters(raters: list[RaterInfo]) -> str:
     """The ``raters list`` table: name, role, created, signed in, revoked (never a token)."""
     header = ("name", "role", "created", "signed in", "revoked")
@@ -139,6 +152,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("name")
     p.set_defaults(func=cmd_link)
+
+    p = commands.add_parser(
+        "admin-link",
+        parents=[common, links],
+        help="a sign-in link for the first admin, adding one when there is none (make run)",
+    )
+    p.add_argument("--name", default="admin", help="the admin to add if none exists")
+    p.set_defaults(func=cmd_admin_link)
 
     p = commands.add_parser("list", parents=[common], help="every rater, revoked ones included")
     p.set_defaults(func=cmd_list)

@@ -11,7 +11,9 @@ from blindside.agreement import TOO_FAST_MS, Share
 from blindside.cuts import Cut, CutChoices
 from blindside.leaderboard.board import TIERS
 from blindside.rater_quality import RaterReport, rater_quality, set_rater_excluded
+from blindside.roles import Action, can
 from blindside.ui.leaderboard_view import current_excluded_raters
+from blindside.ui.session import current_rater
 from blindside.ui.state import get_engine, get_settings
 
 ALL = "All"
@@ -164,7 +166,10 @@ def current_report(cut: Cut, too_fast_ms: float) -> RaterReport:
 
 
 def _set_excluded(rater_id: int, excluded: bool) -> None:
-    # gate: lead (the role check goes here once roles exist)
+    # A button callback runs before the page's own check, so it checks the role itself.
+    lead = current_rater()
+    if lead is None or not can(lead.role, Action.VIEW_RATERS):
+        return
     set_rater_excluded(get_engine(), rater_id, excluded)
 
 

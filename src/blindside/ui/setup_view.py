@@ -31,8 +31,6 @@ from blindside.policy import (
     set_rating_policy,
     unmark_gold,
 )
-from blindside.raters import list_raters
-from blindside.roles import Action, can
 from blindside.ui.state import get_settings
 
 SAVED = "setup_saved"
@@ -44,12 +42,6 @@ IDENTITY_LABELS = {
     IdentityPolicy.HIDE.value: "Hide",
     IdentityPolicy.SHOW_AND_EXCLUDE.value: "Show and exclude",
 }
-
-
-def is_admin(engine: Engine, rater_id: int) -> bool:
-    """Whether the signed-in rater may change the rating policy (checked on the server)."""
-    rater = next((r for r in list_raters(engine) if r.id == rater_id), None)
-    return rater is not None and not rater.revoked and can(rater.role, Action.MANAGE_POLICIES)
 
 
 def _open_for_rating(

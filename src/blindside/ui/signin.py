@@ -1,42 +1,83 @@
-"""Sign-in by name (roles come later)."""
+"""Sign-in: redeem a ``?invite=`` link, or sign up by name when an admin allows it.
+
+The only page a visitor who is not signed in can reach (``app.py``). Every failure is one
+line on this page: a used or expired link, a taken name, a database that cannot be reached.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from blindside.db import DatabaseUnavailable
-from blindside.ui.state import RATER_ID, RATER_NAME, get_engine
-from blindside.votes import sign_in
+from blindside.raters import RaterError, RaterInfo, redeem_invite, sign_up
+from blindside.ui.session import clear_cookie, current_rater, remember
+from blindside.ui.state import get_engine, get_settings
+
+#: The query parameter of a sign-in link (``raters.invite_link``).
+INVITE_PARAM = "invite"
+#: session_state: the last sign-in failure, one line.
+ERROR = "signin_error"
+#: session_state: signed in on this run from a form, to land on the first page.
+JUST_SIGNED_IN = "just_signed_in"
 
 
-def _sign_in() -> None:
+def _redeem_link() -> RaterInfo | None:
+    """Redeem the ``?invite=`` of the address, if any, and take it off the address."""
+    token = st.query_params.get(INVITE_PARAM)
+    if token is None:
+        return None
+    # Spent or not, the token leaves the address bar, the history and any copied link.
+    del st.query_params[INVITE_PARAM]
     try:
-        # Its message names the database URL with the password hidden.
-        engine = get_engine()
+        signed = redeem_invite(get_engine(), token)
+    except RaterError as exc:
+        st.session_state[ERROR] = str(exc)
+        return None
+    remember(signed)
+    st.session_state.pop(ERROR, None)
+    return signed.rater
+
+
+def signed_in_rater() -> RaterInfo | None:
+    """The rater this run is for: a link being opened now, else the browser's session.
+
+    None when signed out; any failure is kept for the sign-in page to show.
+    """
+    try:
+        return _redeem_link() or current_rater()
     except DatabaseUnavailable as exc:
-        st.session_state["signin_error"] = str(exc)
-        return
+        # Its message names the database URL with the password hidden.
+        st.session_state[ERROR] = str(exc)
+        return None
+
+
+def _sign_up() -> None:
     try:
-        rater = sign_in(engine, st.session_state.get("signin_name", ""))
-    except ValueError as exc:
-        st.session_state["signin_error"] = str(exc)
+        signed = sign_up(
+            get_engine(), st.session_state.get("signin_name", ""), get_settings().open_signup
+        )
+    except (RaterError, DatabaseUnavailable) as exc:
+        st.session_state[ERROR] = str(exc)
         return
-    st.session_state.pop("signin_error", None)
-    st.session_state[RATER_ID] = rater.id
-    st.session_state[RATER_NAME] = rater.name
+    remember(signed)
+    st.session_state.pop(ERROR, None)
+    st.session_state[JUST_SIGNED_IN] = True
 
 
 def render_sign_in() -> None:
-    """The sign-in form shown before any page."""
+    """The sign-in page: how to get in, and name sign-up when it is on."""
+    clear_cookie()
     st.title("blindside")
     st.caption("Blind side-by-side evaluation of LLM answers on your own prompts.")
-    with st.form("signin", border=True):
-        st.text_input("Your name", key="signin_name", placeholder="e.g. Ada Lovelace")
-        st.form_submit_button("Sign in", type="primary", on_click=_sign_in)
-    if "signin_error" in st.session_state:
-        st.error(st.session_state["signin_error"])
-
-
-def sign_out() -> None:
-    for key in (RATER_ID, RATER_NAME, "impression", "skipped_pairs"):
-        st.session_state.pop(key, None)
+    if ERROR in st.session_state:
+        st.error(st.session_state[ERROR])
+    st.info(
+        "To sign in, open the sign-in link you were sent. Lost it, or did it expire? Ask an "
+        "admin for a new one. Running blindside yourself: `make run` prints an admin link "
+        "each time it starts."
+    )
+    if get_settings().open_signup is not None:
+        with st.form("signin", border=True):
+            st.markdown("**New here?** Sign up as a rater with your name.")
+            st.text_input("Your name", key="signin_name", placeholder="e.g. Ada Lovelace")
+            st.form_submit_button("Sign up", type="primary", on_click=_sign_up)

@@ -8,9 +8,6 @@ from sqlalchemy.engine import Engine
 from blindside.config import Settings, load_settings
 from blindside.db import open_database
 
-RATER_ID = "rater_id"
-RATER_NAME = "rater_name"
-
 
 def get_settings() -> Settings:
     """Settings from the environment (cheap; read on every rerun so tests can change them)."""
@@ -27,10 +24,3 @@ def _engine_for(url: str) -> Engine:
 def get_engine() -> Engine:
     """The engine of the configured database, migrated to the newest schema."""
     return _engine_for(get_settings().database_url)
-
-
-def signed_in_rater() -> tuple[int, str] | None:
-    """(rater id, name) of this browser session, or None before sign-in."""
-    if RATER_ID in st.session_state:
-        return int(st.session_state[RATER_ID]), str(st.session_state[RATER_NAME])
-    return None

@@ -5,10 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from blindside.cuts import cut_choices
+from blindside.roles import Action
 from blindside.ui.raters_view import current_report, cut_filters, render_report
+from blindside.ui.session import require
 from blindside.ui.state import get_engine
 
-# gate: lead (the role check goes here once roles exist)
+require(Action.VIEW_RATERS)
 
 st.title("Raters")
 st.caption(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from blindside.leaderboard.board import TIERS
+from blindside.roles import Action
 from blindside.ui.leaderboard_view import (
     current_choices,
     current_excluded_raters,
@@ -12,6 +13,9 @@ from blindside.ui.leaderboard_view import (
     cut_filters,
     render_leaderboard,
 )
+from blindside.ui.session import require
+
+require(Action.LEADERBOARD)
 
 st.title("Leaderboard")
 st.caption(
