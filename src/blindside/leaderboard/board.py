@@ -274,11 +274,7 @@ def leaderboard_from_counts(
         warnings=board_warnings,
         cut=cut,
         options=options,
-        interval_method=str(fitted.interval_method),
-        tie_model=str(fitted.tie_model),
-        tie_param=_opt(getattr(fitted, "tie_param", None)),
-        tie_param_low=_opt(getattr(fitted, "tie_param_low", None)),
-        tie_param_high=_opt(getattr(fitted, "tie_param_high", None)),
+        **_fit_method(fitted),
         left_advantage_elo=_opt(getattr(fitted, "left_advantage_elo", None)),
         left_advantage_low=_opt(getattr(fitted, "left_advantage_low", None)),
         left_advantage_high=_opt(getattr(fitted, "left_advantage_high", None)),
@@ -368,6 +364,17 @@ def _fitted(fitted: ranking.Ranking, i: int) -> dict[str, Any]:
     }
 
 
+def _fit_method(fitted: Any) -> dict[str, Any]:
+    """How a board was fitted: the interval method and the tie model with its parameter."""
+    return {
+        "interval_method": str(fitted.interval_method),
+        "tie_model": str(fitted.tie_model),
+        "tie_param": _opt(getattr(fitted, "tie_param", None)),
+        "tie_param_low": _opt(getattr(fitted, "tie_param_low", None)),
+        "tie_param_high": _opt(getattr(fitted, "tie_param_high", None)),
+    }
+
+
 def _warnings(fitted: Any, names: list[str]) -> list[str]:
     """The fit's thin-data warnings (:class:`~blindside.ranking.ThinDataWarning`), naming models."""
     notes: list[str] = []
@@ -437,9 +444,5 @@ def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Le
         total_votes=round(battles.total),
         warnings=board_warnings,
         options=options,
-        interval_method=str(fitted.interval_method),
-        tie_model=str(fitted.tie_model),
-        tie_param=_opt(getattr(fitted, "tie_param", None)),
-        tie_param_low=_opt(getattr(fitted, "tie_param_low", None)),
-        tie_param_high=_opt(getattr(fitted, "tie_param_high", None)),
+        **_fit_method(fitted),
     )
