@@ -33,6 +33,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -186,6 +188,15 @@ def _by_name(session: Session, name: str) -> Rater:
     return rater
 
 
+@contextmanager
+def _changing(engine: Engine, name: str) -> Iterator[Rater]:
+    """The rater called ``name``, in a transaction that commits what the caller changes."""
+    with session_scope(engine) as session:
+        rater = _by_name(session, name)
+        yield rater
+        session.flush()
+
+
 def _create(session: Session, name: str, role: Role, now: datetime) -> Rater:
     """A new rater row, flushed; a taken name (any case) is a :class:`RaterError`."""
     clean = clean_rater_name(name)
@@ -252,12 +263,10 @@ def issue_invite(engine: Engine, name: str, *, now: datetime | None = None) -> I
     RaterError
         An unknown name, or a revoked rater.
     """
-    moment = _now(now)
-    with session_scope(engine) as session:
-        rater = _by_name(session, name)
+    with _changing(engine, name) as rater:
         if rater.revoked_at is not None:
             raise RaterError(f"{rater.name!r} is revoked")
-        return _set_invite(rater, moment)
+        return _set_invite(rater, _now(now))
 
 
 def admin_invite(engine: Engine, name: str = "admin", *, now: datetime | None = None) -> Invite:
@@ -439,14 +448,12 @@ def revoke_rater(engine: Engine, name: str, *, now: datetime | None = None) -> R
         No such rater.
     """
     moment = _now(now)
-    with session_scope(engine) as session:
-        rater = _by_name(session, name)
+    with _changing(engine, name) as rater:
         if rater.revoked_at is None:
             rater.revoked_at = moment
         rater.invite_hash = rater.invite_expires_at = None
         rater.session_hash = rater.session_expires_at = None
-        session.flush()
-        return _info(rater)
+    return _info(rater)
 
 
 def set_role(engine: Engine, name: str, role: Role | str) -> RaterInfo:
@@ -458,8 +465,6 @@ def set_role(engine: Engine, name: str, role: Role | str) -> RaterInfo:
         No such rater, or an unknown role.
     """
     rank = parse_role(role)
-    with session_scope(engine) as session:
-        rater = _by_name(session, name)
+    with _changing(engine, name) as rater:
         rater.role = str(rank)
-        session.flush()
-        return _info(rater)
+    return _info(rater)
