@@ -25,7 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from blindside.db import session_scope
-from blindside.pairing import DrawnPair, drawn_pair, next_impression
+from blindside.live_scheduler import live_scheduler
+from blindside.pairing import DrawnPair, drawn_pair
+from blindside.policy import identity_policy
 from blindside.tables import VOTE_CHOICES, Impression, Pair, Prompt, Response, utc_now
 from blindside.votes import vote_row
 
@@ -75,8 +77,54 @@ class SideExposure:
 def draw_next_pair(
     engine: Engine, rater_id: int, tiers: Collection[int] | None = None
 ) -> DrawnPair | None:
-    """The one place the next pair is chosen: today least-voted first (pairing)."""
-    return next_impression(engine, rater_id, tiers=tiers)
+    """The one place the next pair is chosen: the adaptive scheduler over live counts.
+
+    The pair is one the rater has never been shown, open for rating (under the ``hide``
+    identity policy no answer flagged as a leak), on the rater's tiers, with the sides
+    chosen to keep each model's left and right exposures balanced
+    (:mod:`blindside.live_scheduler`). Costs ``O(models²)`` in memory and a few primary-key
+    reads: no query over the votes.
+
+    Parameters
+    ----------
+    engine : Engine
+    rater_id : int
+    tiers : collection of int, optional
+        The tiers the rater chose; None for every tier open for rating.
+
+    Returns
+    -------
+    DrawnPair or None
+        None when the rater has been shown every open pair of those tiers.
+    """
+    scheduler = live_scheduler(engine)
+    for _ in range(3):
+        drawn = scheduler.draw(rater_id, tiers)
+        if drawn is None:
+            return None
+        pair_id, left_response_id = drawn
+        with Session(engine) as session:
+            pair = session.get(Pair, pair_id)
+            assert pair is not None
+            shown = drawn_pair(session, pair, left_response_id)
+            leaks = [
+                session.get(Response, response_id).identity_leak  # type: ignore[union-attr]
+                for response_id in (shown.left_response_id, shown.right_response_id)
+            ]
+        if any(leaks) and not identity_policy(engine).offers_leaks:
+            # Flagged since the counts were built: rebuild them without it, draw again.
+            scheduler.invalidate()
+            continue
+        return shown
+    return None
+
+
+def tiers_to_rate(engine: Engine) -> tuple[int, ...]:
+    """The tiers a rater may choose among: those with pairs open for rating, ascending.
+
+    The Vote page passes the rater's choice to :func:`current_or_next_impression`.
+    """
+    return live_scheduler(engine).tiers()
 
 
 def current_or_next_impression(
@@ -116,8 +164,9 @@ def current_or_next_impression(
                 session.flush()
                 return _shown(impression.id, drawn)  # type: ignore[arg-type]
         except IntegrityError:
-            # Another tab of this rater opened an impression (or drew this pair) at the
-            # same moment: show theirs.
+            # Another tab of this rater opened an impression (or another replica showed
+            # them this pair) at the same moment: show theirs, re-reading what they saw.
+            live_scheduler(engine).forget_rater(rater_id)
             continue
     raise RuntimeError(f"could not open an impression for rater {rater_id}")
 

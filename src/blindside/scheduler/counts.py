@@ -220,30 +220,35 @@ class PairCounts:
 
     def record(self, vote: VoteRecord) -> None:
         """Add one vote to every count (``O(1)`` amortised)."""
-        item = self.items.get(vote.item_id)
+        self.record_many(vote.item_id, vote.left, vote.right, vote.choice, 1)
+        self.mark_seen(vote.rater, vote.item_id)
+
+    def record_many(self, item_id: int, left: int, right: int, choice: str, votes: int) -> None:
+        """Add ``votes`` alike votes on one item, by raters not named (counts rebuilt from an
+        aggregated store: what each rater has seen is marked with :meth:`mark_seen`)."""
+        item = self.items.get(item_id)
         if item is None:
-            raise ValueError(f"vote for unknown item {vote.item_id}")
-        if {vote.left, vote.right} != {item.model_a, item.model_b}:
+            raise ValueError(f"vote for unknown item {item_id}")
+        if {left, right} != {item.model_a, item.model_b}:
             raise ValueError(
-                f"vote for item {vote.item_id} shows models ({vote.left}, {vote.right}), "
+                f"vote for item {item_id} shows models ({left}, {right}), "
                 f"the item has ({item.model_a}, {item.model_b})"
             )
-        column = CHOICE_COLUMN.get(vote.choice)
+        column = CHOICE_COLUMN.get(choice)
         if column is None:
-            raise ValueError(f"choice must be one of {tuple(CHOICE_COLUMN)}, got {vote.choice!r}")
-        self.outcomes[column, vote.left, vote.right] += 1
-        self.left_exposures[vote.left] += 1
-        self.right_exposures[vote.right] += 1
-        self.mark_seen(vote.rater, vote.item_id)
-        votes = self.votes_per_item.get(vote.item_id, 0) + 1
-        self.votes_per_item[vote.item_id] = votes
+            raise ValueError(f"choice must be one of {tuple(CHOICE_COLUMN)}, got {choice!r}")
+        self.outcomes[column, left, right] += votes
+        self.left_exposures[left] += votes
+        self.right_exposures[right] += votes
+        total = self.votes_per_item.get(item_id, 0) + votes
+        self.votes_per_item[item_id] = total
         if item.gold:
             return
-        self.fresh[self.pair_of[vote.item_id]].remove(vote.item_id)
-        if votes < self.repeat_raters:
-            self.repeat_open.add(vote.item_id)
+        self.fresh[self.pair_of[item_id]].remove(item_id)
+        if total < self.repeat_raters:
+            self.repeat_open.add(item_id)
         else:
-            self.repeat_open.remove(vote.item_id)
+            self.repeat_open.remove(item_id)
 
     def battles(self) -> Battles:
         """The votes so far as :class:`~blindside.ranking.Battles` (one row per ordered pair)."""

@@ -1,0 +1,450 @@
+"""The adaptive scheduler kept live over the store: one state per process and database.
+
+:mod:`blindside.scheduler` is pure: it chooses from counts it is given. This module keeps
+those counts for a running app, so that drawing a pair reads no vote: a draw costs
+``O(models²)`` in memory, plus one indexed query per rater the first time this process draws
+for them (what they have seen).
+
+What is kept, per tier (each tier is ranked on its own, so each has its own state): the
+stored pairs open for rating as scheduler items (model ids mapped to indices 0..n-1), the
+votes of counted raters (an excluded rater's votes count for nothing, as in every cut), what
+each rater has been shown, and the current fit (refitted from the counts every
+``refit_votes`` votes, never from the database).
+
+Consistency model
+-----------------
+The database is the only truth; these counts only steer which pair comes next.
+
+- **Start**: built from one aggregated query over the votes (``GROUP BY`` pair, sides and
+  choice, up to a vote id ``W`` read first), not from vote rows.
+- **Refresh**: at most every ``sync_seconds`` (1 s), one thread reads the votes with an id
+  above ``W`` (an index range on the primary key: only the new ones, from every replica) and
+  records them. Ids skipped over are re-checked for a while, because on PostgreSQL a vote
+  can commit after a vote with a higher id. Other threads draw meanwhile on the counts as
+  they are.
+- **Rebuild** from the database when pairs were added (``max(pair.id)`` moved), a rater was
+  excluded or included, the identity policy changed, a drawn pair turned out to be closed
+  (e.g. an answer flagged as an identity leak since), or every ``rebuild_seconds``.
+- **Several replicas** each keep their own counts and catch up with each other's votes
+  within ``sync_seconds``. What a rater has seen is read from the database per rater; if
+  another replica showed them a pair meanwhile, the unique (rater, pair) index on
+  impressions refuses the second showing and :meth:`LiveScheduler.forget_rater` re-reads it.
+
+So a draw never repeats a pair for a rater and never offers a closed pair, whatever the
+replica; the balance of votes across pairs and sides is as good as counts at most one
+refresh old.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import func, or_
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from blindside.cuts import excluded_rater_ids
+from blindside.policy import IdentityPolicy, identity_policy
+from blindside.scheduler import Item, Policy, SchedulerState, VoteRecord, next_pair
+from blindside.scheduler.counts import CHOICE_COLUMN
+from blindside.tables import Impression, Pair, Prompt, Response, Vote
+
+#: Seconds a skipped-over vote id is looked for again (a PostgreSQL transaction that took a
+#: vote id and had not committed when the newer ids were read).
+GAP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class PairFacts:
+    """What the scheduler needs of a stored pair: its tier and its two answers' models."""
+
+    pair_id: int
+    tier: int
+    response_a_id: int
+    response_b_id: int
+    model_a_id: int
+    model_b_id: int
+
+
+@dataclass
+class TierState:
+    """The scheduler state of one tier, and how its model ids map to indices."""
+
+    state: SchedulerState
+    model_index: dict[int, int]
+    votes_since_fit: int = 0
+
+
+@dataclass
+class Snapshot:
+    """Everything a rebuild reads, taken outside the lock."""
+
+    pairs: list[PairFacts]
+    # (pair id, left model id, right model id, choice) -> votes, for ids up to ``watermark``.
+    tallies: list[tuple[int, int, int, str, int]]
+    watermark: int
+    max_pair_id: int
+    excluded: frozenset[int]
+    identity: IdentityPolicy
+    taken_at: float = field(default_factory=time.monotonic)
+
+
+def open_pairs(session: Session, identity: IdentityPolicy) -> list[PairFacts]:
+    """Every stored pair a rater may be offered, with its tier and models.
+
+    Under the ``hide`` identity policy a pair with an answer flagged as an identity leak is
+    left out. (Active suites and tiers, when an admin sets them, narrow this list here.)
+    """
+    left, right = aliased(Response), aliased(Response)
+    query = (
+        select(
+            Pair.id,
+            Prompt.tier,
+            Pair.response_a_id,
+            Pair.response_b_id,
+            left.model_id,
+            right.model_id,
+        )
+        .join(Prompt, col(Prompt.id) == col(Pair.prompt_id))
+        .join(left, col(left.id) == col(Pair.response_a_id))
+        .join(right, col(right.id) == col(Pair.response_b_id))
+    )
+    if not identity.offers_leaks:
+        query = query.where(
+            col(left.identity_leak).is_not(True), col(right.identity_leak).is_not(True)
+        )
+    return [PairFacts(*row) for row in session.exec(query).all()]
+
+
+def take_snapshot(engine: Engine) -> Snapshot:
+    """Read the pairs open for rating and the counted votes, aggregated (one GROUP BY)."""
+    identity = identity_policy(engine)
+    with Session(engine) as session:
+        watermark = session.exec(select(func.coalesce(func.max(Vote.id), 0))).one()
+        max_pair_id = session.exec(select(func.coalesce(func.max(Pair.id), 0))).one()
+        excluded = frozenset(excluded_rater_ids(session))
+        pairs = open_pairs(session, identity)
+        query = (
+            select(
+                Vote.pair_id, Vote.left_model_id, Vote.right_model_id, Vote.choice, func.count()
+            )
+            .where(col(Vote.id) <= watermark)
+            .group_by(
+                col(Vote.pair_id), col(Vote.left_model_id), col(Vote.right_model_id), Vote.choice
+            )
+        )
+        if excluded:
+            query = query.where(col(Vote.rater_id).not_in(excluded))
+        tallies = [tuple(row) for row in session.exec(query).all()]
+    return Snapshot(pairs, tallies, int(watermark), int(max_pair_id), excluded, identity)  # type: ignore[arg-type]
+
+
+def fit_theta(state: SchedulerState) -> np.ndarray:
+    """Bradley-Terry log-strengths from the state's own counts (ties as halves)."""
+    from blindside.ranking import fit_bradley_terry  # scipy: only once votes arrive
+
+    left_wins, right_wins, ties = state.counts.outcomes
+    wins = left_wins + right_wins.T + 0.5 * (ties + ties.T)
+    return fit_bradley_terry(wins, prior=state.policy.prior)
+
+
+class LiveScheduler:
+    """The scheduler's counts for one database, kept current; safe to share between threads.
+
+    Parameters
+    ----------
+    engine : Engine
+    policy : Policy, optional
+        Exploration floor, gold and repeat shares (the scheduler's defaults when None).
+    sync_seconds : float
+        Longest time between two reads of new votes (0: before every draw).
+    rebuild_seconds : float
+        Longest time between two rebuilds from the database.
+    refit_votes : int
+        Votes on a tier between two refits of its ratings.
+    seed : int, optional
+        Seed of the draws (tests); None draws from the OS.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        policy: Policy | None = None,
+        sync_seconds: float = 1.0,
+        rebuild_seconds: float = 600.0,
+        refit_votes: int = 50,
+        seed: int | None = None,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy or Policy()
+        self.sync_seconds = sync_seconds
+        self.rebuild_seconds = rebuild_seconds
+        self.refit_votes = refit_votes
+        self._rng = np.random.default_rng(seed)
+        self._lock = threading.Lock()  # guards everything below
+        self._sync_lock = threading.Lock()  # one thread reads the database at a time
+        self._tiers: dict[int, TierState] = {}
+        self._pairs: dict[int, PairFacts] = {}
+        self._loaded_raters: set[int] = set()
+        self._generation = 0
+        self._snapshot: Snapshot | None = None
+        self._watermark = 0
+        self._gaps: dict[int, float] = {}  # vote id -> when first skipped over
+        self._synced_at = 0.0
+        self._stale = True
+
+    # ----------------------------------------------------------------- reading the store
+
+    def rebuild(self) -> None:
+        """Rebuild every count from the database (one aggregated read)."""
+        snapshot = take_snapshot(self.engine)
+        tiers = _tier_states(snapshot, self.policy)
+        with self._lock:
+            self._tiers = tiers
+            self._pairs = {p.pair_id: p for p in snapshot.pairs}
+            self._loaded_raters = set()
+            self._generation += 1
+            self._snapshot = snapshot
+            self._watermark = snapshot.watermark
+            self._gaps = {}
+            self._synced_at = time.monotonic()
+            self._stale = False
+        for tier_state in tiers.values():
+            self._refit(tier_state)
+
+    def invalidate(self) -> None:
+        """Rebuild before the next draw (e.g. a drawn pair was found closed)."""
+        self._stale = True
+
+    def sync(self, *, force: bool = False) -> None:
+        """Catch up with the database: new votes, or a rebuild when the pairs or rules moved.
+
+        At most one thread reads at a time; the others return at once and draw on the counts
+        as they are (unless a rebuild is needed: then they wait for it).
+        """
+        now = time.monotonic()
+        due = force or self._stale or now - self._synced_at >= self.sync_seconds
+        if not due:
+            return
+        blocking = self._stale or self._snapshot is None
+        if not self._sync_lock.acquire(blocking=blocking):
+            return
+        try:
+            if self._stale or self._snapshot is None or self._needs_rebuild(now):
+                self.rebuild()
+            else:
+                self._read_new_votes()
+        finally:
+            self._sync_lock.release()
+
+    def _needs_rebuild(self, now: float) -> bool:
+        snapshot = self._snapshot
+        assert snapshot is not None
+        if now - snapshot.taken_at >= self.rebuild_seconds:
+            return True
+        with Session(self.engine) as session:
+            max_pair_id = session.exec(select(func.coalesce(func.max(Pair.id), 0))).one()
+            excluded = frozenset(excluded_rater_ids(session))
+        return (
+            max_pair_id != snapshot.max_pair_id
+            or excluded != snapshot.excluded
+            or identity_policy(self.engine) != snapshot.identity
+        )
+
+    def _read_new_votes(self) -> None:
+        """Record the votes stored since the last read (an index range on vote ids)."""
+        snapshot = self._snapshot
+        assert snapshot is not None
+        now = time.monotonic()
+        gaps = [vote_id for vote_id, since in self._gaps.items() if now - since < GAP_SECONDS]
+        newer = col(Vote.id) > self._watermark
+        query = select(
+            Vote.id, Vote.rater_id, Vote.pair_id, Vote.left_model_id, Vote.right_model_id
+        ).add_columns(Vote.choice)
+        query = query.where(or_(newer, col(Vote.id).in_(gaps)) if gaps else newer)
+        with Session(self.engine) as session:
+            rows = session.exec(query.order_by(col(Vote.id))).all()
+        with self._lock:
+            if self._snapshot is not snapshot:
+                return  # rebuilt meanwhile: these votes are in the new counts
+            found = {row[0] for row in rows}
+            self._gaps = {vote_id: self._gaps[vote_id] for vote_id in gaps if vote_id not in found}
+            top = max((vote_id for vote_id in found if vote_id > self._watermark), default=None)
+            if top is not None:
+                for vote_id in range(self._watermark + 1, top):
+                    if vote_id not in found:
+                        self._gaps[vote_id] = now
+                self._watermark = top
+            due: dict[int, TierState] = {}
+            for _, rater_id, pair_id, left_model, right_model, choice in rows:
+                if rater_id in snapshot.excluded:
+                    continue
+                tier_state = self._record(rater_id, pair_id, left_model, right_model, choice)
+                if tier_state is not None:
+                    due[id(tier_state)] = tier_state
+            self._synced_at = now
+        for tier_state in due.values():
+            self._refit(tier_state)
+
+    def _record(
+        self, rater_id: int, pair_id: int, left_model: int, right_model: int, choice: str
+    ) -> TierState | None:
+        """Count one vote (lock held); the tier state when it is due for a refit."""
+        facts = self._pairs.get(pair_id)
+        if facts is None or choice not in CHOICE_COLUMN:
+            return None  # a pair closed for rating: its votes steer nothing
+        tier_state = self._tiers[facts.tier]
+        index = tier_state.model_index
+        tier_state.state.record(
+            VoteRecord(rater_id, pair_id, index[left_model], index[right_model], choice)
+        )
+        tier_state.votes_since_fit += 1
+        return tier_state if tier_state.votes_since_fit >= self.refit_votes else None
+
+    def _refit(self, tier_state: TierState) -> None:
+        with self._lock:
+            if tier_state.state.counts.total_votes == 0:
+                return
+            tier_state.votes_since_fit = 0
+            theta = fit_theta(tier_state.state)
+            tier_state.state.set_fit(theta)
+
+    def _load_rater(self, rater_id: int) -> None:
+        """Mark what the rater has been shown or voted, once per rater and rebuild."""
+        with self._lock:
+            if rater_id in self._loaded_raters:
+                return
+            generation = self._generation
+        with Session(self.engine) as session:
+            shown = session.exec(select(Impression.pair_id).where(Impression.rater_id == rater_id))
+            voted = session.exec(select(Vote.pair_id).where(Vote.rater_id == rater_id))
+            seen = set(shown.all()) | set(voted.all())
+        with self._lock:
+            if generation != self._generation:
+                return  # rebuilt meanwhile: the next draw loads again
+            for pair_id in seen:
+                self._mark_seen(rater_id, pair_id)
+            self._loaded_raters.add(rater_id)
+
+    def _mark_seen(self, rater_id: int, pair_id: int) -> None:
+        facts = self._pairs.get(pair_id)
+        if facts is not None:
+            self._tiers[facts.tier].state.mark_seen(rater_id, pair_id)
+
+    def forget_rater(self, rater_id: int) -> None:
+        """Read what the rater has seen again at their next draw (another replica showed
+        them a pair). Pairs already marked stay marked: a rater's seen set only grows."""
+        with self._lock:
+            self._loaded_raters.discard(rater_id)
+
+    # ----------------------------------------------------------------- drawing
+
+    def tiers(self) -> tuple[int, ...]:
+        """The tiers with pairs open for rating, ascending."""
+        self.sync()
+        with self._lock:
+            return tuple(sorted(self._tiers))
+
+    def draw(self, rater_id: int, tiers: Collection[int] | None = None) -> tuple[int, int] | None:
+        """The next pair for a rater, marked as shown to them: ``(pair id, left response id)``.
+
+        Parameters
+        ----------
+        rater_id : int
+        tiers : collection of int, optional
+            The tiers the rater chose; None for every tier.
+
+        Returns
+        -------
+        tuple of (int, int) or None
+            None when the rater has been shown every open pair of those tiers.
+        """
+        self.sync()
+        for attempt in range(2):
+            self._load_rater(rater_id)
+            with self._lock:
+                drawn = self._draw_locked(rater_id, tiers)
+            if drawn is not None or attempt:
+                return drawn
+            # Nothing left in these counts: new pairs may have been built since the last read.
+            self.sync(force=True)
+        return None
+
+    def _draw_locked(self, rater_id: int, tiers: Collection[int] | None) -> tuple[int, int] | None:
+        candidates = [
+            (tier, tier_state)
+            for tier, tier_state in self._tiers.items()
+            if tiers is None or tier in tiers
+        ]
+        while candidates:
+            # Tiers in proportion to the pairs the rater has left in each, as a draw over
+            # all their pairs would.
+            left = np.array(
+                [
+                    len(t.state.counts.items) - len(t.state.counts.seen_by(rater_id))
+                    for _, t in candidates
+                ],
+                dtype=float,
+            )
+            if left.sum() <= 0:
+                return None
+            k = int(self._rng.choice(len(candidates), p=left / left.sum()))
+            tier_state = candidates[k][1]
+            draw = next_pair(tier_state.state, rater_id, self._rng)
+            if draw is None:
+                candidates.pop(k)
+                continue
+            tier_state.state.mark_seen(rater_id, draw.item_id)
+            facts = self._pairs[draw.item_id]
+            left_is_a = tier_state.model_index[facts.model_a_id] == draw.left
+            return draw.item_id, facts.response_a_id if left_is_a else facts.response_b_id
+        return None
+
+
+def _tier_states(snapshot: Snapshot, policy: Policy) -> dict[int, TierState]:
+    """One scheduler state per tier from a snapshot: items, then the aggregated votes."""
+    by_tier: dict[int, list[PairFacts]] = {}
+    for facts in snapshot.pairs:
+        by_tier.setdefault(facts.tier, []).append(facts)
+    states: dict[int, TierState] = {}
+    for tier, pairs in by_tier.items():
+        model_ids = sorted({m for p in pairs for m in (p.model_a_id, p.model_b_id)})
+        if len(model_ids) < 2:
+            continue
+        index = {model_id: i for i, model_id in enumerate(model_ids)}
+        items = [Item(p.pair_id, index[p.model_a_id], index[p.model_b_id]) for p in pairs]
+        states[tier] = TierState(SchedulerState(len(model_ids), items, policy), index)
+    pairs_by_id = {p.pair_id: p for p in snapshot.pairs}
+    for pair_id, left_model, right_model, choice, votes in snapshot.tallies:
+        facts = pairs_by_id.get(pair_id)
+        if facts is None or facts.tier not in states or choice not in CHOICE_COLUMN:
+            continue
+        tier_state = states[facts.tier]
+        index = tier_state.model_index
+        tier_state.state.counts.record_many(
+            pair_id, index[left_model], index[right_model], choice, votes
+        )
+    for tier_state in states.values():
+        tier_state.state.set_fit(None)
+    return states
+
+
+_LIVE: weakref.WeakKeyDictionary[Engine, LiveScheduler] = weakref.WeakKeyDictionary()
+_LIVE_LOCK = threading.Lock()
+
+
+def live_scheduler(engine: Engine) -> LiveScheduler:
+    """This process's scheduler for ``engine``'s database, built on first use."""
+    with _LIVE_LOCK:
+        scheduler = _LIVE.get(engine)
+        if scheduler is None:
+            scheduler = _LIVE[engine] = LiveScheduler(engine)
+    return scheduler
+
