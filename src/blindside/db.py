@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session, SQLModel, create_engine
 
 from blindside import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from blindside.config import load_settings
 from blindside.errors import InputError, Problem
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -57,7 +58,13 @@ def _refresh_planner_statistics(dbapi_connection: Any, record: Any) -> None:
         cursor.close()
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+def create_db_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Engine:
     """Create an engine for a SQLite file or a PostgreSQL server.
 
     Parameters
@@ -67,22 +74,36 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         ``postgresql+psycopg://user@host/db``.
     echo : bool
         Log SQL statements.
+    pool_size, max_overflow : int, optional
+        Connections kept open, and how many more at a peak; None reads
+        ``BLINDSIDE_DB_POOL_SIZE`` and ``BLINDSIDE_DB_MAX_OVERFLOW`` (10 and 20).
+        Streamlit serves each rater from a thread of one process, and a thread holds a
+        connection only while it reads or writes, so a pool far smaller than the raters
+        a replica serves is enough (``docs/deploy.md``).
 
     Returns
     -------
     sqlalchemy.engine.Engine
     """
+    if pool_size is None or max_overflow is None:
+        settings = load_settings()
+        pool_size = settings.db_pool_size if pool_size is None else pool_size
+        max_overflow = settings.db_max_overflow if max_overflow is None else max_overflow
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow}
     if url.startswith("sqlite"):
+        if make_url(url).database in (None, "", ":memory:"):
+            pool = {}  # one shared in-memory connection: no pool to size
         engine = create_engine(
             url,
             echo=echo,
             # Streamlit serves every session from its own thread.
             connect_args={"check_same_thread": False, "timeout": 30},
+            **pool,
         )
         event.listen(engine, "connect", _set_sqlite_pragmas)
         event.listen(engine, "first_connect", _refresh_planner_statistics)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -131,9 +131,7 @@ def take_snapshot(engine: Engine) -> Snapshot:
         excluded = frozenset(excluded_rater_ids(session))
         pairs = open_pairs(session, identity)
         query = (
-            select(
-                Vote.pair_id, Vote.left_model_id, Vote.right_model_id, Vote.choice, func.count()
-            )
+            select(Vote.pair_id, Vote.left_model_id, Vote.right_model_id, Vote.choice, func.count())
             .where(col(Vote.id) <= watermark)
             .group_by(
                 col(Vote.pair_id), col(Vote.left_model_id), col(Vote.right_model_id), Vote.choice
@@ -447,4 +445,3 @@ def live_scheduler(engine: Engine) -> LiveScheduler:
         if scheduler is None:
             scheduler = _LIVE[engine] = LiveScheduler(engine)
     return scheduler
-

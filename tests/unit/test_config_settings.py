@@ -194,3 +194,27 @@ def test_docs_cover_every_setting_and_key() -> None:
         "active",
     ):
         assert f"`{key}`" in doc, key
+
+
+def test_database_pool_settings() -> None:
+    assert (load_settings(environ={}).db_pool_size, load_settings(environ={}).db_max_overflow) == (
+        10,
+        20,
+    )
+    env = {"BLINDSIDE_DB_POOL_SIZE": "40", "BLINDSIDE_DB_MAX_OVERFLOW": "0"}
+    settings = load_settings(environ=env)
+    assert (settings.db_pool_size, settings.db_max_overflow) == (40, 0)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BLINDSIDE_DB_POOL_SIZE", "0"),
+        ("BLINDSIDE_DB_POOL_SIZE", "many"),
+        ("BLINDSIDE_DB_MAX_OVERFLOW", "-1"),
+    ],
+)
+def test_bad_database_pool_settings_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_settings(environ={variable: value})
+    assert [p.field for p in info.value.problems] == [variable]

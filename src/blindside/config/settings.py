@@ -50,6 +50,9 @@ class Settings:
         What rating does with answers that reveal their model
         (``BLINDSIDE_IDENTITY_POLICY``, one of :data:`IDENTITY_POLICIES`); read it
         through :func:`blindside.policy.identity_policy`.
+    db_pool_size, db_max_overflow : int
+        Database connections each process keeps open, and how many more it may open at a
+        peak (``BLINDSIDE_DB_POOL_SIZE``, ``BLINDSIDE_DB_MAX_OVERFLOW``).
     """
 
     database_url: str
@@ -61,6 +64,8 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     open_signup: str | None = None
     identity_policy: str = "hide"
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
 
 
 #: The values of ``BLINDSIDE_IDENTITY_POLICY``: keep answers flagged as identity leaks out of
@@ -153,6 +158,20 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "What rating does with answers flagged as identity leaks (an answer that names its "
         "model or vendor): `hide` never offers a pair with such an answer to raters; "
         "`show-and-exclude` offers them and leaves their votes out of rankings by default.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_DB_POOL_SIZE",
+        "db_pool_size",
+        "10",
+        "Database connections each process (each app replica) keeps open. A vote holds one "
+        "for a few milliseconds, so 10 serves about 50 raters voting at once.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_DB_MAX_OVERFLOW",
+        "db_max_overflow",
+        "20",
+        "Connections a process may open beyond the pool at a peak (closed again when idle). "
+        "On PostgreSQL keep replicas x (pool + overflow) below the server's max_connections.",
     ),
 )
 
@@ -322,6 +341,14 @@ def load_settings(
     if policy not in IDENTITY_POLICIES:
         bad("BLINDSIDE_IDENTITY_POLICY", f"must be hide or show-and-exclude, got {policy!r}")
 
+    pool = {"BLINDSIDE_DB_POOL_SIZE": 10, "BLINDSIDE_DB_MAX_OVERFLOW": 20}
+    for var, smallest in (("BLINDSIDE_DB_POOL_SIZE", 1), ("BLINDSIDE_DB_MAX_OVERFLOW", 0)):
+        parsed = _env_number(env, var, int, "an integer", bad)
+        if parsed is not None:
+            if parsed[1] < smallest:
+                bad(var, f"must be an integer >= {smallest}, got {parsed[0]!r}")
+            pool[var] = int(parsed[1])
+
     if problems:
         raise InputError(problems)
     return Settings(
@@ -334,6 +361,8 @@ def load_settings(
         base_url=base_url,
         open_signup=None if open_signup == "off" else open_signup,
         identity_policy=policy,
+        db_pool_size=pool["BLINDSIDE_DB_POOL_SIZE"],
+        db_max_overflow=pool["BLINDSIDE_DB_MAX_OVERFLOW"],
     )
 
 
