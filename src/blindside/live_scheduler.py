@@ -17,6 +17,7 @@ The database is the only truth; these counts only steer which pair comes next.
 
 - **Start**: built from one aggregated query over the votes (``GROUP BY`` pair, sides and
   choice, up to a vote id ``W`` read first), not from vote rows.
+- **Votes cast here** are counted as they are stored (:meth:`LiveScheduler.voted`).
 - **Refresh**: at most every ``sync_seconds`` (1 s), one thread reads the votes with an id
   above ``W`` (an index range on the primary key: only the new ones, from every replica) and
   records them. Ids skipped over are re-checked for a while, because on PostgreSQL a vote
@@ -195,6 +196,7 @@ class LiveScheduler:
         self._snapshot: Snapshot | None = None
         self._watermark = 0
         self._gaps: dict[int, float] = {}  # vote id -> when first skipped over
+        self._local: set[int] = set()  # votes above the watermark counted as they were cast
         self._synced_at = 0.0
         self._stale = True
 
@@ -212,6 +214,7 @@ class LiveScheduler:
             self._snapshot = snapshot
             self._watermark = snapshot.watermark
             self._gaps = {}
+            self._local = set()
             self._synced_at = time.monotonic()
             self._stale = False
         for tier_state in tiers.values():
@@ -281,7 +284,10 @@ class LiveScheduler:
                         self._gaps[vote_id] = now
                 self._watermark = top
             due: dict[int, TierState] = {}
-            for _, rater_id, pair_id, left_model, right_model, choice in rows:
+            for vote_id, rater_id, pair_id, left_model, right_model, choice in rows:
+                if vote_id in self._local:
+                    self._local.discard(vote_id)  # counted when it was cast here
+                    continue
                 if rater_id in snapshot.excluded:
                     continue
                 tier_state = self._record(rater_id, pair_id, left_model, right_model, choice)
@@ -290,6 +296,34 @@ class LiveScheduler:
             self._synced_at = now
         for tier_state in due.values():
             self._refit(tier_state)
+
+    def voted(
+        self,
+        vote_id: int,
+        rater_id: int,
+        pair_id: int,
+        left_model_id: int,
+        right_model_id: int,
+        choice: str,
+    ) -> None:
+        """Count a vote this process has just stored (the next read of new votes skips it).
+
+        Counting at once keeps the side balance and the gains current between reads.
+        """
+        due = None
+        with self._lock:
+            snapshot = self._snapshot
+            if snapshot is None or rater_id in snapshot.excluded:
+                return
+            if vote_id in self._gaps:
+                del self._gaps[vote_id]
+            elif vote_id > self._watermark:
+                self._local.add(vote_id)
+            else:
+                return  # already read from the database
+            due = self._record(rater_id, pair_id, left_model_id, right_model_id, choice)
+        if due is not None:
+            self._refit(due)
 
     def _record(
         self, rater_id: int, pair_id: int, left_model: int, right_model: int, choice: str
@@ -341,6 +375,17 @@ class LiveScheduler:
         them a pair). Pairs already marked stay marked: a rater's seen set only grows."""
         with self._lock:
             self._loaded_raters.discard(rater_id)
+
+    def counted_votes(self) -> dict[int, int]:
+        """Votes in the counts, per tier."""
+        with self._lock:
+            return {tier: t.state.counts.total_votes for tier, t in sorted(self._tiers.items())}
+
+    def theta(self, tier: int) -> np.ndarray | None:
+        """The ratings of the tier's last fit, by model id order; None before the first."""
+        with self._lock:
+            tier_state = self._tiers.get(tier)
+            return None if tier_state is None else tier_state.state.theta
 
     # ----------------------------------------------------------------- drawing
 

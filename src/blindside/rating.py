@@ -202,19 +202,27 @@ def cast_vote(
             if closed is None:
                 return VoteOutcome.ALREADY_COUNTED
             pair_id, left_response_id, shown_at, answered_at = closed
-            session.add(
-                vote_row(
-                    session,
-                    rater_id,
-                    pair_id,
-                    left_response_id,
-                    choice,
-                    impression_id=impression_id,
-                    dwell_ms=dwell_ms(shown_at, answered_at),
-                    flagged=flagged,
-                    comment=comment,
-                )
+            vote = vote_row(
+                session,
+                rater_id,
+                pair_id,
+                left_response_id,
+                choice,
+                impression_id=impression_id,
+                dwell_ms=dwell_ms(shown_at, answered_at),
+                flagged=flagged,
+                comment=comment,
             )
+            session.add(vote)
+            session.flush()
+        live_scheduler(engine).voted(
+            vote.id,  # type: ignore[arg-type]
+            rater_id,
+            pair_id,
+            vote.left_model_id,
+            vote.right_model_id,
+            choice,
+        )
         return VoteOutcome.STORED
     except IntegrityError:
         # A vote on this pair by this rater without an impression (stored before
