@@ -35,7 +35,7 @@ from sqlmodel import Session, select
 from blindside.db import create_db_engine, upgrade_schema
 from blindside.pairing import build_pairs, next_impression
 from blindside.rating import cast_vote, current_or_next_impression
-from blindside.tables import Model, Pair, Prompt, Rater, Response, Run, Suite, Vote, utc_now
+from blindside.tables import Model, Prompt, Rater, Response, Run, Suite, Vote, utc_now
 from blindside.votes import record_vote
 
 MODELS = 10

@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 
 from blindside.db import create_db_engine
 from blindside.live_scheduler import LiveScheduler, live_scheduler
-from blindside.pairing import build_pairs
 from blindside.rating import (
     VoteOutcome,
     cast_vote,
