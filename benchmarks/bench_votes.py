@@ -155,13 +155,19 @@ def new_raters(engine: Engine, n: int) -> list[int]:
 
 
 def new_step(engine: Engine) -> Callable[[int], None]:
-    """One rater's vote and next pair, as the Vote page does it now."""
+    """One rater's vote and next pair, as the Vote page does it now (the page keeps the pair
+    on screen in its session state; its first load is not part of a step)."""
+    on_screen: dict[int, int] = {}
 
     def step(rater: int) -> None:
+        if rater not in on_screen:
+            first = current_or_next_impression(engine, rater)
+            assert first is not None
+            on_screen[rater] = first.impression_id
+        cast_vote(engine, rater, on_screen[rater], random.choice(CHOICES))
         shown = current_or_next_impression(engine, rater)
         assert shown is not None
-        cast_vote(engine, rater, shown.impression_id, random.choice(CHOICES))
-        current_or_next_impression(engine, rater)
+        on_screen[rater] = shown.impression_id
 
     return step
 

@@ -24,7 +24,8 @@ The database is the only truth; these counts only steer which pair comes next.
   can commit after a vote with a higher id. Other threads draw meanwhile on the counts as
   they are.
 - **Rebuild** from the database when pairs were added (``max(pair.id)`` moved), a rater was
-  excluded or included, the identity policy changed, a drawn pair turned out to be closed
+  excluded or included, the admin changed the rating policy (suites, tiers, identity policy,
+  shares) or the gold marks, a drawn pair turned out to be closed
   (e.g. an answer flagged as an identity leak since), or every ``rebuild_seconds``.
 - **Several replicas** each keep their own counts and catch up with each other's votes
   within ``sync_seconds``. What a rater has seen is read from the database per rater; if
@@ -51,7 +52,14 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from blindside.cuts import excluded_rater_ids
-from blindside.policy import IdentityPolicy, identity_policy
+from blindside.policy import (
+    IdentityPolicy,
+    RatingPolicy,
+    gold_answers,
+    identity_policy,
+    open_pair_conditions,
+    rating_policy,
+)
 from blindside.scheduler import Item, Policy, SchedulerState, VoteRecord, next_pair
 from blindside.scheduler.counts import CHOICE_COLUMN
 from blindside.tables import Impression, Pair, Prompt, Response, Vote
@@ -82,6 +90,20 @@ class TierState:
     votes_since_fit: int = 0
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What an admin decides about rating: a change rebuilds the counts."""
+
+    rating: RatingPolicy
+    identity: IdentityPolicy
+    gold: frozenset[int]  # pairs marked gold
+
+    @classmethod
+    def read(cls, engine: Engine) -> Rules:
+        """The rules in force (two one-row reads and the gold marks)."""
+        return cls(rating_policy(engine), identity_policy(engine), frozenset(gold_answers(engine)))
+
+
 @dataclass
 class Snapshot:
     """Everything a rebuild reads, taken outside the lock."""
@@ -92,15 +114,16 @@ class Snapshot:
     watermark: int
     max_pair_id: int
     excluded: frozenset[int]
-    identity: IdentityPolicy
+    rules: Rules
     taken_at: float = field(default_factory=time.monotonic)
 
 
-def open_pairs(session: Session, identity: IdentityPolicy) -> list[PairFacts]:
+def open_pairs(session: Session, rules: Rules) -> list[PairFacts]:
     """Every stored pair a rater may be offered, with its tier and models.
 
-    Under the ``hide`` identity policy a pair with an answer flagged as an identity leak is
-    left out. (Active suites and tiers, when an admin sets them, narrow this list here.)
+    Only pairs on prompts of the active suites and tiers, and under the ``hide`` identity
+    policy none with an answer flagged as an identity leak
+    (:func:`blindside.policy.open_pair_conditions`).
     """
     left, right = aliased(Response), aliased(Response)
     query = (
@@ -115,22 +138,19 @@ def open_pairs(session: Session, identity: IdentityPolicy) -> list[PairFacts]:
         .join(Prompt, col(Prompt.id) == col(Pair.prompt_id))
         .join(left, col(left.id) == col(Pair.response_a_id))
         .join(right, col(right.id) == col(Pair.response_b_id))
+        .where(*open_pair_conditions(rules.rating, rules.identity))
     )
-    if not identity.offers_leaks:
-        query = query.where(
-            col(left.identity_leak).is_not(True), col(right.identity_leak).is_not(True)
-        )
     return [PairFacts(*row) for row in session.exec(query).all()]
 
 
 def take_snapshot(engine: Engine) -> Snapshot:
     """Read the pairs open for rating and the counted votes, aggregated (one GROUP BY)."""
-    identity = identity_policy(engine)
+    rules = Rules.read(engine)
     with Session(engine) as session:
         watermark = session.exec(select(func.coalesce(func.max(Vote.id), 0))).one()
         max_pair_id = session.exec(select(func.coalesce(func.max(Pair.id), 0))).one()
         excluded = frozenset(excluded_rater_ids(session))
-        pairs = open_pairs(session, identity)
+        pairs = open_pairs(session, rules)
         query = (
             select(Vote.pair_id, Vote.left_model_id, Vote.right_model_id, Vote.choice, func.count())
             .where(col(Vote.id) <= watermark)
@@ -141,7 +161,7 @@ def take_snapshot(engine: Engine) -> Snapshot:
         if excluded:
             query = query.where(col(Vote.rater_id).not_in(excluded))
         tallies = [tuple(row) for row in session.exec(query).all()]
-    return Snapshot(pairs, tallies, int(watermark), int(max_pair_id), excluded, identity)  # type: ignore[arg-type]
+    return Snapshot(pairs, tallies, int(watermark), int(max_pair_id), excluded, rules)  # type: ignore[arg-type]
 
 
 def fit_theta(state: SchedulerState) -> np.ndarray:
@@ -160,7 +180,8 @@ class LiveScheduler:
     ----------
     engine : Engine
     policy : Policy, optional
-        Exploration floor, gold and repeat shares (the scheduler's defaults when None).
+        The scheduler's policy; None: its defaults with the admin's gold and repeat shares
+        (:meth:`blindside.policy.RatingPolicy.scheduler_policy`).
     sync_seconds : float
         Longest time between two reads of new votes (0: before every draw).
     rebuild_seconds : float
@@ -182,7 +203,7 @@ class LiveScheduler:
         seed: int | None = None,
     ) -> None:
         self.engine = engine
-        self.policy = policy or Policy()
+        self.policy = policy
         self.sync_seconds = sync_seconds
         self.rebuild_seconds = rebuild_seconds
         self.refit_votes = refit_votes
@@ -205,7 +226,7 @@ class LiveScheduler:
     def rebuild(self) -> None:
         """Rebuild every count from the database (one aggregated read)."""
         snapshot = take_snapshot(self.engine)
-        tiers = _tier_states(snapshot, self.policy)
+        tiers = _tier_states(snapshot, self.policy or snapshot.rules.rating.scheduler_policy())
         with self._lock:
             self._tiers = tiers
             self._pairs = {p.pair_id: p for p in snapshot.pairs}
@@ -256,7 +277,7 @@ class LiveScheduler:
         return (
             max_pair_id != snapshot.max_pair_id
             or excluded != snapshot.excluded
-            or identity_policy(self.engine) != snapshot.identity
+            or Rules.read(self.engine) != snapshot.rules
         )
 
     def _read_new_votes(self) -> None:
@@ -389,12 +410,6 @@ class LiveScheduler:
 
     # ----------------------------------------------------------------- drawing
 
-    def tiers(self) -> tuple[int, ...]:
-        """The tiers with pairs open for rating, ascending."""
-        self.sync()
-        with self._lock:
-            return tuple(sorted(self._tiers))
-
     def draw(self, rater_id: int, tiers: Collection[int] | None = None) -> tuple[int, int] | None:
         """The next pair for a rater, marked as shown to them: ``(pair id, left response id)``.
 
@@ -462,7 +477,15 @@ def _tier_states(snapshot: Snapshot, policy: Policy) -> dict[int, TierState]:
         if len(model_ids) < 2:
             continue
         index = {model_id: i for i, model_id in enumerate(model_ids)}
-        items = [Item(p.pair_id, index[p.model_a_id], index[p.model_b_id]) for p in pairs]
+        items = [
+            Item(
+                p.pair_id,
+                index[p.model_a_id],
+                index[p.model_b_id],
+                gold=p.pair_id in snapshot.rules.gold,
+            )
+            for p in pairs
+        ]
         states[tier] = TierState(SchedulerState(len(model_ids), items, policy), index)
     pairs_by_id = {p.pair_id: p for p in snapshot.pairs}
     for pair_id, left_model, right_model, choice, votes in snapshot.tallies:

@@ -103,28 +103,26 @@ def draw_next_pair(
         if drawn is None:
             return None
         pair_id, left_response_id = drawn
+        hide_leaks = not identity_policy(engine).offers_leaks
         with Session(engine) as session:
             pair = session.get(Pair, pair_id)
             assert pair is not None
             shown = drawn_pair(session, pair, left_response_id)
-            leaks = [
-                session.get(Response, response_id).identity_leak  # type: ignore[union-attr]
-                for response_id in (shown.left_response_id, shown.right_response_id)
-            ]
-        if any(leaks) and not identity_policy(engine).offers_leaks:
+            leaky = (
+                hide_leaks
+                and session.exec(
+                    select(func.count()).where(
+                        col(Response.id).in_((pair.response_a_id, pair.response_b_id)),
+                        col(Response.identity_leak).is_(True),
+                    )
+                ).one()
+            )
+        if leaky:
             # Flagged since the counts were built: rebuild them without it, draw again.
             scheduler.invalidate()
             continue
         return shown
     return None
-
-
-def tiers_to_rate(engine: Engine) -> tuple[int, ...]:
-    """The tiers a rater may choose among: those with pairs open for rating, ascending.
-
-    The Vote page passes the rater's choice to :func:`current_or_next_impression`.
-    """
-    return live_scheduler(engine).tiers()
 
 
 def current_or_next_impression(

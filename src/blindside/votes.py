@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from blindside.db import session_scope
@@ -79,18 +80,57 @@ def vote_row(
     """
     if choice not in VOTE_CHOICES:
         raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {choice!r}")
-    pair = session.get(Pair, pair_id)
-    if pair is None:
-        raise ValueError(f"no pair {pair_id}")
-    sides = {pair.response_a_id, pair.response_b_id}
-    if left_response_id not in sides:
+    left, right = _LEFT_ANSWER, _RIGHT_ANSWER
+    # One round trip for the pair, its prompt and both answers: this is on every vote's path.
+    row = session.exec(
+        select(
+            Pair.prompt_id,
+            Pair.response_a_id,
+            Pair.response_b_id,
+            Prompt.tier,
+            left.model_id,
+            left.run_id,
+            left.is_fallback,
+            left.identity_leak,
+            right.id,
+            right.model_id,
+            right.is_fallback,
+            right.identity_leak,
+        )
+        .select_from(Pair)
+        .join(Prompt, col(Prompt.id) == col(Pair.prompt_id))
+        .join(left, col(left.id) == left_response_id)
+        .join(
+            right,
+            col(right.id)
+            == case(
+                (col(Pair.response_a_id) == left_response_id, col(Pair.response_b_id)),
+                else_=col(Pair.response_a_id),
+            ),
+        )
+        .where(col(Pair.id) == pair_id)
+    ).first()
+    if row is None:
+        if session.get(Pair, pair_id) is None:
+            raise ValueError(f"no pair {pair_id}")
         raise ValueError(f"response {left_response_id} is not in this pair")
+    (
+        prompt_id,
+        response_a_id,
+        response_b_id,
+        tier,
+        left_model_id,
+        run_id,
+        left_fallback,
+        left_leak,
+        right_id,
+        right_model_id,
+        right_fallback,
+        right_leak,
+    ) = row
     # The right answer is the pair's other one: taken from the pair, not the page.
-    (right_id,) = sides - {left_response_id}
-    left = session.get(Response, left_response_id)
-    right = session.get(Response, right_id)
-    prompt = session.get(Prompt, pair.prompt_id)
-    assert left is not None and right is not None and prompt is not None
+    if left_response_id not in (response_a_id, response_b_id):
+        raise ValueError(f"response {left_response_id} is not in this pair")
     return Vote(
         pair_id=pair_id,
         rater_id=rater_id,
@@ -101,15 +141,20 @@ def vote_row(
         comment=comment,
         impression_id=impression_id,
         # Denormalised so the leaderboard's GROUP BY needs no join.
-        prompt_id=pair.prompt_id,
-        tier=prompt.tier,
+        prompt_id=prompt_id,
+        tier=tier,
         right_response_id=right_id,
-        left_model_id=left.model_id,
-        right_model_id=right.model_id,
-        run_id=left.run_id,
-        fallback=left.is_fallback or right.is_fallback,
-        identity_leak=left.identity_leak or right.identity_leak,
+        left_model_id=left_model_id,
+        right_model_id=right_model_id,
+        run_id=run_id,
+        fallback=bool(left_fallback or right_fallback),
+        identity_leak=bool(left_leak or right_leak),
     )
+
+
+# Built once: an alias copies every column of the table, which costs more than the query.
+_LEFT_ANSWER = aliased(Response, name="left_answer")
+_RIGHT_ANSWER = aliased(Response, name="right_answer")
 
 
 def count_votes(engine: Engine, rater_id: int | None = None) -> int:

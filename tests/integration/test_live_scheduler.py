@@ -10,13 +10,13 @@ from sqlmodel import Session, col, select
 
 from blindside.db import create_db_engine
 from blindside.live_scheduler import LiveScheduler, live_scheduler
+from blindside.policy import RatingPolicy, active_tiers, set_rating_policy
 from blindside.rating import (
     VoteOutcome,
     cast_vote,
     current_or_next_impression,
     side_exposure,
     skip,
-    tiers_to_rate,
 )
 from blindside.tables import Impression, Pair, Prompt, Rater, Response, Run, Vote
 from tests.integration.rating_world import rating_world
@@ -117,7 +117,7 @@ def _pair_of_all(engine: Engine) -> list[int]:
 
 def test_a_rater_chooses_among_the_tiers(engine: Engine) -> None:
     ada, _ = rating_world(engine, models=3, prompts_per_tier=2, tiers=(1, 2, 3))
-    assert tiers_to_rate(engine) == (1, 2, 3)
+    assert active_tiers(engine) == (1, 2, 3)
     shown = _vote_through(engine, ada, tiers=(2,))
     with Session(engine) as s:
         tiers = {
@@ -180,3 +180,19 @@ def test_the_fit_follows_the_votes(sqlite_engine: Engine) -> None:
             cast_vote(sqlite_engine, rater, shown.impression_id, choice)
     theta = live_scheduler(sqlite_engine).theta(1)
     assert theta is not None and int(np.argmax(theta)) == 0
+
+
+def test_only_active_tiers_are_offered_and_a_policy_change_applies_at_once(
+    engine: Engine,
+) -> None:
+    ada, bob = rating_world(engine, models=3, prompts_per_tier=2, tiers=(1, 2))
+    assert current_or_next_impression(engine, bob) is not None  # the counts exist already
+    set_rating_policy(engine, RatingPolicy(active_tiers=(2,)))
+    live_scheduler(engine).sync(force=True)
+    shown = _vote_through(engine, ada)
+    with Session(engine) as s:
+        tiers = {
+            s.exec(select(Prompt.tier).join(Pair).where(Pair.id == pair_id)).one()
+            for pair_id in shown
+        }
+    assert len(shown) == 6 and tiers == {2}
