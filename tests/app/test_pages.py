@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 from streamlit.testing.v1 import AppTest
 
 from blindside.db import create_db_engine
 from blindside.demo.server import LoopbackServer
+from blindside.leaderboard.board import TIERS
+from blindside.policy import rating_policy, set_rating_policy
 from blindside.raters import add_rater, revoke_rater
-from blindside.tables import Impression, Prompt, Response, Suite, Vote
+from blindside.tables import Impression, Pair, Prompt, Response, Suite, Vote
 from blindside.ui.vote_panel import button_key
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -340,3 +343,67 @@ def test_a_multi_turn_prompt_shows_as_chat_messages(app_env: str) -> None:
     # The system instructions are apart from the turns, not one of them.
     assert any("Answer as a pirate." in c.value for c in at.caption)
     assert all("pirate" not in m.markdown[0].value for m in messages)
+
+
+def _tier_on_screen(db_url: str, at: AppTest) -> int:
+    """The tier of the prompt on the rater's screen (read from the store, not the page)."""
+    with Session(create_db_engine(db_url)) as s:
+        impression = s.get(Impression, at.session_state["impression"].impression_id)
+        pair = s.get(Pair, impression.pair_id)
+        return s.get(Prompt, pair.prompt_id).tier
+
+
+@pytest.fixture
+def three_tiers(app_env: str) -> str:
+    """The demo database with its prompts spread over the three tiers (it has tier 3 only)."""
+    with create_db_engine(app_env).begin() as conn:
+        conn.execute(update(Prompt).values(tier=col(Prompt.id) % 3 + 1))
+    return app_env
+
+
+def test_a_rater_who_picks_tier_2_rates_only_tier_2(three_tiers: str) -> None:
+    app_env = three_tiers
+    at = _signed_in(app_env, role="rater")
+    picker = at.button_group(key="vote_tiers")
+    assert picker.value == [1, 2, 3]  # every active tier by default
+    assert picker.options[1] == TIERS[2]  # in words; nothing about models
+    picker.set_value([2]).run()
+    assert not at.exception
+    for choice in ("left", "right", "tie", "left", "both_bad"):
+        assert _tier_on_screen(app_env, at) == 2
+        _vote(at, choice)
+    assert _tier_on_screen(app_env, at) == 2
+    assert at.button_group(key="vote_tiers").value == [2]  # kept through the sitting
+    with Session(create_db_engine(app_env)) as s:
+        skipped = s.exec(select(Impression).where(Impression.skipped)).all()
+    # The pair on screen when the rater switched, unless it was tier 2 already.
+    assert len(skipped) <= 1
+    # Another page and back: the choice is still tier 2.
+    at.switch_page("app_pages/my_votes.py").run()
+    at.switch_page("app_pages/vote.py").run()
+    assert at.button_group(key="vote_tiers").value == [2]
+    assert _tier_on_screen(app_env, at) == 2
+
+
+def test_only_active_tiers_are_offered(three_tiers: str) -> None:
+    app_env = three_tiers
+    engine = create_db_engine(app_env)
+    set_rating_policy(engine, replace(rating_policy(engine), active_tiers=(1, 3)))
+    at = _signed_in(app_env, role="rater")
+    picker = at.button_group(key="vote_tiers")
+    assert list(picker.options) == [TIERS[1], TIERS[3]]
+    assert picker.value == [1, 3]
+    for choice in ("left", "right", "tie"):
+        assert _tier_on_screen(app_env, at) in (1, 3)
+        _vote(at, choice)
+
+
+def test_one_active_tier_is_text_not_a_control(three_tiers: str) -> None:
+    app_env = three_tiers
+    engine = create_db_engine(app_env)
+    set_rating_policy(engine, replace(rating_policy(engine), active_tiers=(3,)))
+    at = _signed_in(app_env, role="rater")
+    assert not at.exception
+    assert not at.button_group
+    assert any(TIERS[3] in c.value for c in at.caption)
+    assert _tier_on_screen(app_env, at) == 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import update
+from sqlmodel import col, update
 
 from blindside.db import create_db_engine
 from blindside.raters import add_rater, invite_link
@@ -100,9 +100,12 @@ def test_a_very_long_answer_leaves_the_buttons_in_view(streamlit_server, loopbac
     engine = create_db_engine(db_url)
     with engine.begin() as conn:
         conn.execute(update(Prompt).values(messages=conversation, system=None))
+        # Prompts on every tier: the tier picker takes its row above the pair.
+        conn.execute(update(Prompt).values(tier=col(Prompt.id) % 3 + 1))
     engine.dispose()
     _sign_in(page, base, db_url)
     page.locator(".st-key-answer_left").get_by_text("Paragraph 699:").wait_for(state="attached")
+    assert page.locator(".st-key-vote_tier_picker button").count() == 3
 
     height = page.viewport_size["height"]
     for key in ("vote_left", "vote_right", "vote_tie", "vote_both_bad", "vote_skip"):

@@ -12,6 +12,10 @@ next pair. Any other press meanwhile, or on a pair already answered (a double cl
 stale tab), stores nothing and is answered "already counted". A reload shows the rater's
 open impression again.
 
+Tiers: a rater picks among the tiers an admin opened (:func:`blindside.policy.active_tiers`),
+all of them by default, remembered for the sitting. Changing the choice draws from the
+chosen tiers; a pair on screen from a tier no longer chosen is closed as skipped.
+
 Rendering: every text goes through :func:`blindside.answer_text.inert_markdown`
 with HTML off, so nothing in it makes the rater's browser fetch anything. The
 prompt is drawn as its chat turns with the system instructions apart; the two
@@ -27,6 +31,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from blindside.answer_text import inert_markdown
+from blindside.leaderboard.board import TIERS
+from blindside.policy import active_tiers
 from blindside.rating import (
     ShownPair,
     VoteOutcome,
@@ -43,6 +49,8 @@ NOTICE = "vote_notice"  # a message for the next run ("already counted")
 VOTES_CAST = "votes_cast"
 FLAG = "vote_flag"
 COMMENT = "vote_comment"
+TIER_PICKER = "vote_tiers"  # the picker's widget state
+CHOSEN_TIERS = "vote_tiers_chosen"  # the rater's choice, kept when another page is opened
 
 SKIP = "skip"
 ALREADY_COUNTED = (
@@ -61,6 +69,9 @@ BUTTONS = (
 # of PAIR_HEIGHT: the buttons never move, and sit inside a 1280x800 window
 # (tests/e2e/test_rendering.py measures it).
 PAIR_HEIGHT = 470
+# The tier picker's row (32 pixels of pills and a 16-pixel gap at 1280x800), taken from the
+# answers' height.
+TIER_PICKER_HEIGHT = 48
 PROMPT_MAX_HEIGHT = 210
 # About how many characters fit on a line of a chat message at 1280 pixels wide.
 PROMPT_CHARS_PER_LINE = 105
@@ -98,7 +109,44 @@ def _press(impression_id: int, action: str) -> None:
     )
 
 
-def _save(rater_id: int, press: Press) -> None:
+def _tiers_changed() -> None:
+    """The picker's callback: remember the choice and draw the next pair from it."""
+    st.session_state[CHOSEN_TIERS] = tuple(st.session_state.get(TIER_PICKER) or ())
+    st.session_state.pop(IMPRESSION, None)
+
+
+def _render_tier_picker(tiers: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The tiers to draw from: the rater's pick among the active ``tiers``.
+
+    Returns None when nothing is open (every tier, so the rater's open pair still shows);
+    an empty tuple when the rater unpicked every tier.
+    """
+    if not tiers:
+        return None
+    if len(tiers) == 1:
+        st.caption(f"Rating **{TIERS[tiers[0]]}**", help="The tier open for rating.")
+        return tiers
+    # Widget state is dropped when another page is opened: restore it from the choice.
+    wanted = st.session_state.get(TIER_PICKER)
+    if wanted is None:
+        wanted = st.session_state.get(CHOSEN_TIERS, tiers)
+    chosen = [tier for tier in wanted if tier in tiers]
+    if wanted and not chosen:
+        chosen = list(tiers)  # an admin closed every tier the rater chose
+    st.session_state[TIER_PICKER] = chosen
+    st.pills(
+        "Tiers to rate",
+        tiers,
+        selection_mode="multi",
+        format_func=TIERS.__getitem__,
+        key=TIER_PICKER,
+        on_change=_tiers_changed,
+        label_visibility="collapsed",
+    )
+    return tuple(st.session_state[TIER_PICKER])
+
+
+def _save(rater_id: int, press: Press, tiers: tuple[int, ...] | None) -> None:
     """Store the press, then draw the next pair (before the flag and note widgets exist)."""
     engine = get_engine()
     if press.action == SKIP:
@@ -118,25 +166,33 @@ def _save(rater_id: int, press: Press) -> None:
     st.session_state[FLAG] = False
     st.session_state[COMMENT] = ""
     st.session_state[VOTES_CAST] = count_votes(engine, rater_id)
-    st.session_state[IMPRESSION] = current_or_next_impression(engine, rater_id)
+    st.session_state[IMPRESSION] = current_or_next_impression(engine, rater_id, tiers)
     st.session_state[PENDING] = None
 
 
 def render_vote_panel(rater_id: int) -> None:
     """Draw the pair on the rater's screen and the vote buttons (keyboard 1-4)."""
+    engine = get_engine()
     if VOTES_CAST not in st.session_state:
-        st.session_state[VOTES_CAST] = count_votes(get_engine(), rater_id)
-    if IMPRESSION not in st.session_state:
-        # The rater's open impression when there is one: a reload shows the same pair.
-        st.session_state[IMPRESSION] = current_or_next_impression(get_engine(), rater_id)
-    shown: ShownPair | None = st.session_state[IMPRESSION]
-    press: Press | None = st.session_state.get(PENDING)
+        st.session_state[VOTES_CAST] = count_votes(engine, rater_id)
 
     title, counter = st.columns([4, 1], vertical_alignment="bottom")
     # A small heading leaves the height of an 800-pixel window to the pair and its buttons.
     title.subheader("Which answer is better?")
     with counter, st.container(key="votes_cast_counter", horizontal_alignment="right"):
         st.markdown(f"Votes cast: **{st.session_state[VOTES_CAST]}**", width="content")
+    open_tiers = active_tiers(engine)
+    with st.container(key="vote_tier_picker"):
+        tiers = _render_tier_picker(open_tiers)
+
+    if tiers == ():
+        st.info("Pick a tier to rate.", icon=":material/filter_list:")
+        return
+    if IMPRESSION not in st.session_state:
+        # The rater's open impression when there is one: a reload shows the same pair.
+        st.session_state[IMPRESSION] = current_or_next_impression(engine, rater_id, tiers)
+    shown: ShownPair | None = st.session_state[IMPRESSION]
+    press: Press | None = st.session_state.get(PENDING)
 
     if press is None and (notice := st.session_state.pop(NOTICE, None)):
         st.info(notice, icon=":material/done_all:")
@@ -150,12 +206,12 @@ def render_vote_panel(rater_id: int) -> None:
     turns = shown.turns or (("user", shown.prompt_text),)
     prompt_height = _prompt_height(shown, turns)
     _render_prompt(shown, turns, prompt_height)
-    _render_answers(shown, PAIR_HEIGHT - prompt_height)
+    _render_answers(shown, PAIR_HEIGHT - TIER_PICKER_HEIGHT - prompt_height)
     _render_buttons(shown, saving=press is not None)
 
     if press is not None:
         # The buttons above are drawn disabled; the next pair replaces them once stored.
-        _save(rater_id, press)
+        _save(rater_id, press, tiers)
         try:
             st.rerun(scope="fragment")
         except StreamlitAPIException:
