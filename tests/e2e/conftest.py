@@ -67,6 +67,10 @@ class AppServer:
         self._env = {**os.environ, "BLINDSIDE_DATABASE_URL": db_url, **(env or {})}
         self._proc: subprocess.Popen[bytes] | None = None
 
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self._log_path.read_text() if self._log_path.exists() else ""
+
     def start(self) -> None:
         """Start on the same port (and database) as before."""
         with self._log_path.open("a") as log:
