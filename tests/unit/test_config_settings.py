@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from blindside.config import SETTINGS, load_settings, normalise_database_url
+from blindside.config.entries import _ENDPOINT_KEYS, _MODEL_KEYS, _PRICING_KEYS
+from blindside.config.validation import VOLUME_KEYS
 from blindside.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,20 +181,8 @@ def test_docs_cover_every_setting_and_key() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text()
     for setting in SETTINGS:
         assert f"`{setting.env}`" in doc, setting.env
-    for key in (
-        "kind",
-        "base_url",
-        "api_key_env",
-        "max_concurrency",
-        "timeout_s",
-        "stream",
-        "model_id",
-        "params",
-        "pricing",
-        "cached_input",
-        "fallbacks",
-        "active",
-    ):
+    # Every key models.toml accepts, read from the validator's own lists.
+    for key in (*_ENDPOINT_KEYS, *_MODEL_KEYS, *_PRICING_KEYS, *VOLUME_KEYS):
         assert f"`{key}`" in doc, key
 
 
