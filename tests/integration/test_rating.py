@@ -12,7 +12,6 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from blindside.pairing import build_pairs
 from blindside.rating import (
     SideExposure,
     VoteOutcome,
@@ -21,8 +20,9 @@ from blindside.rating import (
     side_exposure,
     skip,
 )
-from blindside.tables import Impression, Model, Pair, Prompt, Rater, Response, Run, Suite, Vote
+from blindside.tables import Impression, Pair, Prompt, Rater, Response, Vote
 from blindside.votes import record_vote
+from tests.integration.rating_world import rating_world
 
 T = TypeVar("T")
 MODELS = 3  # three answers per prompt: three pairs
@@ -30,40 +30,8 @@ MODELS = 3  # three answers per prompt: three pairs
 
 def _world(engine: Engine, tiers: tuple[int, ...] = (1, 2)) -> tuple[int, int]:
     """Two raters and, per tier, one prompt with three answers (three pairs)."""
-    with Session(engine, expire_on_commit=False) as s:
-        suite = Suite(name="s")
-        s.add(suite)
-        s.flush()
-        prompts = [
-            Prompt(
-                suite_id=suite.id,
-                external_id=f"p{tier}",
-                tier=tier,
-                category="c",
-                text=f"question on tier {tier}",
-                messages=[{"role": "user", "content": f"question on tier {tier}"}],
-            )
-            for tier in tiers
-        ]
-        models = [Model(name=f"m{i}", endpoint="e", model_id=f"id{i}") for i in range(MODELS)]
-        run = Run(suite_id=suite.id, config_hash="h")
-        raters = [Rater(name=n, name_key=n) for n in ("ada", "bob")]
-        s.add_all([*prompts, *models, run, *raters])
-        s.flush()
-        s.add_all(
-            Response(
-                run_id=run.id,
-                prompt_id=p.id,
-                model_id=m.id,
-                text=f"answer of {m.name} to {p.external_id}",
-            )
-            for p in prompts
-            for m in models
-        )
-        s.commit()
-        run_id, ada, bob = run.id, raters[0].id, raters[1].id
-    build_pairs(engine, run_id)  # type: ignore[arg-type]
-    return ada, bob  # type: ignore[return-value]
+    ada, bob = rating_world(engine, models=MODELS, prompts_per_tier=1, tiers=tiers, raters=2)
+    return ada, bob
 
 
 def _race(n: int, action: Callable[[], T]) -> list[T]:
