@@ -117,11 +117,7 @@ def _model_fields(model: ModelConfig) -> dict[str, object]:
         "simulated": model.simulated,
         "active": model.active,
         "params": dict(model.params),
-        "pricing": {
-            "input": model.pricing.input_per_mtok,
-            "cached_input": model.pricing.cached_input_per_mtok,
-            "output": model.pricing.output_per_mtok,
-        },
+        "pricing": model.pricing.record(),
         "fallbacks": list(model.fallbacks),
     }
 

@@ -54,7 +54,8 @@ class Model(SQLModel, table=True):
     simulated: bool = False
     active: bool = True
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # USD per million tokens: {"input": .., "cached_input": .., "output": ..}.
+    # Pricing.record(): USD per million tokens ("input", "cached_input", "output",
+    # "cache_write") and the provider's "batch_discount" (a fraction).
     pricing: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     fallbacks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     registered_at: datetime = Field(default_factory=utc_now)
@@ -89,9 +90,11 @@ class AnswerColumns(SQLModel):
     itl_mean_ms: float | None = None
     itl_p95_ms: float | None = None
     output_tokens_per_s: float | None = None
-    # input_tokens counts every prompt token, cached ones included.
+    # input_tokens counts every prompt token, cached and cache-written ones included.
     input_tokens: int | None = None
     cached_tokens: int | None = None
+    # Prompt tokens written into the provider's cache (migration 0009).
+    cache_write_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
     # True when the provider sent no usage and the counts are estimated from text.

@@ -275,6 +275,62 @@ output = -2   # <-
         "must be < 1",
     ),
     (
+        "negative cache_write price",
+        DEMO_ENDPOINT
+        + """[[models]]
+name = "M"
+endpoint = "demo"
+model_id = "x"
+pricing = { input = 3, output = 15, cache_write = -3.75 }   # <-
+""",
+        "pricing.cache_write",
+        "must be >= 0",
+    ),
+    (
+        "cache_write price as a string",
+        DEMO_ENDPOINT
+        + """[[models]]
+name = "M"
+endpoint = "demo"
+model_id = "x"
+
+[models.pricing]
+input = 3
+output = 15
+cache_write = "3.75"   # <-
+""",
+        "pricing.cache_write",
+        "must be a number, got a string",
+    ),
+    (
+        "model batch discount of 100%",
+        DEMO_ENDPOINT
+        + """[[models]]
+name = "M"
+endpoint = "demo"
+model_id = "x"
+pricing = { input = 3, output = 15, batch_discount = 1 }   # <-
+""",
+        "pricing.batch_discount",
+        "must be < 1",
+    ),
+    (
+        "batch discount as a boolean",
+        DEMO_ENDPOINT
+        + """[[models]]
+name = "M"
+endpoint = "demo"
+model_id = "x"
+
+[models.pricing]
+input = 3
+output = 15
+batch_discount = true   # <-
+""",
+        "pricing.batch_discount",
+        "must be a number, got a boolean",
+    ),
+    (
         "max_attempts as a float",
         DEMO_ENDPOINT + "max_attempts = 2.5   # <-\n" + GOOD_MODEL,
         "max_attempts",
@@ -618,6 +674,24 @@ def test_reliability_settings_parse_with_defaults_and_values() -> None:
         8,
     )
     assert config.model("A").faults is None
+    # The endpoint's batch discount is its models' default.
+    assert config.model("A").pricing.batch_discount == 0.5
+    assert config.model("B").pricing.batch_discount == 0.0
+
+
+def test_cache_write_and_batch_discount_per_model() -> None:
+    text = (
+        '[[endpoints]]\nname = "p"\nbase_url = "https://example.test/v1"\nbatch_discount = 0.5\n\n'
+        '[[models]]\nname = "A"\nendpoint = "p"\nmodel_id = "a"\n'
+        "pricing = { input = 3, cached_input = 0.3, cache_write = 3.75, output = 15 }\n\n"
+        '[[models]]\nname = "B"\nendpoint = "p"\nmodel_id = "b"\n'
+        "pricing = { input = 1, output = 2, batch_discount = 0 }\n"
+    )
+    config = parse_models_toml(text, file="models.toml")
+    a, b = config.model("A").pricing, config.model("B").pricing
+    assert (a.cache_write_per_mtok, a.batch_discount) == (3.75, 0.5)
+    # cache_write defaults to input; a model's own discount wins over its endpoint's.
+    assert (b.cache_write_per_mtok, b.batch_discount) == (1.0, 0.0)
 
 
 def test_faults_on_a_real_endpoint_are_rejected() -> None:

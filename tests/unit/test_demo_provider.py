@@ -150,9 +150,48 @@ def test_non_stream_answer_and_usage(app: Starlette) -> None:
     assert usage.prompt_tokens > len(system) // 4
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     assert usage.completion_tokens_details.reasoning_tokens == 0
-    # careful caches the system prompt in 64-token blocks; verbose does not cache.
-    assert usage.prompt_tokens_details.cached_tokens == 128
+    # A first request reads nothing from the cache; careful writes its prompt into it in
+    # whole 64-token blocks; verbose does not cache.
+    details = usage.prompt_tokens_details
+    assert details.cached_tokens == 0
+    # Whole blocks of the prompt (its 3 reply-priming tokens are not part of it).
+    assert details.cache_write_tokens == (usage.prompt_tokens - 3) // 64 * 64
     assert verbose.usage.prompt_tokens_details.cached_tokens == 0
+    assert verbose.usage.prompt_tokens_details.cache_write_tokens == 0
+
+
+def test_prompt_cache_first_request_writes_later_ones_read(app: Starlette) -> None:
+    document = "Section 1. The depot opens at 06:00 and closes at 17:30. " * 1400  # ~20k tokens
+    questions = ["When does the depot open?", "When does it close?", "Who runs it?"]
+
+    async def go(client: openai.AsyncOpenAI) -> list[Any]:
+        return [
+            (
+                await client.chat.completions.create(
+                    model=model,
+                    messages=[
+                        {"role": "system", "content": document},
+                        {"role": "user", "content": q},
+                    ],
+                )
+            ).usage
+            for model in ("careful", "verbose")
+            for q in questions
+        ]
+
+    careful, verbose = (lambda u: (u[:3], u[3:]))(run(go, app))
+    document_tokens = 4 + -(-len(document) // 4)  # the system message, role tokens included
+    shared = document_tokens // 64 * 64  # the whole blocks every request shares
+    first, *later = careful
+    assert first.prompt_tokens_details.cached_tokens == 0
+    assert first.prompt_tokens_details.cache_write_tokens >= shared
+    for usage in later:
+        # The document is read from the cache; only the blocks after it are new.
+        assert usage.prompt_tokens_details.cached_tokens == shared
+        written = usage.prompt_tokens_details.cache_write_tokens
+        assert written == (usage.prompt_tokens - 3) // 64 * 64 - shared
+    # A model that does not cache never reads or writes.
+    assert all(u.prompt_tokens_details.cached_tokens == 0 for u in verbose)
 
 
 @pytest.mark.parametrize("model", sorted(DEMO_PROFILES))

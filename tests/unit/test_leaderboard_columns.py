@@ -245,6 +245,8 @@ def test_page_frame_keeps_its_labels_and_formats() -> None:
         "pass^k prompts",
         "Cost per correct answer (USD)",
         "Cached input share",
+        "Cost per task, no cache (USD)",
+        "Cost per task, batch (USD)",
         "Tasks per month",
         "Monthly cost (USD)",
     ]
@@ -255,4 +257,6 @@ def test_page_frame_keeps_its_labels_and_formats() -> None:
     assert formats["Rating"] == formats["95% CI low"] == formats["Mean latency (ms)"] == "%.0f"
     assert formats["Win rate"] == formats["Accuracy"] == formats["Error rate"] == "percent"
     assert formats["Cost per task (USD)"] == formats["Cost per correct answer (USD)"] == "$%.6f"
+    assert formats["Cost per task, no cache (USD)"] == "$%.6f"
+    assert formats["Cost per task, batch (USD)"] == "$%.6f"
     assert formats["Monthly cost (USD)"] == "$%.2f"

@@ -48,10 +48,52 @@ def test_cached_tokens_beside_prompt_tokens() -> None:
     assert answer.cost_usd == pytest.approx(0.00834)
 
 
-def test_batch_discount_applies() -> None:
-    batch = replace(MODEL, endpoint=replace(ENDPOINT, batch_discount=0.5))
+def test_batch_discount_is_not_taken_off_a_measured_cost() -> None:
+    # blindside sends ordinary requests: the batch discount only projects a batch cost.
+    batch = replace(MODEL, pricing=replace(MODEL.pricing, batch_discount=0.5))
     answer = account_usage(usage(1000, 800, 500), batch, messages=MESSAGES, text="ok")
-    assert answer.cost_usd == pytest.approx(0.00417)
+    assert answer.cost_usd == pytest.approx(0.00834)
+
+
+WRITES = replace(MODEL, pricing=Pricing.of(3.0, 15.0, cached_input=0.3, cache_write=3.75))
+
+
+@pytest.mark.parametrize(
+    "reported",
+    [
+        # OpenRouter: prompt_tokens_details.cache_write_tokens
+        {
+            "prompt_tokens": 1000,
+            "completion_tokens": 500,
+            "prompt_tokens_details": {"cached_tokens": 300, "cache_write_tokens": 600},
+        },
+        # Anthropic's name, as LiteLLM passes it on
+        {
+            "prompt_tokens": 1000,
+            "completion_tokens": 500,
+            "prompt_tokens_details": {"cached_tokens": 300},
+            "cache_creation_input_tokens": 600,
+        },
+    ],
+)
+def test_cache_writes_read_and_priced(reported: dict[str, Any]) -> None:
+    answer = account_usage(reported, WRITES, messages=MESSAGES, text="ok")
+    counts = (answer.input_tokens, answer.cached_tokens, answer.cache_write_tokens)
+    assert counts == (1000, 300, 600)
+    # (100 x 3 + 300 x 0.3 + 600 x 3.75 + 500 x 15) / 1e6
+    assert answer.cost_usd == pytest.approx(0.01014)
+
+
+def test_cache_writes_beside_prompt_tokens() -> None:
+    beside = replace(WRITES, endpoint=replace(ENDPOINT, cached_tokens_in_prompt=False))
+    reported = {
+        "prompt_tokens": 100,
+        "completion_tokens": 500,
+        "prompt_tokens_details": {"cached_tokens": 300, "cache_write_tokens": 600},
+    }
+    answer = account_usage(reported, beside, messages=MESSAGES, text="ok")
+    assert answer.input_tokens == 1000
+    assert answer.cost_usd == pytest.approx(0.01014)
 
 
 def test_missing_usage_is_estimated_and_marked() -> None:

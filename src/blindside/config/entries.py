@@ -49,7 +49,9 @@ _MODEL_KEYS = (
 )
 # The faults table's keys are FaultConfig's fields, in order.
 _FAULT_KEYS = tuple(f.name for f in dataclasses.fields(FaultConfig))
-_PRICING_KEYS = ("input", "cached_input", "output")
+_PRICING_KEYS = ("input", "cached_input", "output", "cache_write", "batch_discount")
+# Prices in USD per million tokens; the rest of _PRICING_KEYS are optional.
+_REQUIRED_PRICES = ("input", "output")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Set by the engine itself; allowing them in params would silently fight it.
 _RESERVED_PARAMS = {
@@ -204,8 +206,13 @@ def check_endpoint(ck: Checker, raw: Any, index: int) -> EndpointConfig | None:
 
 
 def _check_pricing(
-    ck: Checker, raw: Any, where: str, at: Callable[..., int | None]
+    ck: Checker,
+    raw: Any,
+    where: str,
+    at: Callable[..., int | None],
+    endpoint: EndpointConfig | None,
 ) -> Pricing | None:
+    """The model's prices; ``batch_discount`` defaults to its endpoint's."""
     header = at()
     if raw is None:
         ck.add(
@@ -223,11 +230,11 @@ def _check_pricing(
     before = len(ck.problems)
     ck.unknown_keys(raw, _PRICING_KEYS, where, lambda k: at("pricing", k), prefix="pricing.")
     values: dict[str, float] = {}
-    for key in _PRICING_KEYS:
+    for key in _PRICING_KEYS[:-1]:
         value = raw.get(key)
         fld = f"pricing.{key}"
         if value is None:
-            if key != "cached_input":
+            if key in _REQUIRED_PRICES:
                 ck.add(at("pricing", key), fld, f"{where}: missing required key '{fld}'")
         elif not is_number(value):
             ck.add(
@@ -243,9 +250,26 @@ def _check_pricing(
             )
         else:
             values[key] = float(value)
+    default_discount = endpoint.batch_discount if endpoint is not None else 0.0
+    discount = ck.number(
+        raw,
+        "batch_discount",
+        default_discount,
+        where,
+        at("pricing", "batch_discount"),
+        minimum=0,
+        below=1,
+        field_="pricing.batch_discount",
+    )
     if len(ck.problems) > before:
         return None
-    return Pricing.of(values["input"], values["output"], values.get("cached_input"))
+    return Pricing.of(
+        values["input"],
+        values["output"],
+        values.get("cached_input"),
+        values.get("cache_write"),
+        float(discount),
+    )
 
 
 def check_model(
@@ -293,7 +317,8 @@ def check_model(
                     f"{where}: 'params.{key}' is set by blindside itself; {instead}",
                 )
 
-    pricing = _check_pricing(ck, raw.get("pricing"), where, at)
+    endpoint = endpoints.get(endpoint_name) if isinstance(endpoint_name, str) else None
+    pricing = _check_pricing(ck, raw.get("pricing"), where, at, endpoint)
 
     fallbacks = raw.get("fallbacks", [])
     if not isinstance(fallbacks, list) or not all(isinstance(f, str) for f in fallbacks):
@@ -305,9 +330,7 @@ def check_model(
         fallbacks = []
 
     active = ck.boolean(raw, "active", True, where, at("active"))
-    faults = _check_faults(
-        ck, raw, where, at, endpoints.get(endpoint_name) if isinstance(endpoint_name, str) else None
-    )
+    faults = _check_faults(ck, raw, where, at, endpoint)
 
     if len(ck.problems) > before:
         return None

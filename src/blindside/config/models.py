@@ -24,27 +24,74 @@ ENDPOINT_KINDS: tuple[str, ...] = ("openai", "demo")
 
 @dataclass(frozen=True)
 class Pricing:
-    """Prices in USD per million tokens.
+    """Prices in USD per million tokens, and the provider's batch discount.
 
     Attributes
     ----------
     input_per_mtok : float
         Uncached input (prompt) tokens.
     cached_input_per_mtok : float
-        Input tokens served from the provider's prompt cache.
+        Input tokens served from the provider's prompt cache (a cache read).
     output_per_mtok : float
         Output (completion) tokens, reasoning tokens included.
+    cache_write_per_mtok : float
+        Input tokens written into the prompt cache (Anthropic-style caching bills a
+        write above plain input; OpenAI-style caching does not, so it defaults to
+        ``input_per_mtok``).
+    batch_discount : float
+        Fraction in [0, 1) the provider takes off through its batch API (0.5: half
+        price). blindside never calls a batch API: it projects what the measured
+        answers would have cost there (:func:`blindside.client.usage.batch_cost_usd`).
     """
 
     input_per_mtok: float
     cached_input_per_mtok: float
     output_per_mtok: float
+    cache_write_per_mtok: float | None = None
+    batch_discount: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.cache_write_per_mtok is None:
+            object.__setattr__(self, "cache_write_per_mtok", self.input_per_mtok)
 
     @classmethod
-    def of(cls, input: float, output: float, cached_input: float | None = None) -> Pricing:
-        """Build from the ``models.toml`` names; ``cached_input`` defaults to ``input``."""
+    def of(
+        cls,
+        input: float,
+        output: float,
+        cached_input: float | None = None,
+        cache_write: float | None = None,
+        batch_discount: float = 0.0,
+    ) -> Pricing:
+        """Build from the ``models.toml`` names; ``cached_input`` and ``cache_write``
+        default to ``input``."""
         return cls(
-            float(input), float(input if cached_input is None else cached_input), float(output)
+            float(input),
+            float(input if cached_input is None else cached_input),
+            float(output),
+            float(input if cache_write is None else cache_write),
+            float(batch_discount),
+        )
+
+    def record(self) -> dict[str, float]:
+        """The prices as stored with a model (``Model.pricing``), under the models.toml names."""
+        return {
+            "input": self.input_per_mtok,
+            "cached_input": self.cached_input_per_mtok,
+            "output": self.output_per_mtok,
+            "cache_write": float(self.cache_write_per_mtok or 0.0),
+            "batch_discount": self.batch_discount,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Pricing:
+        """The inverse of :meth:`record`; keys a model stored before they existed default."""
+        return cls.of(
+            record.get("input") or 0.0,
+            record.get("output") or 0.0,
+            record.get("cached_input"),
+            record.get("cache_write"),
+            record.get("batch_discount") or 0.0,
         )
 
 
@@ -123,7 +170,9 @@ class EndpointConfig:
     supports_seed : bool
         Whether to send ``seed`` (per sample) with each request.
     batch_discount : float
-        Fraction taken off every answer's cost (batch or discounted tiers), in [0, 1).
+        The provider's batch API discount, in [0, 1): the default of each of its
+        models' ``pricing.batch_discount``. It projects a batch cost; it is never
+        taken off a measured cost (blindside sends ordinary requests).
     line : int
         Line of the ``[[endpoints]]`` header in ``models.toml`` (0 when built in code).
     """

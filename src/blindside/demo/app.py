@@ -396,7 +396,7 @@ async def chat_completions(request: Request) -> Response:
     if too_long is not None:
         return too_long
     faults = demo.faults_for(chat.model)
-    plan = _plan(demo, chat, faults)
+    plan = demo.prompt_cache.account(chat.profile, chat.messages, _plan(demo, chat, faults))
     fault = _draw_fault(faults, chat.profile, digest, attempt)
     reply = Reply(
         plan,

@@ -31,7 +31,6 @@ from blindside.demo.prose import topic_phrase
 
 _MESSAGE_OVERHEAD_TOKENS = 4  # per message, like the chat format's role/separator tokens
 _REPLY_PRIMING_TOKENS = 3  # every reply is primed with "<assistant>"
-_CACHE_BLOCK_TOKENS = 64
 # With a fixed latency (FaultConfig.latency_ms), this share of it comes before the first token.
 _FIXED_TTFT_SHARE = 0.1
 
@@ -41,23 +40,6 @@ def count_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
     return _REPLY_PRIMING_TOKENS + sum(
         text_tokens(message_text(m.get("content"))) + _MESSAGE_OVERHEAD_TOKENS for m in messages
     )
-
-
-def count_cached_tokens(messages: Sequence[Mapping[str, Any]], profile: DemoProfile) -> int:
-    """Cached prompt tokens: the leading system/developer messages, in whole 64-token blocks.
-
-    Providers cache a stable prefix in fixed-size blocks; here the prefix is the
-    system prompt, so a system prompt under 64 tokens (or a profile without
-    caching) reports 0.
-    """
-    if not profile.supports_caching:
-        return 0
-    prefix = 0
-    for message in messages:
-        if message.get("role") not in ("system", "developer"):
-            break
-        prefix += text_tokens(message_text(message.get("content"))) + _MESSAGE_OVERHEAD_TOKENS
-    return (prefix // _CACHE_BLOCK_TOKENS) * _CACHE_BLOCK_TOKENS
 
 
 @dataclass(frozen=True)
@@ -99,7 +81,8 @@ class DemoCompletion:
         Seconds before each chunk after the first (already scaled); the first
         chunk's delay is 0 since it is covered by ``ttft_s``.
     prompt_tokens, cached_tokens, completion_tokens : int
-        Usage figures.
+        Usage figures. A plan reads nothing from the prompt cache: the app's
+        :class:`~blindside.demo.prompt_cache.PromptCache` sets ``cached_tokens``.
     tool_call : DemoToolCall or None
         The function call, when the model answers with one.
     """
@@ -113,6 +96,7 @@ class DemoCompletion:
     cached_tokens: int
     completion_tokens: int
     tool_call: DemoToolCall | None = None
+    cache_write_tokens: int = 0
 
     @property
     def total_s(self) -> float:
@@ -125,7 +109,12 @@ class DemoCompletion:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.prompt_tokens + self.completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": self.cached_tokens, "audio_tokens": 0},
+            # cache_write_tokens as OpenRouter reports it (Anthropic's cache_creation_input_tokens).
+            "prompt_tokens_details": {
+                "cached_tokens": self.cached_tokens,
+                "cache_write_tokens": self.cache_write_tokens,
+                "audio_tokens": 0,
+            },
             "completion_tokens_details": {
                 "reasoning_tokens": 0,
                 "audio_tokens": 0,
@@ -368,7 +357,7 @@ def plan_completion(
         ttft_s=ttft_s,
         chunk_delays_s=delays,
         prompt_tokens=count_prompt_tokens(messages),
-        cached_tokens=count_cached_tokens(messages, profile),
+        cached_tokens=0,
         completion_tokens=completion_tokens,
         tool_call=tool_call,
     )

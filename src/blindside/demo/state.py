@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from blindside.config import FAULT_KINDS, FaultConfig
 from blindside.demo.knowledge import DemoKnowledge
+from blindside.demo.prompt_cache import PromptCache
 
 
 class DemoStats:
@@ -151,6 +152,8 @@ class DemoAppState:
         The request log.
     held : HeldRequests
         Requests held by ``timeout`` faults.
+    prompt_cache : PromptCache
+        The prefixes each model has seen: cache writes, then reads.
     """
 
     seed: int
@@ -160,6 +163,7 @@ class DemoAppState:
     model_faults: dict[str, FaultConfig]
     stats: DemoStats = field(default_factory=DemoStats)
     held: HeldRequests = field(default_factory=HeldRequests)
+    prompt_cache: PromptCache = field(default_factory=PromptCache)
     # Per model with a capacity: the requests it is serving. Made on first use, inside the
     # server's event loop.
     _capacity_slots: dict[str, asyncio.Semaphore] = field(

@@ -92,6 +92,7 @@ def _account(
     )
     answer.input_tokens = usage.input_tokens
     answer.cached_tokens = usage.cached_tokens
+    answer.cache_write_tokens = usage.cache_write_tokens
     answer.output_tokens = usage.output_tokens
     answer.reasoning_tokens = usage.reasoning_tokens
     answer.tokens_estimated = usage.estimated

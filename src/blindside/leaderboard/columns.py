@@ -413,6 +413,27 @@ CACHED_SHARE = Column(
     width=8,
     digits=4,
 )
+COST_PER_TASK_NO_CACHE = Column(
+    "cost_per_task_no_cache_usd",
+    "Cost per task, no cache (USD)",
+    lambda r: r.stats.cost_per_task_no_cache_usd,
+    "usd",
+    help="The same answers' tokens with no prompt cache: every input token at the "
+    "uncached input price (the model's listed prices). Beside cost per task, it shows "
+    "what caching saves.",
+    header="$/task nocache",
+    width=14,
+)
+COST_PER_TASK_BATCH = Column(
+    "cost_per_task_batch_usd",
+    "Cost per task, batch (USD)",
+    lambda r: r.stats.cost_per_task_batch_usd,
+    "usd",
+    help="Cost per task through the provider's batch API, projected: cost per task less "
+    "pricing.batch_discount. blindside sends ordinary requests; it never calls a batch API.",
+    header="$/task batch",
+    width=12,
+)
 MONTHLY_VOLUME = Column(
     "monthly_volume",
     "Tasks per month",

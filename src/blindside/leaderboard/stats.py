@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from blindside.client.percentile import percentile
-from blindside.config import display_name
+from blindside.client.usage import batch_cost_usd, uncached_cost_usd
+from blindside.config import Pricing, display_name
 from blindside.cuts import Cut, answers_in_cut
 from blindside.scorers import modal_share, wilson_interval
 from blindside.tables import Model, Response
@@ -67,6 +68,15 @@ class ModelStats:
     input_tokens, cached_tokens : int
         Prompt tokens of the successful answers, and how many of them the provider's
         cache served (``input_tokens`` counts those too).
+    cache_write_tokens : int
+        Prompt tokens of the successful answers written into the provider's cache.
+    cost_per_task_no_cache_usd : float or None
+        What :attr:`cost_per_task_usd` would be with no prompt cache: the same answers'
+        tokens, every input token at the uncached price
+        (:func:`blindside.client.usage.uncached_cost_usd`, at the model's listed prices).
+    batch_discount : float
+        The provider's batch API discount (``pricing.batch_discount``): it projects
+        :attr:`cost_per_task_batch_usd`.
     pass_k : float or None
         Share of prompts whose every sample was correct (pass^k), over the scored
         prompts with two or more samples in one run; ``pass_k_prompts`` counts them.
@@ -97,6 +107,22 @@ class ModelStats:
     cached_tokens: int = 0
     pass_k: float | None = None
     pass_k_prompts: int = 0
+    cache_write_tokens: int = 0
+    cost_per_task_no_cache_usd: float | None = None
+    batch_discount: float = 0.0
+
+    @property
+    def cost_per_task_batch_usd(self) -> float | None:
+        """Cost per task projected onto the provider's batch API (None: no cost measured)."""
+        cost = self.cost_per_task_usd
+        return None if cost is None else batch_cost_usd(cost, self.batch_discount)
+
+    @property
+    def caching_saves_usd(self) -> float | None:
+        """What the prompt cache saved per task: the cost with no cache less the cost."""
+        if self.cost_per_task_usd is None or self.cost_per_task_no_cache_usd is None:
+            return None
+        return self.cost_per_task_no_cache_usd - self.cost_per_task_usd
 
     @property
     def cost_per_correct_usd(self) -> float | None:
@@ -147,6 +173,7 @@ class MeasuredModel:
 def _aggregates() -> tuple[Any, ...]:
     """The aggregate expressions over ``response``, labelled with :class:`ModelStats` fields."""
     ok = col(Response.error).is_(None)
+    costed = ok & col(Response.cost_usd).is_not(None)
     return (
         func.sum(case((ok, 1), else_=0)).label("answers"),
         func.sum(case((ok, 0), else_=1)).label("errors"),
@@ -166,6 +193,13 @@ def _aggregates() -> tuple[Any, ...]:
         ).label("scored_cost_usd"),
         func.coalesce(func.sum(case((ok, Response.input_tokens))), 0).label("input_tokens"),
         func.coalesce(func.sum(case((ok, Response.cached_tokens))), 0).label("cached_tokens"),
+        func.coalesce(func.sum(case((ok, Response.cache_write_tokens))), 0).label(
+            "cache_write_tokens"
+        ),
+        # The answers cost_per_task_usd averages, and their tokens: the no-cache cost's base.
+        func.count(case((costed, 1))).label("costed"),
+        func.coalesce(func.sum(case((costed, Response.input_tokens))), 0).label("costed_input"),
+        func.coalesce(func.sum(case((costed, Response.output_tokens))), 0).label("costed_output"),
     )
 
 
@@ -214,6 +248,13 @@ def _grouped_stats(
         key_rows = session.exec(answer_keys).all()
         sample_rows = session.exec(samples).all()
         time_rows = session.exec(times).all()
+        model_ids = {row[len(keys) - 1] for row in rows}
+        prices = {
+            model_id: Pricing.from_record(record)
+            for model_id, record in session.exec(
+                select(Model.id, Model.pricing).where(col(Model.id).in_(model_ids))
+            )
+        }
     n = len(keys)
     error_classes: dict[tuple[int, ...], dict[str, int]] = {}
     for row in class_rows:
@@ -246,9 +287,27 @@ def _grouped_stats(
             cached_tokens=int(m["cached_tokens"] or 0),
             pass_k=pass_k,
             pass_k_prompts=pass_k_prompts,
+            cache_write_tokens=int(m["cache_write_tokens"] or 0),
+            **_cost_projections(prices.get(key[-1]), m),
             **spread.get(key, {}),
         )
     return stats
+
+
+def _cost_projections(pricing: Pricing | None, m: Any) -> dict[str, Any]:
+    """The no-cache cost per task and the batch discount, from the model's listed prices."""
+    if pricing is None:
+        return {}
+    costed = int(m["costed"] or 0)
+    no_cache = None
+    if costed:
+        total = uncached_cost_usd(
+            pricing,
+            prompt_tokens=int(m["costed_input"] or 0),
+            completion_tokens=int(m["costed_output"] or 0),
+        )
+        no_cache = total / costed
+    return {"cost_per_task_no_cache_usd": no_cache, "batch_discount": pricing.batch_discount}
 
 
 def _percentiles(rows: Iterable[Any], n: int) -> dict[tuple[int, ...], dict[str, float | None]]:

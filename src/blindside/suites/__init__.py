@@ -7,19 +7,23 @@ documented in ``docs/prompt-suites.md``.
 
 :mod:`.spec` holds what a valid suite is, :mod:`.files` reads files and
 directories, :mod:`.lines` validates one line (its scorer through
-:func:`blindside.scorers.validate_scorer`).
+:func:`blindside.scorers.validate_scorer`), :mod:`.shared` reads a suite's
+settings file (a long context shared by every prompt).
 """
 
 from __future__ import annotations
 
 from blindside.suites.files import load_suite_dir, load_suite_file, parse_suite_text
+from blindside.suites.shared import SHARED_AS, SharedContext
 from blindside.suites.spec import PROMPT_FIELDS, ROLES, TIERS, PromptSpec, SuiteSpec
 
 __all__ = [
     "PROMPT_FIELDS",
     "ROLES",
+    "SHARED_AS",
     "TIERS",
     "PromptSpec",
+    "SharedContext",
     "SuiteSpec",
     "load_suite_dir",
     "load_suite_file",

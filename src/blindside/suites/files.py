@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from blindside.errors import InputError, Problem
 from blindside.json_values import show
 from blindside.suites.lines import parse_line
+from blindside.suites.shared import SharedContext, load_suite_settings
 from blindside.suites.spec import PromptSpec, SuiteSpec
 
 __all__ = ["load_suite_dir", "load_suite_file", "parse_suite_text"]
@@ -77,14 +79,62 @@ def load_suite_file(path: str | Path) -> SuiteSpec:
     Returns
     -------
     SuiteSpec
-        The suite, named after the file stem.
+        The suite, named after the file stem, with the shared context of its
+        settings file (``NAME.toml`` beside it), if there is one.
 
     Raises
     ------
     InputError
-        If the file cannot be read, is not UTF-8, or has any invalid line.
+        If the file cannot be read, is not UTF-8, or has any invalid line; or its
+        settings have a problem (every problem of both files together).
     """
     path = Path(path)
+    problems: list[Problem] = []
+    suite: SuiteSpec | None = None
+    shared: SharedContext | None = None
+    try:
+        suite = _read_suite_file(path)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        shared = load_suite_settings(path)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if suite is not None and shared is not None:
+        problems.extend(_sharing_problems(suite, shared))
+    if problems:
+        raise InputError(problems)
+    assert suite is not None
+    if shared is None:
+        return suite
+    prompts = tuple(replace(p, shared=shared) for p in suite.prompts)
+    return replace(suite, prompts=prompts, shared=shared)
+
+
+def _sharing_problems(suite: SuiteSpec, shared: SharedContext) -> list[Problem]:
+    """Prompts that cannot start with a ``user_prefix`` context: the shared text must be first."""
+    if shared.placement != "user_prefix":
+        return []
+    problems = []
+    for prompt in suite.prompts:
+        first = prompt.messages[0]["role"] if prompt.messages else "user"
+        if prompt.system is not None or first != "user":
+            field_name = "system" if prompt.system is not None else "messages[0].role"
+            problems.append(
+                Problem(
+                    str(suite.path),
+                    prompt.line,
+                    field_name,
+                    'the suite shares its context as "user_prefix", which must come first in '
+                    "the request: start with a user message and put no system prompt here "
+                    '(or share the context as "system")',
+                )
+            )
+    return problems
+
+
+def _read_suite_file(path: Path) -> SuiteSpec:
+    """The suite in one ``.jsonl`` file, without its settings."""
     file = str(path)
     try:
         data = path.read_bytes()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from blindside.suites.shared import SharedContext
+
 __all__ = ["PROMPT_FIELDS", "ROLES", "TIERS", "PromptSpec", "SuiteSpec"]
 
 TIERS: tuple[int, ...] = (1, 2, 3)
@@ -58,6 +60,8 @@ class PromptSpec:
         Free-form metadata (empty when absent).
     line : int
         1-based line of the prompt in its file.
+    shared : SharedContext or None
+        The suite's shared context (its settings file), placed first in every request.
     """
 
     external_id: str
@@ -71,6 +75,7 @@ class PromptSpec:
     tools: list[dict[str, Any]] | None
     meta: dict[str, Any]
     line: int
+    shared: SharedContext | None = None
 
     def chat_messages(self) -> list[dict[str, str]]:
         """Build the ``messages`` argument of ``chat.completions.create``.
@@ -79,8 +84,9 @@ class PromptSpec:
         -------
         list of dict
             The system prompt (if any) followed by ``text`` as a user message,
-            or followed by a copy of ``messages``. Fresh dicts on every call,
-            so callers may mutate them.
+            or followed by a copy of ``messages``; the suite's shared context
+            first of all (:meth:`SharedContext.apply`). Fresh dicts on every
+            call, so callers may mutate them.
         """
         out: list[dict[str, str]] = []
         if self.system is not None:
@@ -89,7 +95,7 @@ class PromptSpec:
             out.append({"role": "user", "content": self.text if self.text is not None else ""})
         else:
             out.extend(dict(message) for message in self.messages)
-        return out
+        return out if self.shared is None else self.shared.apply(out)
 
     @property
     def display_text(self) -> str:
@@ -118,8 +124,11 @@ class SuiteSpec:
         File the suite was read from.
     prompts : tuple of PromptSpec
         Prompts in file order; never empty.
+    shared : SharedContext or None
+        The context every prompt shares (``NAME.toml`` beside the file), if any.
     """
 
     name: str
     path: Path
     prompts: tuple[PromptSpec, ...]
+    shared: SharedContext | None = None
