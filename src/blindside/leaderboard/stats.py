@@ -118,13 +118,6 @@ class ModelStats:
         return None if cost is None else batch_cost_usd(cost, self.batch_discount)
 
     @property
-    def caching_saves_usd(self) -> float | None:
-        """What the prompt cache saved per task: the cost with no cache less the cost."""
-        if self.cost_per_task_usd is None or self.cost_per_task_no_cache_usd is None:
-            return None
-        return self.cost_per_task_no_cache_usd - self.cost_per_task_usd
-
-    @property
     def cost_per_correct_usd(self) -> float | None:
         """What one correct answer costs: the scored answers' cost over the correct ones."""
         return self.scored_cost_usd / self.correct if self.correct else None
