@@ -13,6 +13,7 @@ from blindside.ui.leaderboard_view import (
     cut_filters,
     render_leaderboard,
 )
+from blindside.ui.published_view import render_published
 from blindside.ui.session import require
 
 require(Action.LEADERBOARD)
@@ -36,3 +37,5 @@ for tab, tier in zip(st.tabs(labels), tiers, strict=True):
     with tab:
         board = current_leaderboard(cut.with_tier(tier), options)
         render_leaderboard(board, key=str(tier or "all"))
+
+render_published()

@@ -298,3 +298,40 @@ class GoldPair(SQLModel, table=True):
 
 
 VOTE_CHOICES = ("left", "right", "tie", "both_bad")
+
+
+class Rebench(SQLModel, table=True):
+    """One ``blindside rebench``: the run it made and what it found (:mod:`blindside.drift`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    suite_id: int = Field(foreign_key="suite.id", index=True)
+    # The run the rebench made; its findings compare it with each model's baseline run.
+    run_id: int = Field(foreign_key="run.id")
+    started_at: datetime = Field(default_factory=utc_now)
+    finished_at: datetime | None = None
+    # How many findings are drift (worse beyond the threshold, significant after Holm).
+    alerts: int = 0
+    # The JSON report as written to --report (no webhook address, no key: never stored).
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DriftFinding(SQLModel, table=True):
+    """One metric of one (model, tier) in a rebench, compared with its baseline run."""
+
+    __tablename__ = "drift_finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rebench_id: int = Field(foreign_key="rebench.id", index=True)
+    model_id: int = Field(foreign_key="model.id", index=True)
+    tier: int
+    metric: str  # a name of blindside.drift.metrics.DRIFT_METRICS
+    baseline_run_id: int = Field(foreign_key="run.id")
+    baseline: float | None = None
+    current: float | None = None
+    effect: float | None = None
+    p_value: float | None = None
+    p_adjusted: float | None = None
+    threshold: float
+    n_baseline: int = 0
+    n_current: int = 0
+    verdict: str  # drift | improved | stable | untested

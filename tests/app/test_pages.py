@@ -112,8 +112,8 @@ def test_a_revoked_rater_is_signed_out_at_the_next_rerun(app_env: str) -> None:
     ("role", "pages"),
     [
         ("rater", ["vote", "my_votes"]),
-        ("lead", ["vote", "my_votes", "leaderboard", "runs", "raters"]),
-        ("admin", ["vote", "my_votes", "leaderboard", "runs", "raters", "setup"]),
+        ("lead", ["vote", "my_votes", "leaderboard", "runs", "drift", "raters"]),
+        ("admin", ["vote", "my_votes", "leaderboard", "runs", "drift", "raters", "setup"]),
     ],
 )
 def test_each_role_sees_exactly_its_pages(app_env: str, role: str, pages: list[str]) -> None:
@@ -239,6 +239,26 @@ def test_runs_page_renders(app_env: str) -> None:
     frame = at.dataframe[0].value
     assert frame["Answers"].sum() > 0
     assert frame["Accuracy"].between(0, 1).all()
+
+
+def test_drift_page_shows_a_rebench(app_env: str) -> None:
+    from blindside.config import load_models_toml
+    from blindside.drift.rebench import assess_run
+
+    at = _signed_in(app_env, role="lead")
+    at.switch_page("app_pages/drift.py").run()
+    assert not at.exception
+    assert "No rebench yet" in at.info[0].value
+    # The demo's run judged against itself: a real rebench record, and no drift.
+    engine = create_db_engine(app_env)
+    config = load_models_toml(Path(APP).parent / "models.toml")
+    result = assess_run(engine, config, 1, baseline_run_id=1)
+    assert result.findings and not result.drifted
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="drift_suite").value == "high_volume"
+    assert "No drift in the latest rebench." in at.success[0].value
+    assert at.get("vega_lite_chart")
 
 
 def test_leaderboard_filters_apply_a_cut(app_env: str) -> None:

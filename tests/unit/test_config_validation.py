@@ -738,7 +738,8 @@ output = -1
         "m.toml:11: field 'active': model 'M': 'active' must be true or false, got an integer",
         "m.toml:12: field 'fallbacks': model 'M': unknown fallback model 'Mm'; did you mean 'M'?",
         "m.toml:13: field 'modle_id': model 'M': unknown key 'modle_id' (allowed: name, endpoint,"
-        " model_id, params, pricing, fallbacks, active, faults); did you mean 'model_id'?",
+        " model_id, params, pricing, fallbacks, active, faults, drift, published, demo); did you"
+        " mean 'model_id'?",
         "m.toml:14: field 'faults.rate': model 'M': 'faults.rate' must be <= 1, got 2",
         "m.toml:14: field 'faults.kinds': model 'M': 'faults.kinds' must be an array of 429, 500,"
         " 503, timeout, malformed, truncate",

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def cmd_serve_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from blindside.client.endpoints import demo_model_faults
+    from blindside.client.endpoints import demo_model_faults, demo_model_overrides
     from blindside.config import FAULT_KINDS, FaultConfig, load_models_toml, parse_fault_kinds
     from blindside.demo.server import serve_demo
 
@@ -41,10 +41,12 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
         faults = FaultConfig(
             rate=args.fault_rate, kinds=kinds, latency_ms=args.latency_ms, capacity=args.capacity
         )
-    # Per-model faults from models.toml, when there is one to read.
-    model_faults = {}
+    # Per-model faults and profile changes from models.toml, when there is one to read.
+    model_faults, model_overrides = {}, {}
     if Path(settings.models_path).exists():
-        model_faults = demo_model_faults(load_models_toml(settings.models_path).models)
+        configured = load_models_toml(settings.models_path).models
+        model_faults = demo_model_faults(configured)
+        model_overrides = demo_model_overrides(configured)
     print(f"demo provider (simulated models) on http://{args.host}:{args.port}/v1", flush=True)
     serve_demo(
         args.host,
@@ -56,6 +58,7 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
         knowledge_paths=sorted(Path(settings.suites_dir).glob("*.jsonl")),
         faults=faults,
         model_faults=model_faults,
+        model_overrides=model_overrides,
         access_log=not args.no_access_log,
     )
     return EXIT_OK

@@ -20,6 +20,7 @@ import httpx2
 from openai import AsyncOpenAI, DefaultAioHttpClient
 
 from blindside.config import EndpointConfig, FaultConfig, ModelConfig, Settings
+from blindside.config.drift import DemoOverride
 
 
 def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
@@ -37,6 +38,11 @@ def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
 def demo_model_faults(models: Iterable[ModelConfig]) -> dict[str, FaultConfig]:
     """The faults models.toml asks the demo provider to inject, by model id."""
     return {m.model_id: m.faults for m in models if m.simulated and m.faults is not None}
+
+
+def demo_model_overrides(models: Iterable[ModelConfig]) -> dict[str, DemoOverride]:
+    """The profile changes models.toml asks of the demo provider (``demo``), by model id."""
+    return {m.model_id: m.demo for m in models if m.simulated and m.demo is not None}
 
 
 @contextlib.contextmanager
@@ -59,6 +65,7 @@ def demo_base_url(settings: Settings, models: Iterable[ModelConfig] = ()) -> Ite
         latency_scale=settings.demo_latency_scale,
         knowledge=knowledge,
         model_faults=demo_model_faults(models),
+        model_overrides=demo_model_overrides(models),
     )
     with LoopbackServer(app) as server:
         yield server.base_url

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from blindside.config.checker import NO_API_KEYS, Checker, is_number, label, toml_type
+from blindside.config.drift import check_demo_override, check_published, check_thresholds
 from blindside.config.faults import FAULT_KINDS, FaultConfig
 from blindside.config.models import ENDPOINT_KINDS, EndpointConfig, Pricing
 from blindside.config.settings import is_http_url
@@ -46,6 +47,9 @@ _MODEL_KEYS = (
     "fallbacks",
     "active",
     "faults",
+    "drift",
+    "published",
+    "demo",
 )
 # The faults table's keys are FaultConfig's fields, in order.
 _FAULT_KEYS = tuple(f.name for f in dataclasses.fields(FaultConfig))
@@ -332,6 +336,17 @@ def check_model(
     active = ck.boolean(raw, "active", True, where, at("active"))
     faults = _check_faults(ck, raw, where, at, endpoint)
 
+    endpoint = endpoints.get(endpoint_name) if isinstance(endpoint_name, str) else None
+    drift = {}
+    if "drift" in raw:
+        drift = check_thresholds(
+            ck, raw["drift"], where, lambda k: at("drift", k) if k else at("drift"), "drift."
+        )
+    published = check_published(ck, raw.get("published"), where, at)
+    demo = check_demo_override(
+        ck, raw.get("demo"), where, at, None if endpoint is None else endpoint.simulated
+    )
+
     if len(ck.problems) > before:
         return None
     return {
@@ -343,6 +358,9 @@ def check_model(
         "fallbacks": tuple(fallbacks),
         "active": active,
         "faults": faults,
+        "drift": drift,
+        "published": published,
+        "demo": demo,
         "line": header or 0,
         "endpoint_name": endpoint_name,
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from blindside.config.drift import DemoOverride, DriftThresholds, PublishedFigures
 from blindside.config.faults import FaultConfig
 from blindside.config.settings import ENV_SOURCE
 from blindside.errors import InputError, Problem
@@ -261,6 +262,12 @@ class ModelConfig:
         Inactive models stay in the file (and in history) but are not run.
     faults : FaultConfig or None
         Simulated models only: faults the demo provider injects.
+    drift : dict of str to float
+        This model's own drift thresholds (``drift = {...}``), over ``[drift]``.
+    published : PublishedFigures or None
+        What its vendor published, shown beside what was measured.
+    demo : DemoOverride or None
+        Simulated models only: a change to the simulated profile.
     line : int
         Line of the ``[[models]]`` header (0 when built in code).
     """
@@ -273,6 +280,9 @@ class ModelConfig:
     fallbacks: tuple[str, ...] = ()
     active: bool = True
     faults: FaultConfig | None = None
+    drift: dict[str, float] = field(default_factory=dict)
+    published: PublishedFigures | None = None
+    demo: DemoOverride | None = None
     line: int = 0
 
     @property
@@ -301,12 +311,22 @@ class ProjectConfig:
     monthly_volume : dict[int, int]
         Tasks per month planned per tier (``[volume] tier3 = 2_000_000``), for the
         projected monthly cost; tiers the file leaves out are missing.
+    drift : DriftThresholds
+        ``[drift]``: when a re-benchmark's change is an alert (defaults when absent).
     """
 
     path: Path
     endpoints: dict[str, EndpointConfig]
     models: list[ModelConfig]
     monthly_volume: dict[int, int] = field(default_factory=dict)
+    drift: DriftThresholds = field(default_factory=DriftThresholds)
+
+    def drift_thresholds(self, model_name: str) -> DriftThresholds:
+        """``[drift]`` with the model's own ``drift`` table applied (unknown names: ``[drift]``)."""
+        for m in self.models:
+            if m.name == model_name:
+                return self.drift.with_overrides(m.drift)
+        return self.drift
 
     def active_models(self) -> list[ModelConfig]:
         """Models with ``active = true``, in file order."""

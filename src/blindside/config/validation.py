@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from blindside.config.checker import NO_API_KEYS, Checker, label, toml_type
+from blindside.config.drift import DriftThresholds, check_thresholds
 from blindside.config.entries import check_endpoint, check_model
 from blindside.config.locator import Locator
 from blindside.config.models import EndpointConfig, ModelConfig, ProjectConfig
 from blindside.errors import InputError, Problem
 
-_TOP_KEYS = ("endpoints", "models", "volume")
+_TOP_KEYS = ("endpoints", "models", "volume", "drift")
 #: The keys of ``[volume]``: tasks per month for each tier.
 VOLUME_KEYS = ("tier1", "tier2", "tier3")
 _TOML_SYNTAX_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
@@ -115,6 +116,17 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
         )
 
     volume = _volume(ck, data)
+    drift = DriftThresholds()
+    if "drift" in data:
+        drift = drift.with_overrides(
+            check_thresholds(
+                ck,
+                data["drift"],
+                "[drift]",
+                lambda k: ck.loc.table_key("drift", k) if k else ck.loc.top_level("drift"),
+                "drift.",
+            )
+        )
 
     # Endpoints first: models refer to them.
     endpoints: dict[str, EndpointConfig | None] = {}
@@ -188,7 +200,9 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
         assert endpoint is not None  # an invalid endpoint would have left a problem
         models.append(ModelConfig(endpoint=endpoint, **v))
     eps = {name: ep for name, ep in endpoints.items() if ep is not None}
-    return ProjectConfig(path=Path(file), endpoints=eps, models=models, monthly_volume=volume)
+    return ProjectConfig(
+        path=Path(file), endpoints=eps, models=models, monthly_volume=volume, drift=drift
+    )
 
 
 def load_models_toml(path: str | Path) -> ProjectConfig:

@@ -11,6 +11,7 @@ served, paced like the simulated model.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import time
@@ -25,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from blindside.config import FaultConfig
+from blindside.config.drift import DemoOverride
 from blindside.demo.faults import draw_fault
 from blindside.demo.knowledge import DemoKnowledge, function_tools, tool_names
 from blindside.demo.planning import (
@@ -34,7 +36,7 @@ from blindside.demo.planning import (
     plan_completion,
     request_digest,
 )
-from blindside.demo.profiles import DEMO_PROFILES, DemoProfile
+from blindside.demo.profiles import DEMO_PROFILES, DemoProfile, overridden
 from blindside.demo.responses import (
     PacedResponse,
     Reply,
@@ -57,6 +59,7 @@ def create_demo_app(
     knowledge: Mapping[str, DemoKnowledge] | None = None,
     faults: FaultConfig | None = None,
     model_faults: Mapping[str, FaultConfig] | None = None,
+    model_overrides: Mapping[str, DemoOverride] | None = None,
 ) -> Starlette:
     """The OpenAI-compatible demo app serving every profile of :data:`DEMO_PROFILES`.
 
@@ -75,6 +78,9 @@ def create_demo_app(
     model_faults : mapping of str to FaultConfig, optional
         Per model id, a config that replaces ``faults`` (entirely, not field by
         field) for that model.
+    model_overrides : mapping of str to DemoOverride, optional
+        Per model id, a change to its profile (accuracy, latency, failures): how
+        drift is simulated.
 
     Returns
     -------
@@ -94,10 +100,10 @@ def create_demo_app(
     """
     if latency_scale < 0:
         raise ValueError("latency_scale must be >= 0")
-    unknown = sorted(set(model_faults or {}) - set(DEMO_PROFILES))
+    unknown = sorted((set(model_faults or {}) | set(model_overrides or {})) - set(DEMO_PROFILES))
     if unknown:
         raise ValueError(
-            f"model_faults names unknown demo model {unknown[0]!r}; "
+            f"model_faults or model_overrides names unknown demo model {unknown[0]!r}; "
             f"expected one of {', '.join(DEMO_PROFILES)}"
         )
     demo = DemoAppState(
@@ -106,6 +112,7 @@ def create_demo_app(
         knowledge=dict(knowledge or {}),
         faults=faults or FaultConfig(),
         model_faults=dict(model_faults or {}),
+        model_overrides=dict(model_overrides or {}),
     )
     app = Starlette(
         routes=[
@@ -390,6 +397,9 @@ async def chat_completions(request: Request) -> Response:
     chat = parse_chat_request(await request.body())
     if isinstance(chat, JSONResponse):
         return chat
+    override = demo.model_overrides.get(chat.model)
+    if override is not None:
+        chat = dataclasses.replace(chat, profile=overridden(chat.profile, override))
     digest = request_digest(demo.seed, chat.model, chat.messages, chat.seed)
     attempt = demo.stats.begin(digest)
     too_long = _context_problem(chat)

@@ -8,10 +8,13 @@ usage in stream, ``seed``, JSON mode, tool calling and context window (see the
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
+
+from blindside.config.drift import DemoOverride
 
 Style = Literal["reasoned", "terse", "padded", "chatty"]
 
@@ -107,6 +110,24 @@ IDENTIFYING_WORDS: tuple[str, ...] = (
     "fake",
     "profile",
 )
+
+
+def overridden(profile: DemoProfile, override: DemoOverride) -> DemoProfile:
+    """``profile`` changed as a model's ``demo`` table asks: how drift is simulated.
+
+    ``latency_scale`` multiplies both the time to first token and the time per token,
+    so the whole answer takes that much longer.
+    """
+    scale = override.latency_scale
+    return dataclasses.replace(
+        profile,
+        accuracy=profile.accuracy if override.accuracy is None else override.accuracy,
+        ttft_ms=profile.ttft_ms * scale,
+        ms_per_token=profile.ms_per_token * scale,
+        failure_rate=profile.failure_rate
+        if override.failure_rate is None
+        else override.failure_rate,
+    )
 
 
 def is_identifying(word: str) -> bool:

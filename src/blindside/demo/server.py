@@ -25,6 +25,7 @@ from typing import Any
 import uvicorn
 
 from blindside.config import FaultConfig
+from blindside.config.drift import DemoOverride
 from blindside.demo.app import create_demo_app
 from blindside.demo.knowledge import load_demo_knowledge
 
@@ -205,6 +206,7 @@ def serve_demo(
     knowledge_paths: Sequence[Path] = (),
     faults: FaultConfig | None = None,
     model_faults: Mapping[str, FaultConfig] | None = None,
+    model_overrides: Mapping[str, DemoOverride] | None = None,
     access_log: bool = True,
 ) -> None:
     """Serve the demo app with uvicorn until interrupted (``blindside serve-demo``).
@@ -223,6 +225,8 @@ def serve_demo(
         Faults and fixed latency for every model.
     model_faults : mapping of str to FaultConfig, optional
         Per model id, a config replacing ``faults``.
+    model_overrides : mapping of str to DemoOverride, optional
+        Per model id, a change to its simulated profile.
     access_log : bool
         Log a line per request. Off for load tests: the line costs the server
         about 7% of its CPU per request (measured with py-spy under
@@ -234,6 +238,7 @@ def serve_demo(
         knowledge=load_demo_knowledge(knowledge_paths),
         faults=faults,
         model_faults=model_faults,
+        model_overrides=model_overrides,
     )
 
     class _Server(uvicorn.Server):

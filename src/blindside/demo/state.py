@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from blindside.config import FAULT_KINDS, FaultConfig
+from blindside.config.drift import DemoOverride
 from blindside.demo.knowledge import DemoKnowledge
 from blindside.demo.prompt_cache import PromptCache
 
@@ -148,6 +149,8 @@ class DemoAppState:
         Faults for every model without its own config.
     model_faults : dict of str to FaultConfig
         Per model id, a config that replaces ``faults`` entirely.
+    model_overrides : dict of str to DemoOverride
+        Per model id, a change to its profile (models.toml's ``demo`` table).
     stats : DemoStats
         The request log.
     held : HeldRequests
@@ -161,6 +164,7 @@ class DemoAppState:
     knowledge: Mapping[str, DemoKnowledge]
     faults: FaultConfig
     model_faults: dict[str, FaultConfig]
+    model_overrides: dict[str, DemoOverride] = field(default_factory=dict)
     stats: DemoStats = field(default_factory=DemoStats)
     held: HeldRequests = field(default_factory=HeldRequests)
     prompt_cache: PromptCache = field(default_factory=PromptCache)
