@@ -1,7 +1,7 @@
 """rebench and drift findings: scheduled re-benchmarks compared with their baselines
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 19:40:00.000000
 
 ``rebench`` is one ``blindside rebench``: the run it made, when, how many alerts,
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0009'
-down_revision: Union[str, None] = '0008'
+revision: str = '0010'
+down_revision: Union[str, None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
