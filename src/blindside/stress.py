@@ -292,7 +292,7 @@ def stress_model(
     """
     from blindside.client.endpoints import endpoint_base_urls, make_client
 
-    model.endpoint.api_key()  # fail fast, before any server or request
+    model.endpoint.secret_values()  # fail fast, before any server or request
 
     async def sweep(base_url: str) -> list[StressLevel]:
         client = make_client(model.endpoint, base_url)

@@ -24,15 +24,15 @@ from blindside.config.drift import DemoOverride
 
 
 def check_api_keys(endpoints: Iterable[EndpointConfig]) -> None:
-    """Fail before any request when a needed key variable is missing.
+    """Fail before any request when a needed key or secret-header variable is missing.
 
     Raises
     ------
     blindside.config.MissingApiKeyError
-        Naming the variable and the endpoint, never a key.
+        Naming the variable and the endpoint, never a value.
     """
     for endpoint in endpoints:
-        endpoint.api_key()
+        endpoint.secret_values()
 
 
 def demo_model_faults(models: Iterable[ModelConfig]) -> dict[str, FaultConfig]:
@@ -91,12 +91,16 @@ def make_client(endpoint: EndpointConfig, base_url: str) -> AsyncOpenAI:
     against 2.4 ms with typed chunks, measured on the workload of
     ``benchmarks/bench_generate.py``). The client must be closed in the event
     loop that used it.
+
+    The endpoint's ``headers`` and ``headers_env`` go on every request as the
+    client's default headers, streamed or not: they are never part of a body.
     """
     return AsyncOpenAI(
         base_url=base_url,
         api_key=endpoint.api_key(),
         timeout=endpoint.timeout_s,
         max_retries=0,
+        default_headers=endpoint.request_headers(),
         http_client=DefaultAioHttpClient(verify=verifying_tls_context()),
     )
 

@@ -55,6 +55,9 @@ class ChatReply:
         tool-call text; empty when not streamed.
     sent_at, done_at : float
         ``time.perf_counter()`` when the request left and when the answer ended.
+    headers : dict of str to str
+        The response's headers, names in lower case (``x-request-id``, rate
+        limits, a router's ``x-litellm-response-cost``).
     """
 
     parts: list[str] = field(default_factory=list)
@@ -66,6 +69,7 @@ class ChatReply:
     token_times: list[float] = field(default_factory=list)
     sent_at: float = 0.0
     done_at: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
     def add_chunk(self, chunk: Mapping[str, Any], arrived_at: float) -> None:
         """Fold one decoded ``chat.completion.chunk`` in.
@@ -215,6 +219,7 @@ async def chat_completion(client: AsyncOpenAI, body: Mapping[str, Any]) -> ChatR
     response = await client.post(
         "/chat/completions", cast_to=httpx2.Response, body=dict(body), stream=stream
     )
+    reply.headers = {name.lower(): value for name, value in response.headers.items()}
     try:
         if stream:
             async for event in server_sent_events(response.aiter_lines()):

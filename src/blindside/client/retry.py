@@ -1,31 +1,32 @@
 """The one retry policy: when to retry a failed request, how long to wait, what failed.
 
-Pure functions over exceptions raised by the ``openai`` SDK (with its own
-retries off), by the ``httpx2`` layer underneath it, which surfaces unwrapped
-when a stream breaks after the response started, by the aiohttp transport
-under that, and by our own stream reader (:mod:`blindside.client.streaming`);
-and :func:`call_with_retries`, the loop that applies them, for the engine and
-the probe alike.
+What failed and whether it is worth another attempt is
+:mod:`blindside.client.classify` (re-exported here); this module adds how long
+to wait (full-jitter backoff, with the server's ``Retry-After`` as a floor) and
+:func:`call_with_retries`, the loop that applies them, for the engine and the
+probe alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import math
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, TypeVar
 
-import aiohttp
-import httpx2
-import openai
-
-from blindside.client.streaming import StreamError
+from blindside.client.classify import (
+    ERROR_CLASSES,
+    RETRYABLE_STATUS,
+    BadResponseError,
+    ErrorClass,
+    classify_error,
+    is_retryable,
+    named_by_body,
+)
 
 if TYPE_CHECKING:
     from blindside.config import EndpointConfig
@@ -41,49 +42,11 @@ __all__ = [
     "call_with_retries",
     "classify_error",
     "is_retryable",
+    "named_by_body",
     "retry_after_seconds",
     "retry_delay",
     "should_retry",
 ]
-
-#: HTTP statuses worth another attempt: timeouts, conflicts, rate limits, server errors.
-RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
-
-ErrorClass = Literal[
-    "rate_limit",
-    "timeout",
-    "server_error",
-    "bad_response",
-    "auth",
-    "context_length",
-    "content_filter",
-    "other",
-]
-
-#: Every value :func:`classify_error` returns, in the order of :data:`ErrorClass`.
-ERROR_CLASSES: tuple[ErrorClass, ...] = get_args(ErrorClass)
-
-# How providers word "the prompt does not fit" (OpenAI, vLLM, Anthropic-compatible, ...).
-_CONTEXT_LENGTH = re.compile(
-    r"context[ _-]?(?:length|window|size)|maximum context|prompt is too long"
-    r"|input is too long|too many (?:input )?tokens|maximum (?:input|prompt) length"
-    r"|reduce the length|exceeds? the (?:model'?s? )?(?:maximum|max|context|token)",
-    re.IGNORECASE,
-)
-_CONTENT_FILTER = re.compile(
-    r"content[_ ]filter|content[_ ]policy|content management policy|responsibleaipolicy",
-    re.IGNORECASE,
-)
-_CONTENT_FILTER_CODES = frozenset({"content_filter", "content_policy_violation"})
-
-
-class BadResponseError(Exception):
-    """The provider answered, but with something unusable.
-
-    Raised by the engine for malformed or truncated streams (no choices, a
-    stream that ends without a finish reason, unparseable chunks). Retryable:
-    such failures are usually transient.
-    """
 
 
 @dataclass(frozen=True)
@@ -162,6 +125,34 @@ def _parse_seconds(value: str, divisor: float) -> float | None:
     return seconds
 
 
+#: Header name prefixes whose retry hints count: the response's own, and the upstream's
+#: as LiteLLM's proxy forwards them (``llm_provider-retry-after``).
+RETRY_AFTER_PREFIXES = ("", "llm_provider-")
+
+
+def _one_retry_after(lowered: Mapping[str, str], prefix: str, now: float | None) -> float | None:
+    """``{prefix}retry-after-ms`` if valid, else ``{prefix}retry-after`` (seconds or HTTP date)."""
+    milliseconds = lowered.get(f"{prefix}retry-after-ms")
+    if milliseconds is not None:
+        seconds = _parse_seconds(milliseconds, 1000.0)
+        if seconds is not None:
+            return seconds
+    value = lowered.get(f"{prefix}retry-after")
+    if value is None:
+        return None
+    seconds = _parse_seconds(value, 1.0)
+    if seconds is not None:
+        return seconds
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None  # an HTTP date is always GMT; without a zone it is not one
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
 def retry_after_seconds(
     headers: Mapping[str, str] | None, *, now: float | None = None
 ) -> float | None:
@@ -179,149 +170,17 @@ def retry_after_seconds(
     -------
     float or None
         ``retry-after-ms`` (milliseconds, OpenAI's extension) if valid, else
-        ``Retry-After`` as seconds or as an HTTP date (a past date gives 0).
-        Negative, non-finite or unparseable values are ignored.
+        ``Retry-After`` as seconds or as an HTTP date (a past date gives 0); the
+        same for the ``llm_provider-`` forms a LiteLLM proxy forwards from the
+        upstream. When both the response and the upstream ask, the longer wait
+        wins. Negative, non-finite or unparseable values are ignored.
     """
     if not headers:
         return None
     lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    if "retry-after-ms" in lowered:
-        seconds = _parse_seconds(lowered["retry-after-ms"], 1000.0)
-        if seconds is not None:
-            return seconds
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    seconds = _parse_seconds(value, 1.0)
-    if seconds is not None:
-        return seconds
-    try:
-        when = email.utils.parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        return None  # an HTTP date is always GMT; without a zone it is not one
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-def _code(exc: openai.APIError | StreamError) -> str:
-    return (exc.code or "").lower()
-
-
-def _text(exc: BaseException) -> str:
-    # str(exc) of a status error already embeds the body ("Error code: 400 - {...}")
-    parts = [str(exc)]
-    body = getattr(exc, "body", None)
-    if body is not None and not isinstance(body, str):
-        parts.append(json.dumps(body, default=str))
-    return " ".join(parts)
-
-
-def _classify_body(exc: openai.APIError | StreamError) -> ErrorClass | None:
-    """Context-length and content-filter refusals, named by code or by message."""
-    code = _code(exc)
-    if code == "context_length_exceeded" or _CONTEXT_LENGTH.search(_text(exc)):
-        return "context_length"
-    if code in _CONTENT_FILTER_CODES or _CONTENT_FILTER.search(_text(exc)):
-        return "content_filter"
-    return None
-
-
-def _dropped_connection(exc: BaseException) -> bool:
-    """A refused, reset or closed connection under the SDK's and httpx2's wrappers.
-
-    The aiohttp transport maps every ``ClientConnectionError`` that is not a
-    timeout to httpx2's ``ConnectTimeout``, so the SDK reports a refused
-    connection as ``APITimeoutError``; the aiohttp error in the chain of
-    causes says what happened.
-    """
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, aiohttp.ClientError):
-            return isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
-                cause, TimeoutError
-            )
-        cause = cause.__cause__
-    return False
-
-
-def classify_error(exc: BaseException) -> ErrorClass:
-    """Name the kind of a failed request; one of :data:`ERROR_CLASSES`.
-
-    Notes
-    -----
-    Only timeouts are ``timeout`` (including HTTP 408). A connection that was
-    refused, reset or dropped mid-stream is ``server_error``: the provider did
-    not serve the request, just as with a 5xx. An error event inside a stream
-    that already returned 200 is classified by its code and message, and is
-    ``server_error`` when they say nothing more specific.
-    """
-    if isinstance(
-        exc,
-        BadResponseError
-        | openai.APIResponseValidationError
-        | json.JSONDecodeError
-        | httpx2.DecodingError,
-    ):
-        return "bad_response"
-    if isinstance(exc, openai.ContentFilterFinishReasonError):
-        return "content_filter"
-    if _dropped_connection(exc):
-        return "server_error"
-    # APITimeoutError before APIConnectionError, its base class
-    if isinstance(exc, openai.APITimeoutError | TimeoutError | httpx2.TimeoutException):
-        return "timeout"
-    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
-        return "server_error"
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status == 429:
-            return "rate_limit"
-        if status == 408:
-            return "timeout"
-        if status in (401, 403):
-            return "auth"
-        if status >= 500:
-            return "server_error"
-        return _classify_body(exc) or "other"
-    if isinstance(exc, openai.APIError | StreamError):
-        # error event in a stream (no HTTP status of its own)
-        named = _classify_body(exc)
-        if named is not None:
-            return named
-        if "rate_limit" in _code(exc) or "rate_limit" in (exc.type or "").lower():
-            return "rate_limit"
-        return "server_error"
-    return "other"
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Whether another attempt may succeed.
-
-    True for status errors in :data:`RETRYABLE_STATUS`, connection errors and
-    timeouts (SDK, asyncio and transport), malformed or truncated responses
-    (:class:`BadResponseError`, broken JSON or encoding in a stream), and stream
-    error events that are rate limits or server errors. A schema mismatch
-    (``APIResponseValidationError``) is not: it would fail the same way again.
-    """
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in RETRYABLE_STATUS
-    if isinstance(
-        exc,
-        openai.APIConnectionError
-        | TimeoutError
-        | httpx2.TransportError
-        | BadResponseError
-        | json.JSONDecodeError
-        | httpx2.DecodingError,
-    ):
-        return True
-    if isinstance(exc, openai.APIResponseValidationError):
-        return False
-    if isinstance(exc, openai.APIError | StreamError):
-        return classify_error(exc) in ("rate_limit", "server_error", "timeout")
-    return False
+    asked = [_one_retry_after(lowered, prefix, now) for prefix in RETRY_AFTER_PREFIXES]
+    found = [seconds for seconds in asked if seconds is not None]
+    return max(found) if found else None
 
 
 def should_retry(exc: BaseException, attempt: int, policy: RetryPolicy) -> bool:

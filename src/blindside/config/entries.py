@@ -16,6 +16,7 @@ from typing import Any
 from blindside.config.checker import NO_API_KEYS, Checker, is_number, label, toml_type
 from blindside.config.drift import check_demo_override, check_published, check_thresholds
 from blindside.config.faults import FAULT_KINDS, FaultConfig
+from blindside.config.headers import check_headers
 from blindside.config.models import ENDPOINT_KINDS, EndpointConfig, Pricing
 from blindside.config.settings import is_http_url
 
@@ -37,6 +38,8 @@ _ENDPOINT_KEYS = (
     "cached_tokens_in_prompt",
     "supports_seed",
     "batch_discount",
+    "headers",
+    "headers_env",
 )
 _MODEL_KEYS = (
     "name",
@@ -62,6 +65,10 @@ _RESERVED_PARAMS = {
     "model": "use model_id",
     "messages": "messages come from the prompt suite",
     "stream": "use stream on the endpoint",
+    # The body is sent as JSON as it is: these SDK-only names would land in it.
+    "extra_headers": "set headers (or headers_env for secret values) on the endpoint",
+    "extra_body": "write its fields in params directly",
+    "extra_query": "put the query in the endpoint's base_url",
 }
 
 
@@ -184,8 +191,9 @@ def check_endpoint(ck: Checker, raw: Any, index: int) -> EndpointConfig | None:
     batch_discount = ck.number(
         raw, "batch_discount", 0.0, where, at("batch_discount"), minimum=0, below=1
     )
+    headers = check_headers(ck, raw, where, at)
 
-    if len(ck.problems) > before:
+    if len(ck.problems) > before or headers is None:
         return None
     return EndpointConfig(
         name=name,
@@ -205,6 +213,8 @@ def check_endpoint(ck: Checker, raw: Any, index: int) -> EndpointConfig | None:
         cached_tokens_in_prompt=cached_in_prompt,
         supports_seed=supports_seed,
         batch_discount=float(batch_discount),
+        headers=headers[0],
+        headers_env=headers[1],
         line=header or 0,
     )
 

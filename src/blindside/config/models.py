@@ -107,7 +107,7 @@ NO_KEY_NEEDED = "not-needed"
 
 
 class MissingApiKeyError(InputError):
-    """The environment variable an endpoint names for its API key is unset or empty.
+    """The environment variable an endpoint names for its API key (or a secret header) is unset.
 
     Attributes
     ----------
@@ -115,22 +115,22 @@ class MissingApiKeyError(InputError):
         Name of the environment variable.
     endpoint : str
         Name of the endpoint that needs it.
+    header : str, optional
+        The ``headers_env`` header whose value it holds; None for the API key.
     """
 
-    def __init__(self, variable: str, endpoint: str) -> None:
+    def __init__(self, variable: str, endpoint: str, *, header: str | None = None) -> None:
         self.variable = variable
         self.endpoint = endpoint
-        super().__init__(
-            [
-                Problem(
-                    ENV_SOURCE,
-                    None,
-                    variable,
-                    f"endpoint '{endpoint}' needs an API key: set the environment variable "
-                    f"{variable} (named by api_key_env in models.toml)",
-                )
-            ]
-        )
+        if header is None:
+            what = f"an API key: set the environment variable {variable} (named by api_key_env"
+        else:
+            what = (
+                f"the value of its header {header}: set the environment variable {variable} "
+                "(named by headers_env"
+            )
+        message = f"endpoint '{endpoint}' needs {what} in models.toml)"
+        super().__init__([Problem(ENV_SOURCE, None, variable, message)])
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,14 @@ class EndpointConfig:
         The provider's batch API discount, in [0, 1): the default of each of its
         models' ``pricing.batch_discount``. It projects a batch cost; it is never
         taken off a measured cost (blindside sends ordinary requests).
+    headers : dict of str to str
+        Extra HTTP headers sent with every request (routers' provider and
+        attribution headers: ``x-portkey-provider``, ``HTTP-Referer``, ...).
+        Their values are written in models.toml, so they are not secrets.
+    headers_env : dict of str to str
+        Secret headers: header name to the environment variable holding its
+        value (``{"x-portkey-api-key" = "PORTKEY_API_KEY"}``), read when a
+        client is made, like the API key, and redacted wherever text is stored.
     line : int
         Line of the ``[[endpoints]]`` header in ``models.toml`` (0 when built in code).
     """
@@ -195,6 +203,8 @@ class EndpointConfig:
     cached_tokens_in_prompt: bool = True
     supports_seed: bool = True
     batch_discount: float = 0.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    headers_env: Mapping[str, str] = field(default_factory=dict)
     line: int = 0
 
     @property
@@ -231,6 +241,44 @@ class EndpointConfig:
         if not value.strip():
             raise MissingApiKeyError(self.api_key_env, self.name)
         return value.strip()
+
+    def secret_headers(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The ``headers_env`` headers with their values, read from the environment now.
+
+        Raises
+        ------
+        MissingApiKeyError
+            If a named variable is unset or blank; the message names the
+            variable and the header, never a value.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, str] = {}
+        for header, variable in self.headers_env.items():
+            value = env.get(variable, "").strip()
+            if not value:
+                raise MissingApiKeyError(variable, self.name, header=header)
+            values[header] = value
+        return values
+
+    def request_headers(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every configured header to send: the plain ones and the secret ones.
+
+        Raises
+        ------
+        MissingApiKeyError
+            As :meth:`secret_headers`.
+        """
+        return {**self.headers, **self.secret_headers(environ)}
+
+    def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
+        """The values to redact from anything stored or shown: the key and secret headers.
+
+        Raises
+        ------
+        MissingApiKeyError
+            As :meth:`api_key` and :meth:`secret_headers`.
+        """
+        return [self.api_key(environ), *self.secret_headers(environ).values()]
 
 
 def display_name(name: str, *, simulated: bool) -> str:

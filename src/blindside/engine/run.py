@@ -286,7 +286,7 @@ async def generate_async(
             clients=clients,
             seeded=samples > 1,
             rng=random.Random(),
-            secrets=[e.api_key() for e in endpoints.values()],
+            secrets=[s for e in endpoints.values() for s in e.secret_values()],
         )
         state = _Dispatcher(answer, Budget(max_cost_usd), journal, writer, progress, on_progress)
         try:

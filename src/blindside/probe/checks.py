@@ -20,7 +20,9 @@ from blindside.client.request import ChatReply, chat_body, chat_completion
 from blindside.client.retry import RetryPolicy, call_with_retries, classify_error
 from blindside.client.tokens import CHARS_PER_TOKEN
 from blindside.config import ModelConfig
+from blindside.probe.headers import describe_headers
 from blindside.probe.report import (
+    HEADERS,
     JSON_MODE,
     LATENCY,
     MAX_CONTEXT,
@@ -154,6 +156,7 @@ class Prober:
             (TOOL_CALLING, self.tool_calling),
             (MAX_CONTEXT, lambda: self.max_context(max_context, context_ladder)),
             (LATENCY, self.latency),
+            (HEADERS, self.headers),
         ]
 
     # ----------------------------------------------------------------- requests
@@ -486,3 +489,8 @@ class Prober:
         return ProbeResult(
             LATENCY, "ok", f"median of {len(timings)} tiny requests ({shown} ms)", ms=median
         )
+
+    async def headers(self) -> ProbeResult:
+        reply = await self.create([{"role": "user", "content": "Say hi."}], max_tokens=_TINY_TOKENS)
+        detail = describe_headers(self.model.endpoint, reply.headers, list(self.secrets))
+        return ProbeResult(HEADERS, "ok", shorten(detail, 400), ms=reply.latency_ms)

@@ -38,6 +38,7 @@ JSON_MODE = "JSON mode"
 TOOL_CALLING = "tool calling"
 MAX_CONTEXT = "max context"
 LATENCY = "latency"
+HEADERS = "headers"
 
 #: Every check, in the order they run and are reported.
 CHECK_NAMES: tuple[str, ...] = (
@@ -50,6 +51,7 @@ CHECK_NAMES: tuple[str, ...] = (
     TOOL_CALLING,
     MAX_CONTEXT,
     LATENCY,
+    HEADERS,
 )
 
 # Details stay one short line in the table; answers are quoted as excerpts.

@@ -64,15 +64,20 @@ async def probe_model_async(
         before any request.
     """
     api_key = model.endpoint.api_key()  # raises MissingApiKeyError before any request
+    secrets = model.endpoint.secret_values()
     own_client = client is None
     if client is None:
         # No SDK retries: the probe retries once itself and reports what it saw. The
         # SDK's default transport, not the engine's aiohttp one (make_client), which
         # reports a refused connection as a timeout: the probe must name it.
         client = AsyncOpenAI(
-            base_url=base_url, api_key=api_key, timeout=model.endpoint.timeout_s, max_retries=0
+            base_url=base_url,
+            api_key=api_key,
+            timeout=model.endpoint.timeout_s,
+            max_retries=0,
+            default_headers=model.endpoint.request_headers(),
         )
-    prober = Prober(model, client, [api_key])
+    prober = Prober(model, client, secrets)
     enabled = model.simulated if max_context is None else max_context
     results: list[ProbeResult] = []
     unreachable: str | None = None
@@ -87,9 +92,9 @@ async def probe_model_async(
                 results.append(await check())
             except Exception as exc:  # a check never stops the probe
                 ms = (time.perf_counter() - start) * 1000
-                results.append(ProbeResult(name, "fails", describe_error(exc, [api_key]), ms))
+                results.append(ProbeResult(name, "fails", describe_error(exc, secrets), ms))
                 if blocks_endpoint(exc) and name != MAX_CONTEXT:
-                    unreachable = f"{name} got {describe_error(exc, [api_key])}"
+                    unreachable = f"{name} got {describe_error(exc, secrets)}"
                     unreachable = shorten(unreachable, 120)
     finally:
         if own_client:
@@ -128,7 +133,7 @@ def probe_model(
         If the endpoint's key variable is unset, before any request (and before
         a demo server is started).
     """
-    model.endpoint.api_key()  # fail fast, before any server or request
+    model.endpoint.secret_values()  # fail fast, before any server or request
     with endpoint_base_urls([model.endpoint], settings) as urls:
         return asyncio.run(
             probe_model_async(
