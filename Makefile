@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+LITELLM_VERSION := $(shell sed -n 's/^litellm\[proxy\]==//p' requirements-litellm.txt)
+LITELLM_VENV ?= $(HOME)/.cache/blindside/litellm-$(LITELLM_VERSION)
 
 .PHONY: run test lint init clean
 
@@ -17,9 +19,16 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python $(LITELLM_VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
+
+# The LiteLLM proxy of tests/integration/test_litellm.py, in a venv of its own (its pins would
+# move ours), shared by every checkout on the machine: one build per LiteLLM version.
+$(LITELLM_VENV)/.installed: requirements-litellm.txt
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip install --quiet -r requirements-litellm.txt
+	touch $@
 
 init: $(VENV)/.installed-run
 	$(BIN)/blindside init --demo

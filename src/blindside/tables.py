@@ -100,6 +100,14 @@ class AnswerColumns(SQLModel):
     # True when the provider sent no usage and the counts are estimated from text.
     tokens_estimated: bool = False
     cost_usd: float | None = None
+    # Whose token counts the cost rests on: provider | router | estimated (None: failed).
+    # blindside.client.provenance; "estimated" exactly when tokens_estimated.
+    usage_source: str | None = None
+    # What a router said the answer cost (LiteLLM's x-litellm-response-cost, OpenRouter's
+    # usage.cost), USD; None when it said nothing.
+    router_cost_usd: float | None = None
+    # The response's request id (x-request-id, or what a router forwards), for support tickets.
+    request_id: str | None = None
     # Requests sent for this answer in all (all calls, every model of the chain).
     attempts: int = 0
     retry_wait_ms: float = 0.0

@@ -232,6 +232,7 @@ def test_page_frame_keeps_its_labels_and_formats() -> None:
         "Mean latency (ms)",
         "Time to first token (ms)",
         "Cost per task (USD)",
+        "Cost from",
         "Error rate",
         "Latency p50 (ms)",
         "Latency p95 (ms)",
@@ -260,3 +261,16 @@ def test_page_frame_keeps_its_labels_and_formats() -> None:
     assert formats["Cost per task, no cache (USD)"] == "$%.6f"
     assert formats["Cost per task, batch (USD)"] == "$%.6f"
     assert formats["Monthly cost (USD)"] == "$%.2f"
+
+
+def test_cost_from_says_when_the_cost_is_not_the_provider_s_own() -> None:
+    from blindside.leaderboard.columns import COST_SOURCE
+
+    def shown(**counts: int) -> str | None:
+        row = MeasuredModel("m", ModelStats(**counts))
+        return COST_SOURCE.value(row)
+
+    assert shown(answers=20) == "provider"
+    assert shown(answers=20, router_usage=12, estimated_usage=3) == "router 12/20, estimated 3/20"
+    assert shown(answers=4, estimated_usage=4) == "estimated 4/4"
+    assert shown() is None

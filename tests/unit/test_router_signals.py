@@ -128,3 +128,41 @@ def test_status_errors_keep_their_headers_for_the_hint() -> None:
         request=httpx2.Request("POST", "http://x/v1/chat/completions"),
     )
     assert retry_after_seconds(response.headers) == 2.0
+
+
+def test_litellm_s_own_bodies_as_it_sends_them() -> None:
+    """Bodies copied from a LiteLLM 1.108 proxy in front of the demo provider."""
+    limited = status_error(
+        429,
+        {
+            "message": "litellm.RateLimitError: RateLimitError: OpenAIException - Rate limit "
+            "reached for requests. Please try again in 1s.",
+            "type": "throttling_error",
+            "code": "429",
+        },
+        headers={"llm_provider-retry-after": "1", "llm_provider-retry-after-ms": "1000"},
+    )
+    assert classify_error(limited) == "rate_limit"
+    assert retry_after_seconds(limited.response.headers) == 1.0
+    whole = status_error(
+        500,
+        {
+            "message": "litellm.InternalServerError: InternalServerError: OpenAIException - "
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+            "type": "internal_server_error",
+            "code": "500",
+        },
+    )
+    assert classify_error(whole) == "bad_response"
+    streamed = StreamError(
+        {
+            "message": "litellm.APIConnectionError: APIConnectionError: OpenAIException - "
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+            "type": None,
+            "code": "500",
+        }
+    )
+    assert classify_error(streamed) == "bad_response"
+    assert classify_error(StreamError({"message": "upstream died", "code": "500"})) == (
+        "server_error"
+    )

@@ -65,6 +65,7 @@ _CONTENT_FILTER_CODES = frozenset({"content_filter", "content_policy_violation"}
 _BODY_CLASSES: dict[str, ErrorClass] = {
     "rate_limit_error": "rate_limit",
     "rate_limit_exceeded": "rate_limit",
+    "throttling_error": "rate_limit",
     "ratelimiterror": "rate_limit",
     "timeout": "timeout",
     "timeout_error": "timeout",
@@ -145,7 +146,8 @@ def named_by_body(
         key = str(name or "").strip().lower()
         if key in _BODY_CLASSES:
             return _BODY_CLASSES[key]
-        if key.isdigit() and 400 <= int(key) < 600:
+        # An upstream 5xx says no more than server_error, the default: the message may.
+        if key.isdigit() and 400 <= int(key) < 500:
             named = _status_class(int(key))
             if named is not None:
                 return named

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -40,7 +42,9 @@ from blindside.demo.profiles import DEMO_PROFILES, DemoProfile, overridden
 from blindside.demo.responses import (
     PacedResponse,
     Reply,
+    RequestIds,
     bad_request,
+    error,
     fault_response,
     model_not_found,
 )
@@ -50,6 +54,8 @@ OWNED_BY = "blindside-demo"
 # Fixed creation time for /v1/models so listings are byte-stable across runs.
 _MODELS_CREATED = 1_735_689_600  # 2025-01-01T00:00:00Z
 _RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+#: The message roles of the chat completions API (``function`` is its deprecated form).
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
 def create_demo_app(
@@ -120,7 +126,9 @@ def create_demo_app(
             Route("/v1/models/{model:path}", get_model, methods=["GET"]),
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/_demo/stats", get_stats, methods=["GET"]),
-        ]
+        ],
+        middleware=[Middleware(RequestIds)],
+        exception_handlers={HTTPException: http_error},
     )
     app.state.demo = demo
     app.state.stats = demo.stats
@@ -129,6 +137,19 @@ def create_demo_app(
 
 
 # --------------------------------------------------------------------------- models and stats
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """An unknown route (404) or method (405) as an OpenAI-shaped JSON error."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        message = f"Invalid URL ({request.method} {request.url.path})"
+        return error(404, message, type_="invalid_request_error", code="unknown_url")
+    if status == 405:
+        message = f"Method {request.method} is not allowed for {request.url.path}"
+        return error(405, message, type_="invalid_request_error", code="method_not_allowed")
+    detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+    return error(status, str(detail), type_="invalid_request_error")
 
 
 def _model_card(profile: DemoProfile) -> dict[str, Any]:
@@ -279,6 +300,14 @@ def parse_chat_request(raw: bytes) -> ChatRequest | JSONResponse:
         return bad_request(
             "'messages' must be a non-empty array of objects with a 'role'.", "messages"
         )
+    for index, message in enumerate(messages):
+        if message["role"] not in ROLES:
+            return bad_request(
+                f"Invalid value: '{message['role']}'. Supported values are: "
+                + ", ".join(f"'{r}'" for r in ROLES)
+                + ".",
+                f"messages[{index}].role",
+            )
     profile = DEMO_PROFILES.get(model)
     if profile is None:
         return model_not_found(model)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,30 @@ from blindside.demo.planning import DemoCompletion
 from blindside.demo.state import HeldRequests
 
 Frame = tuple[float, bytes]  # (seconds to wait before, bytes to send)
+
+
+class RequestIds:
+    """ASGI middleware: an ``x-request-id`` header on every response, as OpenAI sends one.
+
+    A pure ASGI layer (no task group per request, unlike Starlette's
+    ``BaseHTTPMiddleware``): it only adds a header to the response's start.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = (b"x-request-id", f"req_{uuid.uuid4().hex}".encode())
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def error(

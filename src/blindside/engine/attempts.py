@@ -20,6 +20,7 @@ from openai import AsyncOpenAI
 from blindside.client.breaker import breaker_for
 from blindside.client.limits import EndpointLimitConfig, limiter_for
 from blindside.client.percentile import percentile
+from blindside.client.provenance import provenance, request_id
 from blindside.client.redaction import redact
 from blindside.client.request import chat_body, chat_completion
 from blindside.client.retry import (
@@ -76,7 +77,7 @@ async def ask_once(
     if gaps:
         answer.itl_mean_ms = sum(gaps) / len(gaps)
         answer.itl_p95_ms = percentile(gaps, 95)
-    _account(answer, model, task, reply.usage)
+    _account(answer, model, task, reply.usage, reply.headers)
     if answer.ttft_ms is not None and answer.output_tokens:
         decode_s = (answer.latency_ms - answer.ttft_ms) / 1000
         if decode_s > 0:
@@ -85,11 +86,19 @@ async def ask_once(
 
 
 def _account(
-    answer: Answer, model: ModelConfig, task: Task, reported: Mapping[str, Any] | None
+    answer: Answer,
+    model: ModelConfig,
+    task: Task,
+    reported: Mapping[str, Any] | None,
+    headers: Mapping[str, str],
 ) -> None:
     usage = account_usage(
         reported, model, messages=task.messages, text=answer.text or "", tools=task.tools
     )
+    origin = provenance(reported, headers)
+    answer.usage_source = origin.usage_source
+    answer.router_cost_usd = origin.router_cost_usd
+    answer.request_id = origin.request_id
     answer.input_tokens = usage.input_tokens
     answer.cached_tokens = usage.cached_tokens
     answer.cache_write_tokens = usage.cache_write_tokens
@@ -189,6 +198,7 @@ async def answer_task(
     message = redact(str(exc), secrets)[:500] if exc is not None else "no answer"
     if skipped_open:
         message += f" (circuit open, skipped: {', '.join(skipped_open)})"
+    response = getattr(exc, "response", None)
     return Answer(
         task.prompt_id,
         task.model_row_id,
@@ -197,4 +207,5 @@ async def answer_task(
         retry_wait_ms=attempts.wait_s * 1000,
         error_class=error_class,
         error=f"{error_class}: {message}",
+        request_id=request_id(getattr(response, "headers", None)),
     )

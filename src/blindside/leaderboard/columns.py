@@ -394,6 +394,38 @@ COST_PER_TASK = Column(
     header="$/task",
     width=10,
 )
+
+
+def cost_source(row: Any) -> str | None:
+    """Whose token counts the cost rests on, when not only the provider's own.
+
+    ``"provider"`` when every successful answer carried the provider's usage;
+    else the shares that did not, e.g. ``"router 12/20, estimated 3/20"``.
+    """
+    stats = row.stats
+    if not stats.answers:
+        return None
+    parts = [
+        f"{name} {count}/{stats.answers}"
+        for name, count in (("router", stats.router_usage), ("estimated", stats.estimated_usage))
+        if count
+    ]
+    return ", ".join(parts) if parts else "provider"
+
+
+COST_SOURCE = Column(
+    "cost_source",
+    "Cost from",
+    cost_source,
+    "text",
+    help=(
+        "Whose token counts the cost rests on: provider (its own usage), router (a LiteLLM "
+        "proxy's counts, which it makes up when the upstream sends none) or estimated "
+        "(blindside counted four characters a token), with the share of answers."
+    ),
+    header="cost from",
+    width=16,
+)
 COST_PER_CORRECT = Column(
     "cost_per_correct_usd",
     "Cost per correct answer (USD)",

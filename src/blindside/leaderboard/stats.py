@@ -80,6 +80,9 @@ class ModelStats:
     pass_k : float or None
         Share of prompts whose every sample was correct (pass^k), over the scored
         prompts with two or more samples in one run; ``pass_k_prompts`` counts them.
+    router_usage, estimated_usage : int
+        Successful answers whose cost rests on a router's token counts, or on
+        blindside's estimate, instead of the provider's own (``usage_source``).
     """
 
     answers: int = 0
@@ -110,6 +113,8 @@ class ModelStats:
     cache_write_tokens: int = 0
     cost_per_task_no_cache_usd: float | None = None
     batch_discount: float = 0.0
+    router_usage: int = 0
+    estimated_usage: int = 0
 
     @property
     def cost_per_task_batch_usd(self) -> float | None:
@@ -193,6 +198,12 @@ def _aggregates() -> tuple[Any, ...]:
         func.count(case((costed, 1))).label("costed"),
         func.coalesce(func.sum(case((costed, Response.input_tokens))), 0).label("costed_input"),
         func.coalesce(func.sum(case((costed, Response.output_tokens))), 0).label("costed_output"),
+        func.sum(case((ok & (col(Response.usage_source) == "router"), 1), else_=0)).label(
+            "router_usage"
+        ),
+        func.sum(case((ok & (col(Response.usage_source) == "estimated"), 1), else_=0)).label(
+            "estimated_usage"
+        ),
     )
 
 
@@ -282,6 +293,8 @@ def _grouped_stats(
             pass_k_prompts=pass_k_prompts,
             cache_write_tokens=int(m["cache_write_tokens"] or 0),
             **_cost_projections(prices.get(key[-1]), m),
+            router_usage=int(m["router_usage"] or 0),
+            estimated_usage=int(m["estimated_usage"] or 0),
             **spread.get(key, {}),
         )
     return stats

@@ -40,6 +40,7 @@ from blindside.leaderboard.columns import (
     COST_PER_TASK,
     COST_PER_TASK_BATCH,
     COST_PER_TASK_NO_CACHE,
+    COST_SOURCE,
     ERROR_RATE,
     ERRORS,
     ERRORS_BY_CLASS,
@@ -190,6 +191,7 @@ LEADERBOARD_PAGE: View = (
     LATENCY,
     TTFT,
     COST_PER_TASK,
+    COST_SOURCE,
     ERROR_RATE,
     *DECISION_RECORD,
 )
@@ -218,6 +220,7 @@ RUNS_PAGE: View = (
     FALLBACKS,
     ERRORS_BY_CLASS,
     SPENT,
+    COST_SOURCE,
     LATENCY,
     TTFT,
 )
