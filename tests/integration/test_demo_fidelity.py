@@ -6,6 +6,7 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 import openai
 import pytest
@@ -73,3 +74,83 @@ def test_every_answer_carries_a_distinct_request_id_the_sdk_reads(
     ids = asyncio.run(ask())
     assert all(i and i.startswith("req_") for i in ids)
     assert len(set(ids)) == 3
+
+
+def _client(server: LoopbackServer) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+
+
+MESSAGES = [{"role": "user", "content": "Give me three tips for onboarding new support agents."}]
+
+
+def test_n_gives_n_choices_whole_and_streamed(demo_server: LoopbackServer) -> None:
+    async def ask() -> tuple[Any, Any, dict[int, str], Any]:
+        client = _client(demo_server)
+        try:
+            one = await client.chat.completions.create(model="careful", messages=MESSAGES)
+            three = await client.chat.completions.create(model="careful", messages=MESSAGES, n=3)
+            streamed: dict[int, str] = {}
+            usage = None
+            stream = await client.chat.completions.create(
+                model="careful",
+                messages=MESSAGES,
+                n=3,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async for chunk in stream:
+                usage = chunk.usage or usage
+                for choice in chunk.choices:
+                    streamed[choice.index] = streamed.get(choice.index, "") + (
+                        choice.delta.content or ""
+                    )
+        finally:
+            await client.close()
+        return one, three, streamed, usage
+
+    one, three, streamed, usage = asyncio.run(ask())
+    texts = [c.message.content for c in three.choices]
+    assert [c.index for c in three.choices] == [0, 1, 2]
+    assert texts[0] == one.choices[0].message.content  # choice 0 is the answer without n
+    assert three.usage.prompt_tokens == one.usage.prompt_tokens
+    assert three.usage.completion_tokens > one.usage.completion_tokens
+    assert streamed == dict(enumerate(texts))
+    assert usage is not None and usage.completion_tokens == three.usage.completion_tokens
+
+
+def test_stop_ends_the_answer_before_the_sequence(demo_server: LoopbackServer) -> None:
+    async def ask(stop: Any, stream: bool) -> str:
+        client = _client(demo_server)
+        try:
+            if not stream:
+                reply = await client.chat.completions.create(
+                    model="careful", messages=MESSAGES, stop=stop
+                )
+                assert reply.choices[0].finish_reason == "stop"
+                return reply.choices[0].message.content or ""
+            text = ""
+            stream_ = await client.chat.completions.create(
+                model="careful", messages=MESSAGES, stop=stop, stream=True
+            )
+            async for chunk in stream_:
+                text += "".join(c.delta.content or "" for c in chunk.choices)
+            return text
+        finally:
+            await client.close()
+
+    whole = asyncio.run(ask(None, False))
+    words = whole.split()
+    cut_word = words[len(words) // 2]
+    expected = whole[: whole.find(cut_word)]
+    assert asyncio.run(ask([cut_word, "never-in-the-text"], False)) == expected
+    assert asyncio.run(ask(cut_word, True)) == expected
+    status, _, body = raw(
+        demo_server,
+        "/v1/chat/completions",
+        {"model": "careful", "messages": MESSAGES, "stop": ["a", "b", "c", "d", "e"]},
+    )
+    assert status == 400 and body["error"]["param"] == "stop"
+    status, _, body = raw(
+        demo_server, "/v1/chat/completions", {"model": "careful", "messages": MESSAGES, "n": 0}
+    )
+    assert status == 400 and body["error"]["param"] == "n"

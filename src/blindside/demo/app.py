@@ -56,6 +56,8 @@ _MODELS_CREATED = 1_735_689_600  # 2025-01-01T00:00:00Z
 _RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 #: The message roles of the chat completions API (``function`` is its deprecated form).
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+_MAX_STOP = 4
+_MAX_CHOICES = 8  # OpenAI allows up to 128; a simulator needs a handful
 
 
 def create_demo_app(
@@ -205,6 +207,10 @@ class ChatRequest:
         The reply is streamed.
     include_usage : bool
         ``stream_options.include_usage`` was asked for.
+    n : int
+        Choices to answer with (1 to 8).
+    stop : tuple of str
+        Stop sequences (up to 4).
     """
 
     profile: DemoProfile
@@ -216,6 +222,8 @@ class ChatRequest:
     json_mode: bool
     stream: bool
     include_usage: bool
+    n: int = 1
+    stop: tuple[str, ...] = ()
 
     @property
     def model(self) -> str:
@@ -230,6 +238,23 @@ def _optional_int(body: Mapping[str, Any], name: str) -> int | JSONResponse | No
     if isinstance(value, bool) or not isinstance(value, int):
         return bad_request(f"'{name}' must be an integer.", name, "invalid_type")
     return value
+
+
+def _stop_sequences(value: Any) -> tuple[str, ...] | JSONResponse:
+    """``stop`` as a tuple: a string, or an array of up to 4 strings (None: none)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if (
+        isinstance(value, list)
+        and len(value) <= _MAX_STOP
+        and all(isinstance(v, str) for v in value)
+    ):
+        return tuple(value)
+    return bad_request(
+        f"'stop' must be a string or an array of at most {_MAX_STOP} strings.", "stop"
+    )
 
 
 def _valid_messages(messages: Any) -> bool:
@@ -332,6 +357,14 @@ def parse_chat_request(raw: bytes) -> ChatRequest | JSONResponse:
             "'response_format.type' must be one of 'text', 'json_object', 'json_schema'.",
             "response_format",
         )
+    n = _optional_int(body, "n")
+    if isinstance(n, JSONResponse):
+        return n
+    if n is not None and not 1 <= n <= _MAX_CHOICES:
+        return bad_request(f"'n' must be between 1 and {_MAX_CHOICES}.", "n")
+    stop = _stop_sequences(body.get("stop"))
+    if isinstance(stop, JSONResponse):
+        return stop
     stream_options = body.get("stream_options")
     return ChatRequest(
         profile=profile,
@@ -344,6 +377,8 @@ def parse_chat_request(raw: bytes) -> ChatRequest | JSONResponse:
         stream=bool(body.get("stream")),
         include_usage=isinstance(stream_options, dict)
         and bool(stream_options.get("include_usage")),
+        n=n or 1,
+        stop=stop,
     )
 
 
@@ -365,14 +400,20 @@ def _context_problem(chat: ChatRequest) -> JSONResponse | None:
 # --------------------------------------------------------------------------- chat completion
 
 
-def _plan(demo: DemoAppState, chat: ChatRequest, faults: FaultConfig) -> DemoCompletion:
-    """The completion of one request (for a profile that ignores ``seed``, of this attempt)."""
-    profile = chat.profile
+def _plans(demo: DemoAppState, chat: ChatRequest, faults: FaultConfig) -> list[DemoCompletion]:
+    """The ``n`` choices of one request (for a profile that ignores ``seed``, of this attempt)."""
     attempt = 0
-    if not profile.honours_seed:
+    if not chat.profile.honours_seed:
         attempt = demo.stats.seedless_attempt(request_digest(demo.seed, chat.model, chat.messages))
+    return [_plan(demo, chat, faults, attempt, choice) for choice in range(chat.n)]
+
+
+def _plan(
+    demo: DemoAppState, chat: ChatRequest, faults: FaultConfig, attempt: int, choice: int
+) -> DemoCompletion:
+    """One choice of one request."""
     return plan_completion(
-        profile,
+        chat.profile,
         chat.messages,
         app_seed=demo.seed,
         request_seed=chat.seed,
@@ -384,6 +425,8 @@ def _plan(demo: DemoAppState, chat: ChatRequest, faults: FaultConfig) -> DemoCom
         tool_choice=chat.tool_choice,
         attempt=attempt,
         latency_ms=faults.latency_ms,
+        stop=chat.stop,
+        choice=choice,
     )
 
 
@@ -435,7 +478,9 @@ async def chat_completions(request: Request) -> Response:
     if too_long is not None:
         return too_long
     faults = demo.faults_for(chat.model)
-    plan = demo.prompt_cache.account(chat.profile, chat.messages, _plan(demo, chat, faults))
+    plan, *others = _plans(demo, chat, faults)
+    # The prompt is sent once, so the provider's cache accounts for it once (choice 0).
+    plan = demo.prompt_cache.account(chat.profile, chat.messages, plan)
     fault = _draw_fault(faults, chat.profile, digest, attempt)
     reply = Reply(
         plan,
@@ -444,6 +489,7 @@ async def chat_completions(request: Request) -> Response:
         call_id=f"call_{uuid.uuid4().hex[:24]}",
         created=int(time.time()),
         usage_chunk=chat.include_usage and chat.profile.usage_in_stream,
+        others=tuple(others),
     )
     if fault is not None:
         demo.stats.fault(fault)

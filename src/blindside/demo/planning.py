@@ -149,6 +149,12 @@ def _json_object_text(text: str) -> str:
     return json.dumps({"answer": text}, ensure_ascii=False)
 
 
+def _cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """The text up to (not including) the first of the stop sequences it contains."""
+    found = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[: min(found)] if found else text
+
+
 def named_choice(tool_choice: Any) -> str | None:
     """The function name of a ``{"type": "function", "function": {"name": ...}}`` choice.
 
@@ -264,6 +270,8 @@ def plan_completion(
     tool_choice: Any = None,
     attempt: int = 0,
     latency_ms: float | None = None,
+    stop: Sequence[str] = (),
+    choice: int = 0,
 ) -> DemoCompletion:
     """Decide the answer, usage and latency of one request, deterministically.
 
@@ -298,6 +306,12 @@ def plan_completion(
     latency_ms : float, optional
         Fixed total latency in ms, absolute (``latency_scale`` does not apply):
         10% before the first chunk, the rest spread evenly over the others.
+    stop : sequence of str
+        The request's ``stop`` sequences: a text answer ends just before the
+        first one it contains (finish reason ``stop``), as a provider's does.
+    choice : int
+        Which of the request's ``n`` choices: choice 0 is the answer of a
+        request without ``n``; the others are drawn afresh.
 
     Returns
     -------
@@ -308,6 +322,8 @@ def plan_completion(
     )
     # A profile that ignores seed draws every attempt afresh instead, like an unseeded sampler.
     base = digest if profile.honours_seed or attempt == 0 else f"{digest}:{attempt}"
+    if choice:
+        base = f"{base}:choice{choice}"
     rng = random.Random(base)
     known = knowledge or {}
     tool_call = _plan_tool_call(
@@ -320,6 +336,8 @@ def plan_completion(
         if json_mode and profile.supports_json_mode:
             payload = _json_object_text(payload)
     finish_reason: FinishReason = "tool_calls" if tool_call is not None else "stop"
+    if tool_call is None:
+        payload = _cut_at_stop(payload, stop)
     if max_tokens is not None and text_tokens(payload) > max_tokens:
         payload = payload[: max_tokens * CHARS_PER_TOKEN]
         finish_reason = "length"

@@ -113,6 +113,8 @@ class Reply:
         Unix time of the request.
     usage_chunk : bool
         Whether a streamed reply ends with a usage chunk.
+    others : tuple of DemoCompletion
+        The further choices of a request with ``n`` above 1 (choice 1 on).
     """
 
     plan: DemoCompletion
@@ -121,16 +123,34 @@ class Reply:
     call_id: str
     created: int
     usage_chunk: bool
+    others: tuple[DemoCompletion, ...] = ()
 
-    def body(self) -> dict[str, Any]:
-        """The ``chat.completion`` object of a reply that is not streamed."""
-        plan = self.plan
+    @property
+    def plans(self) -> tuple[DemoCompletion, ...]:
+        """Every choice, in index order."""
+        return (self.plan, *self.others)
+
+    def usage(self) -> dict[str, Any]:
+        """The usage of all choices: the prompt once, the completions added up."""
+        usage = self.plan.usage()
+        if self.others:
+            completion = sum(p.completion_tokens for p in self.plans)
+            usage["completion_tokens"] = completion
+            usage["total_tokens"] = usage["prompt_tokens"] + completion
+        return usage
+
+    def _message(self, plan: DemoCompletion, index: int) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
         if plan.tool_call is None:
             message["content"] = plan.text
         else:
             function = {"name": plan.tool_call.name, "arguments": plan.tool_call.arguments}
-            message["tool_calls"] = [{"id": self.call_id, "type": "function", "function": function}]
+            call_id = self.call_id if index == 0 else f"{self.call_id}_{index}"
+            message["tool_calls"] = [{"id": call_id, "type": "function", "function": function}]
+        return message
+
+    def body(self) -> dict[str, Any]:
+        """The ``chat.completion`` object of a reply that is not streamed."""
         return {
             "id": self.completion_id,
             "object": "chat.completion",
@@ -139,32 +159,49 @@ class Reply:
             "system_fingerprint": None,
             "choices": [
                 {
-                    "index": 0,
-                    "message": message,
+                    "index": index,
+                    "message": self._message(plan, index),
                     "logprobs": None,
                     "finish_reason": plan.finish_reason,
                 }
+                for index, plan in enumerate(self.plans)
             ],
-            "usage": plan.usage(),
+            "usage": self.usage(),
         }
 
-    def _chunk(self, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    def _chunk(self, delta: dict[str, Any], finish: str | None, index: int = 0) -> dict[str, Any]:
+        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
         return {
             "id": self.completion_id,
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model,
             "system_fingerprint": None,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            "choices": [choice],
             **({"usage": None} if self.usage_chunk else {}),
         }
 
     def frames(self) -> list[Frame]:
-        """The SSE events of a streamed reply, each with the delay before it."""
-        plan = self.plan
+        """The SSE events of a streamed reply, each with the delay before it.
+
+        With ``n`` above 1 the choices follow one another, each chunk naming its
+        ``index``, as a client that folds chunks by index expects.
+        """
+        frames: list[Frame] = []
+        for index, plan in enumerate(self.plans):
+            frames += self._choice_frames(plan, index)
+        if self.usage_chunk:
+            last = {**self._chunk({}, None), "choices": [], "usage": self.usage()}
+            frames.append((0.0, _sse(last)))
+        frames.append((0.0, _DONE))
+        return frames
+
+    def _choice_frames(self, plan: DemoCompletion, index: int) -> list[Frame]:
         call = plan.tool_call
+        call_id = self.call_id if index == 0 else f"{self.call_id}_{index}"
         role = {"role": "assistant", "content": None if call else "", "refusal": None}
-        frames: list[Frame] = [(plan.ttft_s, _sse(self._chunk(role, None)))]
+        ttft = plan.ttft_s if index == 0 else 0.0
+        frames: list[Frame] = [(ttft, _sse(self._chunk(role, None, index)))]
         for i, (piece, delay) in enumerate(zip(plan.chunks, plan.chunk_delays_s, strict=True)):
             if call is None:
                 delta: dict[str, Any] = {"content": piece}
@@ -172,17 +209,13 @@ class Reply:
                 function = {"name": call.name, "arguments": piece}
                 delta = {
                     "tool_calls": [
-                        {"index": 0, "id": self.call_id, "type": "function", "function": function}
+                        {"index": 0, "id": call_id, "type": "function", "function": function}
                     ]
                 }
             else:
                 delta = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
-            frames.append((delay, _sse(self._chunk(delta, None))))
-        frames.append((0.0, _sse(self._chunk({}, plan.finish_reason))))
-        if self.usage_chunk:
-            last = {**self._chunk({}, None), "choices": [], "usage": plan.usage()}
-            frames.append((0.0, _sse(last)))
-        frames.append((0.0, _DONE))
+            frames.append((delay, _sse(self._chunk(delta, None, index))))
+        frames.append((0.0, _sse(self._chunk({}, plan.finish_reason, index))))
         return frames
 
 
