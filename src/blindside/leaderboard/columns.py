@@ -413,6 +413,21 @@ def cost_source(row: Any) -> str | None:
     return ", ".join(parts) if parts else "provider"
 
 
+def cost_source_note(rows: Any) -> str | None:
+    """A footnote naming the rows whose cost is not (only) the provider's own, else None."""
+    marked = [
+        f"{row.display_name}: {source}"
+        for row in rows
+        if (source := cost_source(row)) not in (None, "provider")
+    ]
+    if not marked:
+        return None
+    return (
+        "Cost not from the provider's own token counts (router: a router's counts; "
+        "estimated: four characters a token): " + "; ".join(marked) + "."
+    )
+
+
 COST_SOURCE = Column(
     "cost_source",
     "Cost from",

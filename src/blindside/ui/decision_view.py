@@ -19,6 +19,7 @@ from blindside.config import load_models_toml
 from blindside.errors import InputError
 from blindside.leaderboard import views
 from blindside.leaderboard.board import Leaderboard
+from blindside.leaderboard.columns import cost_source_note
 from blindside.leaderboard.recommend import (
     DEFAULT_RULES,
     PICKS,
@@ -153,6 +154,9 @@ def render_decision(board: Leaderboard, rule: TierRule | None, *, key: str) -> N
                 st.success(text, icon=":material/recommend:")
     with st.container(key=f"decision_table_{key}"):
         st.table(decision_frame(board), hide_index=True)
+        note = cost_source_note(board.rows)
+        if note is not None:
+            st.caption(note)
 
 
 def tier_controls(tier: int | None) -> tuple[int | None, TierRule | None]:
