@@ -241,3 +241,21 @@ def test_configured_headers_are_sent_streamed_and_whole_and_the_secret_is_stored
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "models.toml"]
     for path in written:
         assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_a_credential_written_as_a_header_exits_2_naming_file_line_and_field(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "models.toml"
+    text = models_toml("http://127.0.0.1:9/v1", "http://127.0.0.1:9/v1").replace(
+        'headers = { "x-portkey-provider"', 'headers = { "x-api-key" = "SUPERSECRET-123456", "a b"'
+    )
+    config.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    done = cli("validate", "--config", str(config), "--suites", str(SEED_PROMPTS))
+    assert done.returncode == 2
+    line = next(i + 1 for i, ln in enumerate(text.splitlines()) if "x-api-key" in ln)
+    assert f"models.toml:{line}: field 'headers.x-api-key'" in done.stderr
+    assert f"models.toml:{line}: field 'headers.a b'" in done.stderr
+    assert "SUPERSECRET" not in done.stdout + done.stderr
+    assert not list(tmp_path.glob("*.db"))  # nothing written
