@@ -6,7 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 LITELLM_VERSION := $(shell sed -n 's/^litellm\[proxy\]==//p' requirements-litellm.txt)
-LITELLM_VENV ?= $(HOME)/.cache/blindside/litellm-$(LITELLM_VERSION)
+# Where tests/integration/test_litellm.py looks for it too (Path.home(), not $HOME: CI may lack it).
+HOME_DIR := $(shell $(PYTHON) -c 'import pathlib; print(pathlib.Path.home())')
+LITELLM_VENV ?= $(HOME_DIR)/.cache/blindside/litellm-$(LITELLM_VERSION)
 
 .PHONY: run test lint init clean
 
@@ -41,7 +43,7 @@ run: init
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	BLINDSIDE_LITELLM_BIN=$(LITELLM_VENV)/bin/litellm $(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
