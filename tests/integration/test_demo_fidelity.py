@@ -154,3 +154,55 @@ def test_stop_ends_the_answer_before_the_sequence(demo_server: LoopbackServer) -
         demo_server, "/v1/chat/completions", {"model": "careful", "messages": MESSAGES, "n": 0}
     )
     assert status == 400 and body["error"]["param"] == "n"
+
+
+def test_the_responses_api_answers_text_whole_and_streamed(demo_server: LoopbackServer) -> None:
+    async def ask() -> tuple[Any, Any, str, list[str], Any]:
+        client = _client(demo_server)
+        try:
+            chat = await client.chat.completions.create(
+                model="careful",
+                messages=[{"role": "system", "content": "Be brief."}, *MESSAGES],
+            )
+            whole = await client.responses.create(
+                model="careful", instructions="Be brief.", input=MESSAGES[0]["content"]
+            )
+            deltas: list[str] = []
+            kinds: list[str] = []
+            completed = None
+            stream = await client.responses.create(
+                model="careful",
+                instructions="Be brief.",
+                input=[
+                    {
+                        "role": "user",
+                        "content": [{"type": "input_text", "text": MESSAGES[0]["content"]}],
+                    }
+                ],
+                stream=True,
+            )
+            async for event in stream:
+                kinds.append(event.type)
+                if event.type == "response.output_text.delta":
+                    deltas.append(event.delta)
+                if event.type == "response.completed":
+                    completed = event.response
+        finally:
+            await client.close()
+        return chat, whole, "".join(deltas), kinds, completed
+
+    chat, whole, streamed, kinds, completed = asyncio.run(ask())
+    text = chat.choices[0].message.content
+    assert whole.output_text == text  # the same request, asked the other way
+    assert whole.status == "completed" and whole.id.startswith("resp_")
+    assert whole.usage.input_tokens == chat.usage.prompt_tokens
+    assert whole.usage.output_tokens == chat.usage.completion_tokens
+    assert streamed == text
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    assert completed is not None and completed.output_text == text
+    status, _, body = raw(
+        demo_server,
+        "/v1/responses",
+        {"model": "careful", "input": "hi", "previous_response_id": "resp_1"},
+    )
+    assert status == 400 and body["error"]["param"] == "previous_response_id"

@@ -30,11 +30,10 @@ from starlette.routing import Route
 from blindside.config import FaultConfig
 from blindside.config.drift import DemoOverride
 from blindside.demo.faults import draw_fault
-from blindside.demo.knowledge import DemoKnowledge, function_tools, tool_names
+from blindside.demo.knowledge import DemoKnowledge
 from blindside.demo.planning import (
     DemoCompletion,
     count_prompt_tokens,
-    named_choice,
     plan_completion,
     request_digest,
 )
@@ -44,10 +43,14 @@ from blindside.demo.responses import (
     Reply,
     RequestIds,
     bad_request,
-    error,
     fault_response,
+    http_error,
     model_not_found,
+    stop_sequences,
+    tools_problem,
 )
+from blindside.demo.responses_api import ResponsesReply
+from blindside.demo.responses_api import chat_body as responses_chat_body
 from blindside.demo.state import DemoAppState
 
 OWNED_BY = "blindside-demo"
@@ -56,7 +59,6 @@ _MODELS_CREATED = 1_735_689_600  # 2025-01-01T00:00:00Z
 _RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 #: The message roles of the chat completions API (``function`` is its deprecated form).
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
-_MAX_STOP = 4
 _MAX_CHOICES = 8  # OpenAI allows up to 128; a simulator needs a handful
 
 
@@ -127,6 +129,7 @@ def create_demo_app(
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/models/{model:path}", get_model, methods=["GET"]),
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/responses", create_response, methods=["POST"]),
             Route("/v1/_demo/stats", get_stats, methods=["GET"]),
         ],
         middleware=[Middleware(RequestIds)],
@@ -139,19 +142,6 @@ def create_demo_app(
 
 
 # --------------------------------------------------------------------------- models and stats
-
-
-async def http_error(request: Request, exc: Exception) -> Response:
-    """An unknown route (404) or method (405) as an OpenAI-shaped JSON error."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if status == 404:
-        message = f"Invalid URL ({request.method} {request.url.path})"
-        return error(404, message, type_="invalid_request_error", code="unknown_url")
-    if status == 405:
-        message = f"Method {request.method} is not allowed for {request.url.path}"
-        return error(405, message, type_="invalid_request_error", code="method_not_allowed")
-    detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
-    return error(status, str(detail), type_="invalid_request_error")
 
 
 def _model_card(profile: DemoProfile) -> dict[str, Any]:
@@ -240,54 +230,12 @@ def _optional_int(body: Mapping[str, Any], name: str) -> int | JSONResponse | No
     return value
 
 
-def _stop_sequences(value: Any) -> tuple[str, ...] | JSONResponse:
-    """``stop`` as a tuple: a string, or an array of up to 4 strings (None: none)."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if (
-        isinstance(value, list)
-        and len(value) <= _MAX_STOP
-        and all(isinstance(v, str) for v in value)
-    ):
-        return tuple(value)
-    return bad_request(
-        f"'stop' must be a string or an array of at most {_MAX_STOP} strings.", "stop"
-    )
-
-
 def _valid_messages(messages: Any) -> bool:
     return (
         isinstance(messages, list)
         and bool(messages)
         and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
     )
-
-
-def _tools_problem(tools: Any, tool_choice: Any) -> JSONResponse | None:
-    """A 400 for a malformed ``tools`` / ``tool_choice``, as real providers reject them."""
-    if tools is not None and (
-        not isinstance(tools, list) or len(function_tools(tools)) != len(tools) or not tools
-    ):
-        return bad_request(
-            "'tools' must be a non-empty array of function tools, each with 'function.name'.",
-            "tools",
-        )
-    if tool_choice is None or tool_choice in ("none", "auto", "required"):
-        return None
-    named = named_choice(tool_choice)
-    if named is None:
-        return bad_request(
-            "'tool_choice' must be 'none', 'auto', 'required' or a named function.",
-            "tool_choice",
-        )
-    if named not in tool_names(tools):
-        return bad_request(
-            f"Invalid value for 'tool_choice': function '{named}' not found in 'tools'.",
-            "tool_choice",
-        )
-    return None
 
 
 def parse_chat_request(raw: bytes) -> ChatRequest | JSONResponse:
@@ -346,7 +294,7 @@ def parse_chat_request(raw: bytes) -> ChatRequest | JSONResponse:
     if max_tokens is not None and max_tokens < 1:
         return bad_request(f"'{cap_name}' must be at least 1.", cap_name)
     tools, tool_choice = body.get("tools"), body.get("tool_choice")
-    problem = _tools_problem(tools, tool_choice)
+    problem = tools_problem(tools, tool_choice)
     if problem is not None:
         return problem
     response_format = body.get("response_format")
@@ -362,7 +310,7 @@ def parse_chat_request(raw: bytes) -> ChatRequest | JSONResponse:
         return n
     if n is not None and not 1 <= n <= _MAX_CHOICES:
         return bad_request(f"'n' must be between 1 and {_MAX_CHOICES}.", "n")
-    stop = _stop_sequences(body.get("stop"))
+    stop = stop_sequences(body.get("stop"))
     if isinstance(stop, JSONResponse):
         return stop
     stream_options = body.get("stream_options")
@@ -502,3 +450,32 @@ async def chat_completions(request: Request) -> Response:
             held=demo.held,
         )
     return await _serve(demo, chat, reply, digest, faults.capacity)
+
+
+async def create_response(request: Request) -> Response:
+    """``POST /v1/responses``: the Responses API, text only, planned like a chat completion.
+
+    Faults are not injected here, and the request log counts chat completions only.
+    """
+    demo: DemoAppState = request.app.state.demo
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return bad_request("The request body is not valid JSON.", None, "invalid_json")
+    chat_body = responses_chat_body(body)
+    if isinstance(chat_body, JSONResponse):
+        return chat_body
+    chat = parse_chat_request(json.dumps(chat_body).encode())
+    if isinstance(chat, JSONResponse):
+        return chat
+    too_long = _context_problem(chat)
+    if too_long is not None:
+        return too_long
+    plan = _plans(demo, chat, demo.faults_for(chat.model))[0]
+    reply = ResponsesReply(
+        plan, chat.model, f"resp_{uuid.uuid4().hex}", f"msg_{uuid.uuid4().hex}", int(time.time())
+    )
+    if not chat.stream:
+        await asyncio.sleep(plan.total_s)
+        return JSONResponse(reply.body())
+    return PacedResponse(reply.frames(), lambda: None)

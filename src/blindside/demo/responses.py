@@ -16,10 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from blindside.demo.faults import TIMEOUT_FAULT_S
-from blindside.demo.planning import DemoCompletion
+from blindside.demo.knowledge import function_tools, tool_names
+from blindside.demo.planning import DemoCompletion, named_choice
 from blindside.demo.state import HeldRequests
 
 Frame = tuple[float, bytes]  # (seconds to wait before, bytes to send)
@@ -63,9 +66,68 @@ def error(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+async def http_error(request: Request, exc: Exception) -> Response:
+    """An unknown route (404) or method (405) as an OpenAI-shaped JSON error."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        message = f"Invalid URL ({request.method} {request.url.path})"
+        return error(404, message, type_="invalid_request_error", code="unknown_url")
+    if status == 405:
+        message = f"Method {request.method} is not allowed for {request.url.path}"
+        return error(405, message, type_="invalid_request_error", code="method_not_allowed")
+    detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+    return error(status, str(detail), type_="invalid_request_error")
+
+
 def bad_request(message: str, param: str | None, code: str = "invalid_value") -> JSONResponse:
     """A 400 ``invalid_request_error`` naming the parameter at fault."""
     return error(400, message, type_="invalid_request_error", param=param, code=code)
+
+
+#: Most stop sequences a request may send.
+MAX_STOP = 4
+
+
+def stop_sequences(value: Any) -> tuple[str, ...] | JSONResponse:
+    """``stop`` as a tuple: a string, or an array of up to 4 strings (None: none)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if (
+        isinstance(value, list)
+        and len(value) <= MAX_STOP
+        and all(isinstance(v, str) for v in value)
+    ):
+        return tuple(value)
+    return bad_request(
+        f"'stop' must be a string or an array of at most {MAX_STOP} strings.", "stop"
+    )
+
+
+def tools_problem(tools: Any, tool_choice: Any) -> JSONResponse | None:
+    """A 400 for a malformed ``tools`` / ``tool_choice``, as real providers reject them."""
+    if tools is not None and (
+        not isinstance(tools, list) or len(function_tools(tools)) != len(tools) or not tools
+    ):
+        return bad_request(
+            "'tools' must be a non-empty array of function tools, each with 'function.name'.",
+            "tools",
+        )
+    if tool_choice is None or tool_choice in ("none", "auto", "required"):
+        return None
+    named = named_choice(tool_choice)
+    if named is None:
+        return bad_request(
+            "'tool_choice' must be 'none', 'auto', 'required' or a named function.",
+            "tool_choice",
+        )
+    if named not in tool_names(tools):
+        return bad_request(
+            f"Invalid value for 'tool_choice': function '{named}' not found in 'tools'.",
+            "tool_choice",
+        )
+    return None
 
 
 def model_not_found(model: str) -> JSONResponse:
