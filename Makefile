@@ -27,7 +27,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python $(LITELLM_VENV)/.install
 
 # The LiteLLM proxy of tests/integration/test_litellm.py, in a venv of its own (its pins would
 # move ours), shared by every checkout on the machine: one build per LiteLLM version.
-$(LITELLM_VENV)/.installed: requirements-litellm.txt
+# No prerequisite: the path names the version, so a new pin is a new venv, and a checkout's
+# fresh file times never rebuild a shared one.
+$(LITELLM_VENV)/.installed:
 	$(PYTHON) -m venv $(LITELLM_VENV)
 	$(LITELLM_VENV)/bin/python -m pip install --quiet -r requirements-litellm.txt
 	touch $@

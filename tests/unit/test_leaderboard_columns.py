@@ -275,7 +275,7 @@ def test_cost_from_says_when_the_cost_is_not_the_provider_s_own() -> None:
     assert shown(answers=4, estimated_usage=4) == "estimated 4/4"
     assert shown() is None
 
-    from blindside.leaderboard.columns import cost_source_note
+    from blindside.ui.decision_view import cost_source_note
 
     rows = [
         MeasuredModel("Own", ModelStats(answers=5)),

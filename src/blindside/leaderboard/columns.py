@@ -396,42 +396,10 @@ COST_PER_TASK = Column(
 )
 
 
-def cost_source(row: Any) -> str | None:
-    """Whose token counts the cost rests on, when not only the provider's own.
-
-    ``"provider"`` when every successful answer carried the provider's usage;
-    else the shares that did not, e.g. ``"router 12/20, estimated 3/20"``.
-    """
-    stats = row.stats
-    if not stats.answers:
-        return None
-    parts = [
-        f"{name} {count}/{stats.answers}"
-        for name, count in (("router", stats.router_usage), ("estimated", stats.estimated_usage))
-        if count
-    ]
-    return ", ".join(parts) if parts else "provider"
-
-
-def cost_source_note(rows: Any) -> str | None:
-    """A footnote naming the rows whose cost is not (only) the provider's own, else None."""
-    marked = [
-        f"{row.display_name}: {source}"
-        for row in rows
-        if (source := cost_source(row)) not in (None, "provider")
-    ]
-    if not marked:
-        return None
-    return (
-        "Cost not from the provider's own token counts (router: a router's counts; "
-        "estimated: four characters a token): " + "; ".join(marked) + "."
-    )
-
-
 COST_SOURCE = Column(
     "cost_source",
     "Cost from",
-    cost_source,
+    lambda r: r.stats.cost_source,
     "text",
     help=(
         "Whose token counts the cost rests on: provider (its own usage), router (a LiteLLM "

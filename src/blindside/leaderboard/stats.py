@@ -117,6 +117,22 @@ class ModelStats:
     estimated_usage: int = 0
 
     @property
+    def cost_source(self) -> str | None:
+        """Whose token counts the cost rests on, when not only the provider's own.
+
+        ``"provider"`` when every successful answer carried the provider's usage;
+        else the shares that did not, e.g. ``"router 12/20, estimated 3/20"``.
+        """
+        if not self.answers:
+            return None
+        parts = [
+            f"{name} {count}/{self.answers}"
+            for name, count in (("router", self.router_usage), ("estimated", self.estimated_usage))
+            if count
+        ]
+        return ", ".join(parts) if parts else "provider"
+
+    @property
     def cost_per_task_batch_usd(self) -> float | None:
         """Cost per task projected onto the provider's batch API (None: no cost measured)."""
         cost = self.cost_per_task_usd
