@@ -15,10 +15,12 @@ from sqlmodel import Session, col, select
 
 from blindside.catalog import SyncReport, sync_models, sync_suites
 from blindside.config import ProjectConfig, Settings, load_models_toml
+from blindside.config.settings import DEFAULT_OIDC_ROLES_PATH
 from blindside.db import open_database, session_scope, upgrade_schema
 from blindside.engine.run import Progress, RunResult, generate
 from blindside.errors import InputError, Problem
 from blindside.identity import LeakRefresh, flag_identity_leaks
+from blindside.oidc_roles import read_oidc_roles
 from blindside.scorecard import rescore_answers
 from blindside.suites import SuiteSpec, load_suite_dir
 from blindside.tables import Model, Prompt, Response, Run, Suite
@@ -34,7 +36,8 @@ class InitReport:
 
 
 def load_inputs(settings: Settings) -> tuple[list[SuiteSpec], ProjectConfig]:
-    """Parse and validate the suites and models.toml; raises InputError, writes nothing."""
+    """Parse and validate the suites, models.toml and the OIDC role table (when there is
+    one); raises InputError, writes nothing."""
     problems: list[Problem] = []
     suites: list[SuiteSpec] = []
     config: ProjectConfig | None = None
@@ -44,6 +47,13 @@ def load_inputs(settings: Settings) -> tuple[list[SuiteSpec], ProjectConfig]:
         problems.extend(exc.problems)
     try:
         config = load_models_toml(settings.models_path)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:  # read by the app at sign-in; a bad table stops `make run` here, not a rater later
+        read_oidc_roles(
+            settings.oidc_roles_path,
+            required=settings.oidc_roles_path != DEFAULT_OIDC_ROLES_PATH,
+        )
     except InputError as exc:
         problems.extend(exc.problems)
     if problems:

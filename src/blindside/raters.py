@@ -167,7 +167,8 @@ def _now(now: datetime | None) -> datetime:
     return datetime.now(UTC) if now is None else now.astimezone(UTC)
 
 
-def _info(rater: Rater) -> RaterInfo:
+def rater_info(rater: Rater) -> RaterInfo:
+    """What may be shown of a stored rater row."""
     assert rater.id is not None
     return RaterInfo(
         id=rater.id,
@@ -218,7 +219,7 @@ def _set_invite(rater: Rater, now: datetime) -> Invite:
     token = new_token()
     rater.invite_hash = token_hash(token)
     rater.invite_expires_at = now + INVITE_LIFETIME
-    return Invite(_info(rater), token, now + INVITE_LIFETIME)
+    return Invite(rater_info(rater), token, now + INVITE_LIFETIME)
 
 
 def add_rater(
@@ -345,7 +346,7 @@ def redeem_invite(engine: Engine, token: str, *, now: datetime | None = None) ->
         if spent.rowcount != 1:  # redeemed a moment ago by another request
             raise invalid
         session.refresh(rater)
-        return SignedIn(_info(rater), session_token, moment + SESSION_LIFETIME)
+        return SignedIn(rater_info(rater), session_token, moment + SESSION_LIFETIME)
 
 
 def resume_session(
@@ -368,7 +369,7 @@ def resume_session(
         expires = rater.session_expires_at
         if rater.revoked_at is not None or expires is None or expires <= moment:
             return None
-        return _info(rater)
+        return rater_info(rater)
 
 
 def end_session(engine: Engine, session_token: str | None) -> None:
@@ -406,6 +407,10 @@ def sign_up(
     role = parse_role(open_signup)
     if role > Role.RATER:
         raise RaterError("sign-up by name is for raters only: leads and admins need a link")
+    if "@" in name:
+        # An address is the name of a rater who signs in through OIDC (oidc_raters): a
+        # name-only sign-up must not take it first.
+        raise RaterError("a name with '@' is kept for e-mail sign-in: choose another")
     moment = _now(now)
     try:
         with session_scope(engine) as session:
@@ -414,7 +419,7 @@ def sign_up(
             for column, value in values.items():
                 setattr(rater, column, value)
             session.flush()
-            return SignedIn(_info(rater), session_token, moment + SESSION_LIFETIME)
+            return SignedIn(rater_info(rater), session_token, moment + SESSION_LIFETIME)
     except IntegrityError:
         raise _taken(name) from None
 
@@ -422,7 +427,7 @@ def sign_up(
 def list_raters(engine: Engine) -> list[RaterInfo]:
     """Every rater, revoked ones included, oldest first."""
     with Session(engine) as session:
-        return [_info(r) for r in session.exec(select(Rater).order_by(col(Rater.id)))]
+        return [rater_info(r) for r in session.exec(select(Rater).order_by(col(Rater.id)))]
 
 
 def find_rater(engine: Engine, name: str) -> RaterInfo:
@@ -434,7 +439,7 @@ def find_rater(engine: Engine, name: str) -> RaterInfo:
         No such rater.
     """
     with Session(engine) as session:
-        return _info(_by_name(session, name))
+        return rater_info(_by_name(session, name))
 
 
 def revoke_rater(engine: Engine, name: str, *, now: datetime | None = None) -> RaterInfo:
@@ -453,7 +458,7 @@ def revoke_rater(engine: Engine, name: str, *, now: datetime | None = None) -> R
             rater.revoked_at = moment
         rater.invite_hash = rater.invite_expires_at = None
         rater.session_hash = rater.session_expires_at = None
-    return _info(rater)
+    return rater_info(rater)
 
 
 def set_role(engine: Engine, name: str, role: Role | str) -> RaterInfo:
@@ -467,4 +472,4 @@ def set_role(engine: Engine, name: str, role: Role | str) -> RaterInfo:
     rank = parse_role(role)
     with _changing(engine, name) as rater:
         rater.role = str(rank)
-    return _info(rater)
+    return rater_info(rater)

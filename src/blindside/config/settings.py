@@ -21,6 +21,8 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8501"
 # What BLINDSIDE_OPEN_SIGNUP accepts: off, or the one role sign-up by name may create (leads
 # and admins always need a link).
 OPEN_SIGNUP_CHOICES = ("off", "rater")
+# Where the OIDC role table is read from by default (blindside.oidc_roles).
+DEFAULT_OIDC_ROLES_PATH = Path("oidc_roles.toml")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class Settings:
     db_pool_size, db_max_overflow : int
         Database connections each process keeps open, and how many more it may open at a
         peak (``BLINDSIDE_DB_POOL_SIZE``, ``BLINDSIDE_DB_MAX_OVERFLOW``).
+    oidc_roles_path : Path
+        The table of e-mail addresses and domains that may sign in through OIDC, and their
+        roles (``BLINDSIDE_OIDC_ROLES``; :mod:`blindside.oidc_roles`).
     """
 
     database_url: str
@@ -66,6 +71,7 @@ class Settings:
     identity_policy: str = "hide"
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    oidc_roles_path: Path = DEFAULT_OIDC_ROLES_PATH
 
 
 #: The values of ``BLINDSIDE_IDENTITY_POLICY``: keep answers flagged as identity leaks out of
@@ -172,6 +178,14 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "20",
         "Connections a process may open beyond the pool at a peak (closed again when idle). "
         "On PostgreSQL keep replicas x (pool + overflow) below the server's max_connections.",
+    ),
+    SettingDoc(
+        "BLINDSIDE_OIDC_ROLES",
+        "oidc_roles_path",
+        "./oidc_roles.toml",
+        "Path of the table that maps e-mail addresses and domains to roles for sign-in "
+        "through an OIDC provider (st.login, configured in .streamlit/secrets.toml). No "
+        "file: every OIDC sign-in is refused.",
     ),
 )
 
@@ -349,6 +363,9 @@ def load_settings(
                 bad(var, f"must be an integer >= {smallest}, got {parsed[0]!r}")
             pool[var] = int(parsed[1])
 
+    raw_roles = _env_value(env, "BLINDSIDE_OIDC_ROLES")
+    oidc_roles = Path(raw_roles).expanduser() if raw_roles else DEFAULT_OIDC_ROLES_PATH
+
     if problems:
         raise InputError(problems)
     return Settings(
@@ -363,6 +380,7 @@ def load_settings(
         identity_policy=policy,
         db_pool_size=pool["BLINDSIDE_DB_POOL_SIZE"],
         db_max_overflow=pool["BLINDSIDE_DB_MAX_OVERFLOW"],
+        oidc_roles_path=oidc_roles,
     )
 
 

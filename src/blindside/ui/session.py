@@ -4,7 +4,9 @@ The token is what :func:`blindside.raters.redeem_invite` returned. Within one co
 sits in ``st.session_state``; across a reload or a server restart the browser presents it
 again as the cookie :data:`COOKIE`, which a one-line script writes once the invite is
 redeemed (``docs/raters.md`` says why that is safe). Every run checks it against the
-database, so a sign-out, a revocation or a role change applies at the next rerun.
+database, so a sign-out, a revocation or a role change applies at the next rerun. A
+browser with no session token may be signed in with an OIDC provider instead
+(:mod:`blindside.ui.oidc`), checked as often.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import streamlit as st
 from blindside.db import DatabaseUnavailable
 from blindside.raters import RaterInfo, SignedIn, end_session, resume_session
 from blindside.roles import MINIMUM_ROLE, Action, can
+from blindside.ui.oidc import oidc_rater_now, sign_out_of_provider
 from blindside.ui.state import get_engine
 
 #: The cookie that carries the session token across reloads.
@@ -47,7 +50,8 @@ def current_rater() -> RaterInfo | None:
     """The signed-in rater, checked against the database now; None when signed out.
 
     A token that no longer works (signed out elsewhere, revoked, expired) is forgotten,
-    and a cookie holding it is deleted at the next sign-in page.
+    and a cookie holding it is deleted at the next sign-in page. Without a working token:
+    the rater an OIDC provider's account maps to, if any (:mod:`blindside.ui.oidc`).
 
     Raises
     ------
@@ -56,12 +60,13 @@ def current_rater() -> RaterInfo | None:
     """
     token = session_token()
     if token is None:
-        return None
+        return oidc_rater_now()
     rater = resume_session(get_engine(), token)
     if rater is None:
         st.session_state.pop(TOKEN, None)
         if _browser_cookie():
             st.session_state[CLEAR_COOKIE] = True
+        return oidc_rater_now()
     return rater
 
 
@@ -114,6 +119,7 @@ def sign_out() -> None:
     # Everything this connection held for the rater goes: the session, the pair on screen.
     st.session_state.clear()
     st.session_state[CLEAR_COOKIE] = True
+    sign_out_of_provider()  # and the provider's account, which would sign them in again
 
 
 def refuse(rater: RaterInfo | None, action: Action) -> NoReturn:

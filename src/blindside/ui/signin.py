@@ -1,15 +1,21 @@
-"""Sign-in: redeem a ``?invite=`` link, or sign up by name when an admin allows it.
+"""Sign-in: redeem a ``?invite=`` link, sign in with an OIDC provider when ``[auth]`` is
+configured (:mod:`blindside.ui.oidc`), or sign up by name when an admin allows it.
 
 The only page a visitor who is not signed in can reach (``app.py``). Every failure is one
-line on this page: a used or expired link, a taken name, a database that cannot be reached.
+line on this page: a used or expired link, a taken name, an address the role table does not
+map, a database that cannot be reached.
 """
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAuthError
 
+from blindside.answer_text import inert_markdown
 from blindside.db import DatabaseUnavailable
+from blindside.oidc_roles import DEFAULT_PROVIDER
 from blindside.raters import RaterError, RaterInfo, redeem_invite, sign_up
+from blindside.ui.oidc import REFUSED, provider_labels, signed_in_with_provider
 from blindside.ui.session import clear_cookie, current_rater, remember
 from blindside.ui.state import get_engine, get_settings
 
@@ -64,6 +70,25 @@ def _sign_up() -> None:
     st.session_state[JUST_SIGNED_IN] = True
 
 
+def _provider_sign_in(labels: dict[str, str]) -> None:
+    """A "Sign in with ..." button per provider; for a refused account, why, and sign-out."""
+    if signed_in_with_provider():
+        refused = st.session_state.get(REFUSED)
+        if refused:
+            # It quotes what the provider sent (the address): drawn inert, it links nowhere.
+            st.error(inert_markdown(refused, hard_breaks=False))
+        # Signing out of the provider's account here lets them pick another one.
+        if st.button("Sign out", key="oidc_sign_out"):
+            st.logout()
+        return
+    for name, label in labels.items():
+        if st.button(f"Sign in with {label}", key=f"oidc_login_{name}", type="primary"):
+            try:
+                st.login(None if name == DEFAULT_PROVIDER else name)
+            except StreamlitAuthError as exc:  # [auth] lacks redirect_uri or cookie_secret
+                st.error(f"Sign-in with {label} is not set up right: {exc}")
+
+
 def render_sign_in() -> None:
     """The sign-in page: how to get in, and name sign-up when it is on."""
     clear_cookie()
@@ -71,8 +96,12 @@ def render_sign_in() -> None:
     st.caption("Blind side-by-side evaluation of LLM answers on your own prompts.")
     if ERROR in st.session_state:
         st.error(st.session_state[ERROR])
+    labels = provider_labels()
+    if labels:
+        _provider_sign_in(labels)
     st.info(
-        "To sign in, open the sign-in link you were sent. Lost it, or did it expire? Ask an "
+        ("Or open" if labels else "To sign in, open")
+        + " the sign-in link you were sent. Lost it, or did it expire? Ask an "
         "admin for a new one. Running blindside yourself: `make run` prints an admin link "
         "each time it starts."
     )
