@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -24,6 +25,10 @@ from blindside.oidc_roles import read_oidc_roles
 from blindside.scorecard import rescore_answers
 from blindside.suites import SuiteSpec, load_suite_dir
 from blindside.tables import Model, Prompt, Response, Run, Suite
+
+if TYPE_CHECKING:
+    from blindside.demo_votes import DemoVotes
+    from blindside.judge.run import JudgeResult
 
 
 @dataclass(frozen=True)
@@ -142,3 +147,49 @@ def generate_demo_answers(
             )
         )
     return results
+
+
+#: Pairs per suite that the demo's judge judges at ``blindside init --demo`` (two verdicts each).
+DEMO_JUDGE_PAIRS = 40
+
+
+@dataclass(frozen=True)
+class DemoJudging:
+    """What :func:`demo_votes_and_verdicts` did: simulated votes, then a judge per suite."""
+
+    votes: DemoVotes
+    judge: str | None
+    results: list[JudgeResult]
+
+
+def demo_votes_and_verdicts(
+    engine: Engine, config: ProjectConfig, settings: Settings, *, concurrency: int = 16
+) -> DemoJudging:
+    """Simulated raters' votes and a simulated judge's verdicts on the demo's pairs (once).
+
+    The first active simulated model judges up to :data:`DEMO_JUDGE_PAIRS` pairs of each
+    suite, the voted ones first, so the Leaderboard shows the judge beside the raters.
+    Both are resumable: a second call stores nothing new.
+    """
+    from blindside.demo_votes import simulate_demo_votes
+    from blindside.judge.run import judge_suite
+
+    votes = simulate_demo_votes(engine)
+    judges = [m for m in config.active_models() if m.simulated]
+    if not judges:
+        return DemoJudging(votes, None, [])
+    with Session(engine) as session:
+        suites = session.exec(select(Suite.name).order_by(Suite.name)).all()
+    results = [
+        judge_suite(
+            engine,
+            config,
+            settings,
+            suite_name=name,
+            judge_name=judges[0].name,
+            max_pairs=DEMO_JUDGE_PAIRS,
+            concurrency=concurrency,
+        )
+        for name in suites
+    ]
+    return DemoJudging(votes, judges[0].display_name, results)

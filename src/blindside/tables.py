@@ -343,3 +343,61 @@ class DriftFinding(SQLModel, table=True):
     n_baseline: int = 0
     n_current: int = 0
     verdict: str  # drift | improved | stable | untested
+
+
+class JudgeRun(SQLModel, table=True):
+    """One judge model judging one suite's pairs under one rubric (:mod:`blindside.judge`).
+
+    Keyed like a generation run: the same suite, judge and rubric find the same run, so a
+    rerun asks only for the verdicts still missing. A changed rubric starts a new run.
+    """
+
+    __tablename__ = "judge_run"
+    __table_args__ = (
+        UniqueConstraint("suite_id", "judge_model_id", "rubric_hash", name="uq_judge_run_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suite_id: int = Field(foreign_key="suite.id", index=True)
+    judge_model_id: int = Field(foreign_key="model.id", index=True)
+    # sha256 of the rubrics of the suite's tiers, as sent.
+    rubric_hash: str
+    started_at: datetime = Field(default_factory=utc_now)
+    finished_at: datetime | None = None
+    status: str = "running"  # running | finished | incomplete | stopped
+    stop_reason: str | None = None
+    max_cost_usd: float | None = None
+
+
+class JudgeVerdict(SQLModel, table=True):
+    """A judge model's verdict on one pair in one order, stored apart from human votes.
+
+    Each pair is judged twice: ``position`` 0 shows the pair's first answer as "A" (on the
+    left), 1 the second. ``choice`` is in the votes' vocabulary (``left`` is answer A);
+    None when the reply did not parse (``parse_error`` says why) or the request failed
+    (``error``). The raw reply is kept for audit. Raters never see this table.
+    """
+
+    __tablename__ = "judge_verdict"
+    __table_args__ = (
+        UniqueConstraint("judge_run_id", "pair_id", "position", name="uq_judge_verdict_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    judge_run_id: int = Field(foreign_key="judge_run.id", index=True)
+    pair_id: int = Field(foreign_key="pair.id", index=True)
+    judge_model_id: int = Field(foreign_key="model.id")
+    position: int
+    left_response_id: int = Field(foreign_key="response.id")
+    right_response_id: int = Field(foreign_key="response.id")
+    choice: str | None = None  # left | right | tie | both_bad
+    parse_error: str | None = None
+    raw_reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Request failure (class: message, redacted); the next run asks again.
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utc_now)

@@ -148,6 +148,10 @@ def cmd_rank(args: argparse.Namespace) -> int:
             raise InputError.single(
                 "--votes", None, "", "--style needs the answer texts, which a votes file lacks"
             )
+        if args.judge:
+            raise InputError.single(
+                "--votes", None, "", "--judge reads the judge's verdicts from the database"
+            )
         battles = read_arena_battles(args.votes)
         if battles.total == 0:
             raise InputError.single(args.votes, None, "", "no votes in this file: nothing to rank")
@@ -163,6 +167,11 @@ def cmd_rank(args: argparse.Namespace) -> int:
             cut = replace(cut, exclude_identity_leaks=identity_policy(engine).excludes_leaky_votes)
         board = build_leaderboard(engine, cut, options)
         source = "database"
+        if args.judge:
+            from blindside.cli.judge import print_judge_rank
+
+            print_judge_rank(engine, board.rows, args.judge, cut, args.format)
+            return EXIT_OK
     if board.total_votes == 0:
         print(
             f"no votes yet in this selection ({cut.describe()}): rate some pairs on the Vote "
@@ -242,6 +251,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "instead of the database",
     )
     add_choice(p, "--format", ("table", "json", "csv"))
+    p.add_argument(
+        "--judge",
+        metavar="MODEL",
+        help="print this LLM judge's ranking beside the raters', with its position bias and "
+        "agreement (see `blindside judge`)",
+    )
     fit = p.add_argument_group("fit")
     add_choice(
         fit, "--intervals", ("sandwich", "bootstrap"), "95%% interval method (default: sandwich)"

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from blindside.project import generate_demo_answers, init_project
+    from blindside.project import demo_votes_and_verdicts, generate_demo_answers, init_project
 
     settings = settings_from(args)
     engine, report = init_project(settings)
@@ -46,6 +46,18 @@ def cmd_init(args: argparse.Namespace) -> int:
             )
         if not results:
             print("demo answers: already generated")
+        judging = demo_votes_and_verdicts(engine, report.config, settings)
+        if judging.votes.already:
+            print("demo votes: already cast by the simulated raters")
+        else:
+            print(f"demo votes: {judging.votes.votes} by {judging.votes.raters} simulated raters")
+        verdicts = sum(r.verdicts + r.parse_failures for r in judging.results)
+        if judging.judge is not None:
+            print(
+                f"demo judge {judging.judge}: {verdicts} verdicts on "
+                f"{sum(r.pairs for r in judging.results)} pairs "
+                f"({sum(r.requested for r in judging.results)} new)"
+            )
     return EXIT_OK
 
 
@@ -66,7 +78,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "init", parents=[common], help="create/migrate the database, load suites and models"
     )
     p.add_argument(
-        "--demo", action="store_true", help="also generate the demo models' answers once"
+        "--demo",
+        action="store_true",
+        help="also generate the demo models' answers, simulated raters' votes and a simulated "
+        "judge's verdicts, once",
     )
     p.set_defaults(func=cmd_init)
 

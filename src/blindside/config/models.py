@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from blindside.config.drift import DemoOverride, DriftThresholds, PublishedFigures
 from blindside.config.faults import FaultConfig
+from blindside.config.rubrics import RubricConfig
 from blindside.config.settings import ENV_SOURCE
 from blindside.errors import InputError, Problem
 
@@ -361,6 +362,8 @@ class ProjectConfig:
         projected monthly cost; tiers the file leaves out are missing.
     drift : DriftThresholds
         ``[drift]``: when a re-benchmark's change is an alert (defaults when absent).
+    judge_rubrics : tuple of RubricConfig
+        ``[[judge_rubrics]]``: rubrics that replace the shipped ones for an LLM judge.
     """
 
     path: Path
@@ -368,6 +371,7 @@ class ProjectConfig:
     models: list[ModelConfig]
     monthly_volume: dict[int, int] = field(default_factory=dict)
     drift: DriftThresholds = field(default_factory=DriftThresholds)
+    judge_rubrics: tuple[RubricConfig, ...] = ()
 
     def drift_thresholds(self, model_name: str) -> DriftThresholds:
         """``[drift]`` with the model's own ``drift`` table applied (unknown names: ``[drift]``)."""

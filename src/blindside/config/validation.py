@@ -21,9 +21,10 @@ from blindside.config.drift import DriftThresholds, check_thresholds
 from blindside.config.entries import check_endpoint, check_model
 from blindside.config.locator import Locator
 from blindside.config.models import EndpointConfig, ModelConfig, ProjectConfig
+from blindside.config.rubrics import check_rubrics
 from blindside.errors import InputError, Problem
 
-_TOP_KEYS = ("endpoints", "models", "volume", "drift")
+_TOP_KEYS = ("endpoints", "models", "volume", "drift", "judge_rubrics")
 #: The keys of ``[volume]``: tasks per month for each tier.
 VOLUME_KEYS = ("tier1", "tier2", "tier3")
 _TOML_SYNTAX_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
@@ -127,6 +128,7 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
                 "drift.",
             )
         )
+    rubrics = check_rubrics(ck, data)
 
     # Endpoints first: models refer to them.
     endpoints: dict[str, EndpointConfig | None] = {}
@@ -201,7 +203,12 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
         models.append(ModelConfig(endpoint=endpoint, **v))
     eps = {name: ep for name, ep in endpoints.items() if ep is not None}
     return ProjectConfig(
-        path=Path(file), endpoints=eps, models=models, monthly_volume=volume, drift=drift
+        path=Path(file),
+        endpoints=eps,
+        models=models,
+        monthly_volume=volume,
+        drift=drift,
+        judge_rubrics=rubrics,
     )
 
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from blindside.demo.judging import judge_reply
 from blindside.demo.knowledge import DemoKnowledge, knowledge_key, last_user_text, message_text
 from blindside.demo.phrases import CHAT_POST, CHAT_PRE, JSON_INTROS, PAD_INTROS, REASONS, UNSURE
 from blindside.demo.profiles import DemoProfile, Style
@@ -199,6 +200,9 @@ def compose_answer(
     str
         Answer text; never contains an identifying word of its own making.
     """
+    verdict = judge_reply(profile, messages, knowledge, rng)
+    if verdict is not None:
+        return verdict
     if profile.follows_system:
         exact = exact_reply(messages)
         if exact is not None:

@@ -2,11 +2,14 @@
 
 Every chart reads the frame by column label (:mod:`blindside.leaderboard.columns`):
 ratings with intervals (a forest plot), model-against-model heatmaps, and rating
-against cost per task (with the Pareto frontier), p95 latency and accuracy.
+against cost per task (with the Pareto frontier), p95 latency and accuracy, and an LLM
+judge's ratings beside the raters'.
 Legends are in words.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import altair as alt
 import numpy as np
@@ -23,6 +26,9 @@ from blindside.leaderboard.columns import (
     RATING_LOW,
     VOTES,
 )
+
+if TYPE_CHECKING:
+    from blindside.judge.report import Comparison
 
 
 def forest_plot(frame: pd.DataFrame) -> alt.Chart:
@@ -167,3 +173,71 @@ def accuracy_scatter(frame: pd.DataFrame) -> alt.Chart | None:
         return None
     base = _against_rating(data, accuracy, accuracy, ".0%")
     return (base.mark_point(filled=True, size=90) + _labels(base)).properties(height=320)
+
+
+#: The judge chart's legend, in words.
+BY_RATERS = "Raters (human votes)"
+BY_JUDGE = "LLM judge"
+
+
+def judge_frame(comparison: Comparison) -> pd.DataFrame:
+    """Long form of the judge's ranking beside the raters': one row per model and source."""
+    rows = []
+    for m in comparison.models:
+        for source, value, low, high in (
+            (BY_RATERS, m.human, m.human_low, m.human_high),
+            (BY_JUDGE, m.judge, m.judge_low, m.judge_high),
+        ):
+            if value is not None:
+                rows.append(
+                    {
+                        "Model": m.name,
+                        "Ranked by": source,
+                        "Rating": value,
+                        "Low": low,
+                        "High": high,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["Model", "Ranked by", "Rating", "Low", "High"])
+
+
+def judge_chart(comparison: Comparison) -> alt.Chart | None:
+    """The judge's ratings beside the raters', per model, with 95% intervals.
+
+    Each model's band holds two rows, the raters' rating and the judge's, each a point with
+    its interval, coloured by who ranked it. Models are ordered by the raters' rating.
+    """
+    data = judge_frame(comparison)
+    if data.empty:
+        return None
+    order = [
+        m.name
+        for m in sorted(
+            comparison.models,
+            key=lambda m: (-(m.human if m.human is not None else -1e9), -(m.judge or 0.0)),
+        )
+    ]
+    y = alt.Y("Model:N", sort=order, title=None, axis=alt.Axis(labelLimit=400))
+    colour = alt.Color(
+        "Ranked by:N",
+        title=None,
+        scale=alt.Scale(domain=[BY_RATERS, BY_JUDGE], range=["#1f77b4", "#ff7f0e"]),
+        legend=alt.Legend(orient="bottom", labelLimit=400),
+    )
+    offset = alt.YOffset("Ranked by:N", scale=alt.Scale(domain=[BY_RATERS, BY_JUDGE]))
+    base = alt.Chart(data).encode(y=y, yOffset=offset, color=colour)
+    interval = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("Low:Q", title="Rating (Elo scale, 95% CI)", scale=alt.Scale(zero=False)),
+        x2="High:Q",
+    )
+    point = base.mark_point(filled=True, size=80).encode(
+        x="Rating:Q",
+        tooltip=[
+            "Model",
+            "Ranked by",
+            alt.Tooltip("Rating:Q", format=".0f"),
+            alt.Tooltip("Low:Q", format=".0f"),
+            alt.Tooltip("High:Q", format=".0f"),
+        ],
+    )
+    return (interval + point).properties(height=alt.Step(22))

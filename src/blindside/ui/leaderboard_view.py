@@ -29,6 +29,7 @@ from blindside.leaderboard.columns import RATING
 from blindside.policy import gold_answers, identity_policy
 from blindside.ui.columns import column_config, view_frame
 from blindside.ui.decision_view import render_decision, tier_controls
+from blindside.ui.judge_view import render_judge
 from blindside.ui.leaderboard_charts import (
     accuracy_scatter,
     cost_scatter,
@@ -330,6 +331,7 @@ def render_leaderboard(board: Leaderboard, *, key: str) -> None:
                     key=f"winprob_{key}",
                 )
         _trade_offs(board, frame, key=key)
+    render_judge(board, key=key)
     st.caption(_fit_note(board))
 
 
