@@ -32,6 +32,11 @@ The database is the only truth; these counts only steer which pair comes next.
   another replica showed them a pair meanwhile, the unique (rater, pair) index on
   impressions refuses the second showing and :meth:`LiveScheduler.forget_rater` re-reads it.
 
+Reads and the draw are apart: :meth:`LiveScheduler.prepare` does the reads a rater's draw may
+need (new votes, a rebuild, what the rater has seen) on connections of its own, and
+:meth:`LiveScheduler.draw_prepared` draws from memory, so the vote path can draw inside its
+write transaction without holding one pooled connection while waiting for another.
+
 So a draw never repeats a pair for a rater and never offers a closed pair, whatever the
 replica; the balance of votes across pairs and sides is as good as counts at most one
 refresh old.
@@ -39,6 +44,7 @@ refresh old.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 import weakref
@@ -62,6 +68,15 @@ from blindside.live_snapshot import (
 from blindside.scheduler import Policy, VoteRecord, next_pair
 from blindside.scheduler.counts import CHOICE_COLUMN
 from blindside.tables import Impression, Pair, Vote
+
+
+class NotPrepared(enum.Enum):
+    """What :meth:`LiveScheduler.draw_prepared` returns when it must be prepared again."""
+
+    NOT_PREPARED = "not prepared"
+
+
+NOT_PREPARED = NotPrepared.NOT_PREPARED
 
 #: Seconds a skipped-over vote id is looked for again (a PostgreSQL transaction that took a
 #: vote id and had not committed when the newer ids were read).
@@ -151,9 +166,12 @@ class LiveScheduler:
         if not due:
             return
         blocking = self._stale or self._snapshot is None
+        synced_at = self._synced_at
         if not self._sync_lock.acquire(blocking=blocking):
             return
         try:
+            if self._synced_at != synced_at and not self._stale:
+                return  # another thread read the database while this one waited
             if self._stale or self._snapshot is None or self._needs_rebuild(now):
                 self.rebuild()
             else:
@@ -305,6 +323,29 @@ class LiveScheduler:
 
     # ----------------------------------------------------------------- drawing
 
+    def prepare(self, rater_id: int, *, force: bool = False) -> None:
+        """Do the reads a draw for this rater may need: new votes or a rebuild when due
+        (:meth:`sync`), and what the rater has been shown (once per rater and rebuild).
+
+        Reads the database on connections of its own: call it holding none, so that threads
+        never wait for the pool while holding a connection of it.
+        """
+        self.sync(force=force)
+        self._load_rater(rater_id)
+
+    def draw_prepared(
+        self, rater_id: int, tiers: Collection[int] | None = None
+    ) -> tuple[int, int] | NotPrepared | None:
+        """The next pair from the counts as they are, reading nothing: see :meth:`draw`.
+
+        Returns :data:`NOT_PREPARED` when what the rater has seen is not loaded (a rebuild
+        since :meth:`prepare`): then :meth:`prepare` again.
+        """
+        with self._lock:
+            if rater_id not in self._loaded_raters:
+                return NOT_PREPARED
+            return self._draw_locked(rater_id, tiers)
+
     def draw(self, rater_id: int, tiers: Collection[int] | None = None) -> tuple[int, int] | None:
         """The next pair for a rater, marked as shown to them: ``(pair id, left response id)``.
 
@@ -319,15 +360,14 @@ class LiveScheduler:
         tuple of (int, int) or None
             None when the rater has been shown every open pair of those tiers.
         """
-        self.sync()
-        for attempt in range(2):
-            self._load_rater(rater_id)
-            with self._lock:
-                drawn = self._draw_locked(rater_id, tiers)
-            if drawn is not None or attempt:
-                return drawn
+        for attempt in range(4):
             # Nothing left in these counts: new pairs may have been built since the last read.
-            self.sync(force=True)
+            self.prepare(rater_id, force=attempt > 0)
+            drawn = self.draw_prepared(rater_id, tiers)
+            if drawn is None and attempt:
+                return None
+            if drawn is not None and drawn is not NOT_PREPARED:
+                return drawn  # type: ignore[return-value]
         return None
 
     def _draw_locked(self, rater_id: int, tiers: Collection[int] | None) -> tuple[int, int] | None:

@@ -19,17 +19,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import case, func, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import case, func
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from blindside.db import session_scope
-from blindside.live_scheduler import live_scheduler
-from blindside.pairing import DrawnPair, drawn_pair
-from blindside.policy import identity_policy
-from blindside.tables import VOTE_CHOICES, Impression, Pair, Prompt, Response, utc_now
-from blindside.votes import vote_row
+from blindside.impressions import (
+    Closed,
+    close_impression,
+    drawn_if_open,
+    open_impression,
+    rater_open_impression,
+    writing,
+)
+from blindside.live_scheduler import NOT_PREPARED, LiveScheduler, live_scheduler
+from blindside.pairing import DrawnPair
+from blindside.tables import VOTE_CHOICES, Impression, Pair, Response
+from blindside.votes import insert_vote
 
 
 class VoteOutcome(StrEnum):
@@ -82,8 +88,9 @@ def draw_next_pair(
     The pair is one the rater has never been shown, open for rating (under the ``hide``
     identity policy no answer flagged as a leak), on the rater's tiers, with the sides
     chosen to keep each model's left and right exposures balanced
-    (:mod:`blindside.live_scheduler`). Costs ``O(models²)`` in memory and a few primary-key
-    reads: no query over the votes.
+    (:mod:`blindside.live_scheduler`). Costs ``O(models²)`` in memory and one read by
+    primary keys: no query over the votes. Nothing is stored: the pair is marked shown
+    to the rater in the scheduler's counts only.
 
     Parameters
     ----------
@@ -98,30 +105,14 @@ def draw_next_pair(
         None when the rater has been shown every open pair of those tiers.
     """
     scheduler = live_scheduler(engine)
-    for _ in range(3):
-        drawn = scheduler.draw(rater_id, tiers)
-        if drawn is None:
-            return None
-        pair_id, left_response_id = drawn
-        hide_leaks = not identity_policy(engine).offers_leaks
-        with Session(engine) as session:
-            pair = session.get(Pair, pair_id)
-            assert pair is not None
-            shown = drawn_pair(session, pair, left_response_id)
-            leaky = (
-                hide_leaks
-                and session.exec(
-                    select(func.count()).where(
-                        col(Response.id).in_((pair.response_a_id, pair.response_b_id)),
-                        col(Response.identity_leak).is_(True),
-                    )
-                ).one()
-            )
-        if leaky:
-            # Flagged since the counts were built: rebuild them without it, draw again.
-            scheduler.invalidate()
+    for attempt in range(4):
+        # Nothing left in the counts: new pairs may have been built since the last read.
+        scheduler.prepare(rater_id, force=attempt > 0)
+        with engine.connect() as conn:
+            drawn = _draw(conn, scheduler, rater_id, tiers)
+        if (drawn is None and attempt == 0) or drawn is _TAKEN:
             continue
-        return shown
+        return drawn  # type: ignore[return-value]
     return None
 
 
@@ -143,30 +134,89 @@ def current_or_next_impression(
     ShownPair or None
         None when the rater has been shown every pair there is.
     """
-    for _ in range(5):
-        with session_scope(engine) as session:
-            shown = _open_impression(session, rater_id, tiers)
-        if shown is not None:
-            return shown
-        drawn = draw_next_pair(engine, rater_id, tiers)
-        if drawn is None:
+    scheduler = live_scheduler(engine)
+    for attempt in range(6):
+        with engine.connect() as conn:
+            open_now = rater_open_impression(conn, rater_id)
+        if open_now is not None and (tiers is None or open_now[1] in tiers):
+            return _shown(open_now[0], open_now[2])
+        # Nothing left in the counts: new pairs may have been built since the last read.
+        scheduler.prepare(rater_id, force=attempt > 0)
+        with writing(engine) as conn:
+            if open_now is not None:  # on a tier the rater no longer rates: skipped
+                close_impression(conn, rater_id, open_now[0], skipped=True)
+            shown = _open_next(conn, scheduler, rater_id, tiers)
+        if shown is None and attempt > 0:
             return None
-        try:
-            with session_scope(engine) as session:
-                impression = Impression(
-                    pair_id=drawn.pair_id,
-                    rater_id=rater_id,
-                    left_response_id=drawn.left_response_id,
-                )
-                session.add(impression)
-                session.flush()
-                return _shown(impression.id, drawn)  # type: ignore[arg-type]
-        except IntegrityError:
+        if shown is not None and shown is not _TAKEN:
+            return shown  # type: ignore[return-value]
+        if shown is _TAKEN:
             # Another tab of this rater opened an impression (or another replica showed
             # them this pair) at the same moment: show theirs, re-reading what they saw.
-            live_scheduler(engine).forget_rater(rater_id)
-            continue
+            scheduler.forget_rater(rater_id)
     raise RuntimeError(f"could not open an impression for rater {rater_id}")
+
+
+def answer_and_next(
+    engine: Engine,
+    rater_id: int,
+    impression_id: int,
+    choice: str | None,
+    *,
+    flagged: bool = False,
+    comment: str | None = None,
+    tiers: Collection[int] | None = None,
+) -> tuple[VoteOutcome, ShownPair | None]:
+    """What the Vote page does on a press: :func:`cast_vote` (or :func:`skip` when
+    ``choice`` is None), then :func:`current_or_next_impression`.
+
+    When the answer is stored, closing the impression, inserting the vote, drawing the
+    next pair and opening its impression are one transaction: five statements and one
+    commit. Otherwise (``ALREADY_COUNTED``) nothing is stored and the pair shown is the
+    rater's open impression, as :func:`current_or_next_impression` finds it.
+
+    Returns
+    -------
+    tuple of (VoteOutcome, ShownPair or None)
+        What became of the answer, and the pair now on the rater's screen (None when the
+        rater has been shown every pair there is).
+
+    Raises
+    ------
+    ValueError
+        For a choice that is not one of ``VOTE_CHOICES``.
+    """
+    if choice is not None and choice not in VOTE_CHOICES:
+        raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {choice!r}")
+    scheduler = live_scheduler(engine)
+    shown: ShownPair | object | None = _TAKEN
+    try:
+        with writing(engine) as conn:
+            closed = close_impression(conn, rater_id, impression_id, skipped=choice is None)
+            if closed is None:
+                outcome = VoteOutcome.ALREADY_COUNTED
+            else:
+                outcome = VoteOutcome.STORED
+                if choice is not None:
+                    counted = _store_vote(
+                        conn, rater_id, impression_id, closed, choice, flagged, comment
+                    )
+                    # Counted before the draw, so the next pair's sides and gains know it.
+                    scheduler.voted(*counted)
+                try:
+                    shown = _open_next(conn, scheduler, rater_id, tiers)
+                except BaseException:
+                    scheduler.invalidate()  # the vote just counted is rolled back
+                    raise
+    except IntegrityError:
+        # A vote on this pair by this rater without an impression (stored before
+        # impressions existed): the pair is counted already; the close is rolled back.
+        outcome = VoteOutcome.ALREADY_COUNTED
+    if shown is _TAKEN or shown is None:
+        # Already counted, the impression refused, or nothing left in the counts: what
+        # is on the rater's screen now, as a page load would find it.
+        return outcome, current_or_next_impression(engine, rater_id, tiers)
+    return outcome, shown  # type: ignore[return-value]
 
 
 def cast_vote(
@@ -194,33 +244,14 @@ def cast_vote(
     """
     if choice not in VOTE_CHOICES:
         raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {choice!r}")
+    scheduler = live_scheduler(engine)
     try:
-        with session_scope(engine) as session:
-            closed = _close(session, rater_id, impression_id, skipped=False)
+        with writing(engine) as conn:
+            closed = close_impression(conn, rater_id, impression_id, skipped=False)
             if closed is None:
                 return VoteOutcome.ALREADY_COUNTED
-            pair_id, left_response_id, shown_at, answered_at = closed
-            vote = vote_row(
-                session,
-                rater_id,
-                pair_id,
-                left_response_id,
-                choice,
-                impression_id=impression_id,
-                dwell_ms=dwell_ms(shown_at, answered_at),
-                flagged=flagged,
-                comment=comment,
-            )
-            session.add(vote)
-            session.flush()
-        live_scheduler(engine).voted(
-            vote.id,  # type: ignore[arg-type]
-            rater_id,
-            pair_id,
-            vote.left_model_id,
-            vote.right_model_id,
-            choice,
-        )
+            counted = _store_vote(conn, rater_id, impression_id, closed, choice, flagged, comment)
+        scheduler.voted(*counted)
         return VoteOutcome.STORED
     except IntegrityError:
         # A vote on this pair by this rater without an impression (stored before
@@ -230,8 +261,8 @@ def cast_vote(
 
 def skip(engine: Engine, rater_id: int, impression_id: int) -> VoteOutcome:
     """Close the rater's open impression without a vote; the pair is not shown again."""
-    with session_scope(engine) as session:
-        closed = _close(session, rater_id, impression_id, skipped=True)
+    with writing(engine) as conn:
+        closed = close_impression(conn, rater_id, impression_id, skipped=True)
     return VoteOutcome.ALREADY_COUNTED if closed is None else VoteOutcome.STORED
 
 
@@ -267,52 +298,79 @@ def side_exposure(engine: Engine) -> dict[int, SideExposure]:
     }
 
 
-def _close(
-    session: Session, rater_id: int, impression_id: int, *, skipped: bool
-) -> tuple[int, int, datetime, datetime] | None:
-    """Mark the rater's open impression answered: (pair, left response, shown, answered).
+def _store_vote(
+    conn: Connection,
+    rater_id: int,
+    impression_id: int,
+    closed: Closed,
+    choice: str,
+    flagged: bool,
+    comment: str | None,
+) -> tuple[int, int, int, int, int, str]:
+    """Insert the vote on a closed impression; what :meth:`LiveScheduler.voted` counts."""
+    stored = insert_vote(
+        conn,
+        rater_id,
+        closed.pair_id,
+        closed.left_response_id,
+        choice,
+        impression_id=impression_id,
+        dwell_ms=dwell_ms(closed.shown_at, closed.answered_at),
+        flagged=flagged,
+        comment=comment,
+    )
+    return (
+        stored.vote_id,
+        rater_id,
+        closed.pair_id,
+        stored.left_model_id,
+        stored.right_model_id,
+        choice,
+    )
 
-    None when no row matched. The WHERE clause is the whole check: on PostgreSQL a
-    concurrent UPDATE of the row waits for the first to commit and then finds it answered;
-    on SQLite writers are serialised, so the second sees the first's commit.
+
+# Returned by _draw and _open_next when the impression could not be opened: the scheduler
+# must be prepared again, or a unique index refused the impression.
+_TAKEN = object()
+
+
+def _draw(
+    conn: Connection,
+    scheduler: LiveScheduler,
+    rater_id: int,
+    tiers: Collection[int] | None,
+) -> DrawnPair | object | None:
+    """A pair from the scheduler with its texts (one read), still open for rating.
+
+    None when nothing is left in the counts; ``_TAKEN`` when the scheduler must be
+    prepared again (:meth:`LiveScheduler.prepare`).
     """
-    now = utc_now()
-    table = Impression.__table__  # type: ignore[attr-defined]
-    row = session.execute(
-        update(table)
-        .where(
-            table.c.id == impression_id,
-            table.c.rater_id == rater_id,
-            table.c.answered_at.is_(None),
-        )
-        .values(answered_at=now, skipped=skipped)
-        .returning(table.c.pair_id, table.c.left_response_id, table.c.shown_at)
-    ).first()
-    if row is None:
-        return None
-    return int(row.pair_id), int(row.left_response_id), row.shown_at, now
+    for _ in range(3):
+        drawn = scheduler.draw_prepared(rater_id, tiers)
+        if drawn is None or drawn is NOT_PREPARED:
+            return None if drawn is None else _TAKEN
+        pair_id, left_response_id = drawn  # type: ignore[misc]
+        shown = drawn_if_open(conn, pair_id, left_response_id)
+        if shown is not None:
+            return shown
+        # Flagged since the counts were built: rebuild them without it, draw again.
+        scheduler.invalidate()
+    return None
 
 
-def _open_impression(
-    session: Session, rater_id: int, tiers: Collection[int] | None
-) -> ShownPair | None:
-    """The rater's open impression as shown, or None (closing one on an unchosen tier)."""
-    impression = session.exec(
-        select(Impression).where(
-            Impression.rater_id == rater_id, col(Impression.answered_at).is_(None)
-        )
-    ).first()
-    if impression is None:
-        return None
-    pair = session.get(Pair, impression.pair_id)
-    assert pair is not None and impression.id is not None
-    if tiers is not None:
-        prompt = session.get(Prompt, pair.prompt_id)
-        assert prompt is not None
-        if prompt.tier not in tiers:
-            _close(session, rater_id, impression.id, skipped=True)
-            return None
-    return _shown(impression.id, drawn_pair(session, pair, impression.left_response_id))
+def _open_next(
+    conn: Connection, scheduler: LiveScheduler, rater_id: int, tiers: Collection[int] | None
+) -> ShownPair | object | None:
+    """Draw the rater's next pair and open its impression, in the caller's transaction.
+
+    Returns the shown pair, None when nothing is left, or ``_TAKEN`` when a unique index
+    refused the impression (another tab opened one, another replica showed the pair).
+    """
+    drawn = _draw(conn, scheduler, rater_id, tiers)
+    if not isinstance(drawn, DrawnPair):
+        return drawn
+    impression_id = open_impression(conn, rater_id, drawn.pair_id, drawn.left_response_id)
+    return _TAKEN if impression_id is None else _shown(impression_id, drawn)
 
 
 def _shown(impression_id: int, drawn: DrawnPair) -> ShownPair:

@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func
-from sqlalchemy.engine import Engine
+from sqlalchemy import BindParameter, Insert, bindparam, case, func, insert, or_
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from blindside.db import session_scope
 from blindside.pairing import DrawnPair
-from blindside.tables import VOTE_CHOICES, Pair, Prompt, Response, Vote
+from blindside.tables import VOTE_CHOICES, Pair, Prompt, Response, Vote, utc_now
 
 
 def record_vote(
@@ -41,26 +39,33 @@ def record_vote(
         True when stored now, False when this rater had already voted on the pair.
     """
     try:
-        with session_scope(engine) as session:
-            session.add(
-                vote_row(
-                    session,
-                    rater_id,
-                    drawn.pair_id,
-                    drawn.left_response_id,
-                    choice,
-                    dwell_ms=dwell_ms,
-                    flagged=flagged,
-                    comment=comment,
-                )
+        with engine.begin() as conn:
+            insert_vote(
+                conn,
+                rater_id,
+                drawn.pair_id,
+                drawn.left_response_id,
+                choice,
+                dwell_ms=dwell_ms,
+                flagged=flagged,
+                comment=comment,
             )
         return True
     except IntegrityError:
         return False
 
 
-def vote_row(
-    session: Session,
+@dataclass(frozen=True)
+class StoredVote:
+    """What the live scheduler counts of a vote just inserted."""
+
+    vote_id: int
+    left_model_id: int
+    right_model_id: int
+
+
+def insert_vote(
+    conn: Connection,
     rater_id: int,
     pair_id: int,
     left_response_id: int,
@@ -70,91 +75,95 @@ def vote_row(
     dwell_ms: int | None = None,
     flagged: bool = False,
     comment: str | None = None,
-) -> Vote:
-    """A vote on a pair, with the copies of the pair's facts the aggregation reads.
+) -> StoredVote:
+    """Insert a vote on a pair with the copies of the pair's facts the aggregation reads.
+
+    One ``INSERT ... SELECT ... RETURNING`` statement (it is on every vote's path): the
+    copies (prompt, tier, right answer, both models, run, fallback and identity-leak
+    flags) are read by the database from the pair and its answers as they are now, never
+    from the page. Runs in the caller's transaction.
 
     Raises
     ------
     ValueError
         For an unknown choice or pair, or a left response that is not in the pair.
+    sqlalchemy.exc.IntegrityError
+        When the rater voted on the pair already, or the impression has a vote.
     """
     if choice not in VOTE_CHOICES:
         raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {choice!r}")
-    left, right = _LEFT_ANSWER, _RIGHT_ANSWER
-    # One round trip for the pair, its prompt and both answers: this is on every vote's path.
-    row = session.exec(
-        select(
-            Pair.prompt_id,
-            Pair.response_a_id,
-            Pair.response_b_id,
-            Prompt.tier,
-            left.model_id,
-            left.run_id,
-            left.is_fallback,
-            left.identity_leak,
-            right.id,
-            right.model_id,
-            right.is_fallback,
-            right.identity_leak,
-        )
-        .select_from(Pair)
-        .join(Prompt, col(Prompt.id) == col(Pair.prompt_id))
-        .join(left, col(left.id) == left_response_id)
-        .join(
-            right,
-            col(right.id)
-            == case(
-                (col(Pair.response_a_id) == left_response_id, col(Pair.response_b_id)),
-                else_=col(Pair.response_a_id),
-            ),
-        )
-        .where(col(Pair.id) == pair_id)
+    row = conn.execute(
+        _INSERT_VOTE,
+        {
+            "v_pair": pair_id,
+            "v_rater": rater_id,
+            "v_left": left_response_id,
+            "v_choice": choice,
+            "v_dwell": dwell_ms,
+            "v_flagged": flagged,
+            "v_comment": comment,
+            "v_impression": impression_id,
+            "v_created": utc_now(),
+        },
     ).first()
     if row is None:
-        if session.get(Pair, pair_id) is None:
+        if conn.execute(select(Pair.id).where(col(Pair.id) == pair_id)).first() is None:
             raise ValueError(f"no pair {pair_id}")
         raise ValueError(f"response {left_response_id} is not in this pair")
-    (
-        prompt_id,
-        response_a_id,
-        response_b_id,
-        tier,
-        left_model_id,
-        run_id,
-        left_fallback,
-        left_leak,
-        right_id,
-        right_model_id,
-        right_fallback,
-        right_leak,
-    ) = row
-    # The right answer is the pair's other one: taken from the pair, not the page.
-    if left_response_id not in (response_a_id, response_b_id):
-        raise ValueError(f"response {left_response_id} is not in this pair")
-    return Vote(
-        pair_id=pair_id,
-        rater_id=rater_id,
-        left_response_id=left_response_id,
-        choice=choice,
-        dwell_ms=dwell_ms,
-        flagged=flagged,
-        comment=comment,
-        impression_id=impression_id,
+    return StoredVote(int(row[0]), int(row[1]), int(row[2]))
+
+
+def _insert_vote_statement() -> Insert:
+    """The vote INSERT ... SELECT, built once (its compiled form is cached by SQLAlchemy)."""
+    vote, pair, prompt = Vote.__table__, Pair.__table__, Prompt.__table__  # type: ignore[attr-defined]
+    left = Response.__table__.alias("left_answer")  # type: ignore[attr-defined]
+    right = Response.__table__.alias("right_answer")  # type: ignore[attr-defined]
+
+    def given(name: str, column: str) -> BindParameter:
+        return bindparam(name, type_=vote.c[column].type)
+
+    pair_id, left_id = given("v_pair", "pair_id"), given("v_left", "left_response_id")
+    copied = {
+        "pair_id": pair_id,
+        "rater_id": given("v_rater", "rater_id"),
+        "left_response_id": left_id,
+        "choice": given("v_choice", "choice"),
+        "dwell_ms": given("v_dwell", "dwell_ms"),
+        "flagged": given("v_flagged", "flagged"),
+        "comment": given("v_comment", "comment"),
+        "created_at": given("v_created", "created_at"),
+        "impression_id": given("v_impression", "impression_id"),
         # Denormalised so the leaderboard's GROUP BY needs no join.
-        prompt_id=prompt_id,
-        tier=tier,
-        right_response_id=right_id,
-        left_model_id=left_model_id,
-        right_model_id=right_model_id,
-        run_id=run_id,
-        fallback=bool(left_fallback or right_fallback),
-        identity_leak=bool(left_leak or right_leak),
+        "prompt_id": pair.c.prompt_id,
+        "tier": prompt.c.tier,
+        # The right answer is the pair's other one: taken from the pair, not the page.
+        "right_response_id": right.c.id,
+        "left_model_id": left.c.model_id,
+        "right_model_id": right.c.model_id,
+        "run_id": left.c.run_id,
+        "fallback": or_(left.c.is_fallback, right.c.is_fallback),
+        "identity_leak": or_(left.c.identity_leak, right.c.identity_leak),
+    }
+    other = case(
+        (pair.c.response_a_id == left_id, pair.c.response_b_id), else_=pair.c.response_a_id
+    )
+    source = (
+        select(*copied.values())
+        .select_from(
+            pair.join(prompt, prompt.c.id == pair.c.prompt_id)
+            .join(left, left.c.id == left_id)
+            .join(right, right.c.id == other)
+        )
+        .where(pair.c.id == pair_id, left_id.in_([pair.c.response_a_id, pair.c.response_b_id]))
+    )
+    return (
+        insert(vote)
+        .from_select(list(copied), source)
+        .returning(vote.c.id, vote.c.left_model_id, vote.c.right_model_id)
     )
 
 
-# Built once: an alias copies every column of the table, which costs more than the query.
-_LEFT_ANSWER = aliased(Response, name="left_answer")
-_RIGHT_ANSWER = aliased(Response, name="right_answer")
+_INSERT_VOTE = _insert_vote_statement()
 
 
 def count_votes(engine: Engine, rater_id: int | None = None) -> int:

@@ -7,9 +7,10 @@ widget key, label or element carries a model name or id.
 One vote, for the pair on screen: every button is keyed by the impression it was drawn
 for, so a press names the pair the rater saw, even when it reaches the server after the
 next pair was drawn. A press is queued (``PENDING``); the next run shows "Saving…" with
-the buttons disabled, stores it with :func:`blindside.rating.cast_vote` and draws the
-next pair. Any other press meanwhile, or on a pair already answered (a double click, a
-stale tab), stores nothing and is answered "already counted". A reload shows the rater's
+the buttons disabled, stores it and draws the next pair in one transaction
+(:func:`blindside.rating.answer_and_next`). Any other press meanwhile, or on a pair
+already answered (a double click, a stale tab), stores nothing and is answered "already
+counted". A reload shows the rater's
 open impression again.
 
 Tiers: a rater picks among the tiers an admin opened (:func:`blindside.policy.active_tiers`),
@@ -36,9 +37,8 @@ from blindside.policy import active_tiers
 from blindside.rating import (
     ShownPair,
     VoteOutcome,
-    cast_vote,
+    answer_and_next,
     current_or_next_impression,
-    skip,
 )
 from blindside.ui.state import get_engine
 from blindside.votes import count_votes
@@ -149,24 +149,22 @@ def _render_tier_picker(tiers: tuple[int, ...]) -> tuple[int, ...] | None:
 def _save(rater_id: int, press: Press, tiers: tuple[int, ...] | None) -> None:
     """Store the press, then draw the next pair (before the flag and note widgets exist)."""
     engine = get_engine()
-    if press.action == SKIP:
-        outcome = skip(engine, rater_id, press.impression_id)
-    else:
-        outcome = cast_vote(
-            engine,
-            rater_id,
-            press.impression_id,
-            press.action,
-            flagged=press.flagged,
-            comment=press.comment,
-        )
+    outcome, shown = answer_and_next(
+        engine,
+        rater_id,
+        press.impression_id,
+        None if press.action == SKIP else press.action,
+        flagged=press.flagged,
+        comment=press.comment,
+        tiers=tiers,
+    )
     if outcome is VoteOutcome.ALREADY_COUNTED:
         st.session_state[NOTICE] = ALREADY_COUNTED
     # The flag and the note belong to that pair only.
     st.session_state[FLAG] = False
     st.session_state[COMMENT] = ""
     st.session_state[VOTES_CAST] = count_votes(engine, rater_id)
-    st.session_state[IMPRESSION] = current_or_next_impression(engine, rater_id, tiers)
+    st.session_state[IMPRESSION] = shown
     st.session_state[PENDING] = None
 
 
