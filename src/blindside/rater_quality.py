@@ -26,7 +26,7 @@ Gold answers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import update
@@ -49,6 +49,7 @@ from blindside.agreement import (
 from blindside.cuts import Cut, gold_prompt_ids, vote_conditions
 from blindside.db import session_scope
 from blindside.policy import GoldMark, gold_answers
+from blindside.raters import RaterInfo, find_rater
 from blindside.tables import Rater, Response, Vote
 
 
@@ -260,3 +261,16 @@ def set_rater_excluded(engine: Engine, rater_id: int, excluded: bool) -> None:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ValueError(f"no rater with id {rater_id}")
+
+
+def set_rater_excluded_by_name(engine: Engine, name: str, excluded: bool) -> RaterInfo:
+    """:func:`set_rater_excluded` for the rater called ``name`` (any case and spacing).
+
+    Raises
+    ------
+    blindside.raters.RaterError
+        When there is no rater called ``name``.
+    """
+    rater = find_rater(engine, name)
+    set_rater_excluded(engine, rater.id, excluded)
+    return replace(rater, excluded=excluded)

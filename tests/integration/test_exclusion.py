@@ -102,6 +102,35 @@ def test_excluding_a_rater_is_deleting_their_votes(
     assert excluded[-1].stdout.count("\n") <= 1
 
 
+def test_the_raters_exclude_and_include_commands_do_what_the_raters_page_does(
+    golden_engine: Engine, db_url: str, cli: Cli
+) -> None:
+    original = _outputs(cli, db_url)
+    done = cli("raters", "exclude", "  linus ", "--db", db_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("excluded Linus: their votes count in no ranking")
+    by_command = _outputs(cli, db_url)
+    assert by_command != original
+
+    done = cli("raters", "include", "LINUS", "--db", db_url)
+    assert (done.returncode, done.stdout) == (0, "included Linus: their votes count again\n")
+    assert _outputs(cli, db_url) == original
+
+    # The Raters page's button calls the same function, by id: the same outputs.
+    with golden_engine.connect() as conn:
+        linus = conn.execute(select(Rater.id).where(Rater.name == EXCLUDED)).scalar_one()
+    set_rater_excluded(golden_engine, linus, True)
+    assert _outputs(cli, db_url) == by_command
+    assert cli("raters", "exclude", "Linus", "--db", db_url).returncode == 0  # no change
+    assert _outputs(cli, db_url) == by_command
+
+    for command in ("exclude", "include"):
+        done = cli("raters", command, "Nobody", "--db", db_url)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == "error: no rater named 'Nobody'\n"
+    assert _outputs(cli, db_url) == by_command  # nothing changed
+
+
 def test_exclusion_leaves_out_only_that_rater(golden_engine: Engine) -> None:
     with golden_engine.connect() as conn:
         ids = dict(conn.execute(select(Rater.name, Rater.id)).all())

@@ -1,4 +1,5 @@
-"""``raters add|list|revoke|role|link``: who may sign in, with which role.
+"""``raters add|list|revoke|role|link|exclude|include``: who may sign in, with which role,
+and whose votes count.
 
 Each command parses, calls one function of :mod:`blindside.raters`, and prints. A sign-in
 link is printed once, on the last line, and never stored: only its token's hash is.
@@ -127,10 +128,30 @@ def cmd_role(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_exclude(args: argparse.Namespace) -> int:
+    from blindside.rater_quality import set_rater_excluded_by_name
+
+    rater = set_rater_excluded_by_name(_engine(args), args.name, True)
+    print(
+        f"excluded {rater.name}: their votes count in no ranking, cut or export; "
+        f"votes kept (`blindside raters include {rater.name}` counts them again)"
+    )
+    return EXIT_OK
+
+
+def cmd_include(args: argparse.Namespace) -> int:
+    from blindside.rater_quality import set_rater_excluded_by_name
+
+    rater = set_rater_excluded_by_name(_engine(args), args.name, False)
+    print(f"included {rater.name}: their votes count again")
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add ``raters`` and its subcommands to the command's subparsers."""
     group = sub.add_parser(
-        "raters", help="add raters and their sign-in links, list, revoke, change roles"
+        "raters",
+        help="add raters and their sign-in links, list, revoke, change roles, exclude votes",
     )
     commands = group.add_subparsers(dest="raters_command", required=True, metavar="COMMAND")
 
@@ -174,3 +195,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("name")
     p.add_argument("role", metavar=ROLE_METAVAR)
     p.set_defaults(func=cmd_role)
+
+    p = commands.add_parser(
+        "exclude", parents=[common], help="leave a rater's votes out of rankings (votes kept)"
+    )
+    p.add_argument("name")
+    p.set_defaults(func=cmd_exclude)
+
+    p = commands.add_parser(
+        "include", parents=[common], help="count an excluded rater's votes again"
+    )
+    p.add_argument("name")
+    p.set_defaults(func=cmd_include)
