@@ -261,7 +261,7 @@ def test_the_judge_and_rank_commands(
     assert len(_verdicts(engine)) == 12
 
 
-def test_migration_0011_goes_down_and_up(engine: Engine) -> None:
+def test_migration_0012_goes_down_and_up(engine: Engine) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
@@ -269,7 +269,7 @@ def test_migration_0011_goes_down_and_up(engine: Engine) -> None:
 
     upgrade_schema(engine)
     config = alembic_config(engine)
-    command.downgrade(config, "0010")  # the revision before 0011
+    command.downgrade(config, "0011")  # the revision before 0012
     assert not {"judge_run", "judge_verdict"} & set(inspect(engine).get_table_names())
     command.upgrade(config, "head")
     assert {"judge_run", "judge_verdict"} <= set(inspect(engine).get_table_names())
