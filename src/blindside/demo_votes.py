@@ -23,7 +23,7 @@ from blindside.db import session_scope
 from blindside.demo.profiles import DEMO_PROFILES
 from blindside.raters import add_rater
 from blindside.tables import Model, Pair, Rater, Response, Vote
-from blindside.votes import vote_row
+from blindside.votes import insert_vote
 
 __all__ = ["SIMULATED_RATERS", "DemoVotes", "simulate_demo_votes"]
 
@@ -121,6 +121,9 @@ def simulate_demo_votes(engine: Engine, *, share: float = 0.3, seed: int = 20261
                     choice = "tie"
                 else:
                     choice = "left" if rng.random() < 1 / (1 + math.exp(-lead)) else "right"
-                session.add(vote_row(session, rater_id, pair_id, id_a if a_left else id_b, choice))
+                # In this session's transaction: all the simulated votes, or none.
+                insert_vote(
+                    session.connection(), rater_id, pair_id, id_a if a_left else id_b, choice
+                )
                 stored += 1
     return DemoVotes(stored, len(raters), already=False)
