@@ -52,6 +52,7 @@ class Action(StrEnum):
     LEADERBOARD = "leaderboard"
     VIEW_RUNS = "view_runs"
     VIEW_RATERS = "view_raters"
+    VIEW_STRESS = "view_stress"
     EXPORT = "export"
     LAUNCH_RUNS = "launch_runs"
     MANAGE_RATERS = "manage_raters"
@@ -67,6 +68,7 @@ MINIMUM_ROLE: MappingProxyType[Action, Role] = MappingProxyType(
         Action.LEADERBOARD: Role.LEAD,
         Action.VIEW_RUNS: Role.LEAD,
         Action.VIEW_RATERS: Role.LEAD,
+        Action.VIEW_STRESS: Role.LEAD,
         Action.EXPORT: Role.LEAD,
         Action.LAUNCH_RUNS: Role.ADMIN,
         Action.MANAGE_RATERS: Role.ADMIN,

@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from blindside.cli.common import EXIT_FAILED, EXIT_OK, add_choice, settings_from
-from blindside.cli.output import rounded
 from blindside.errors import InputError
 
 if TYPE_CHECKING:
     from blindside.config import ModelConfig, Settings
-    from blindside.stress import Knee, StressLevel
+    from blindside.stress.results import StepResult
+    from blindside.stress.store import SweepPlan
 
 
 def cmd_serve_demo(args: argparse.Namespace) -> int:
@@ -91,100 +91,140 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.status != "fails" for r in results) else EXIT_FAILED
 
 
-def _stress_levels(args: argparse.Namespace) -> list[int]:
-    """The ``--levels`` of ``stress``, sorted, after checking the numeric options."""
+def _numbers(option: str, text: str, kind: type) -> list[float]:
+    """A comma list of loads, sorted and distinct, each > 0; else an :class:`InputError`."""
     try:
-        levels = sorted({int(x) for x in args.levels.split(",") if x.strip()})
+        values = sorted({kind(x) for x in text.split(",") if x.strip()})
     except ValueError:
-        levels = []
-    if not levels or levels[0] < 1:
+        values = []
+    if not values or values[0] <= 0:
+        example = "1,4,16" if kind is int else "2,5,10"
         raise InputError.single(
-            "--levels",
-            None,
-            "levels",
-            f"must be whole numbers >= 1 like 1,4,16, got {args.levels!r}",
+            option, None, option[2:], f"must be numbers > 0 like {example}, got {text!r}"
         )
+    return [float(v) for v in values]
+
+
+def _stress_plan(args: argparse.Namespace) -> SweepPlan:
+    """The sweep the options ask for, after checking every numeric option."""
+    from blindside.stress.store import SweepPlan
+
+    if args.rate is not None and args.concurrency is not None:
+        raise InputError.single("--rate", None, "rate", "give --concurrency or --rate, not both")
+    if args.poisson and args.rate is None:
+        raise InputError.single("--poisson", None, "poisson", "applies to --rate only")
     for option, value in (("--requests", args.requests), ("--max-tokens", args.max_tokens)):
         if value is not None and value < 1:
             raise InputError.single(option, None, option[2:], "must be at least 1")
-    return levels
+    if not args.max_seconds > 0:
+        raise InputError.single("--max-seconds", None, "max_seconds", "must be more than 0")
+    if not 0 <= args.max_error_rate <= 1:
+        raise InputError.single("--max-error-rate", None, "max_error_rate", "must be in [0, 1]")
+    if args.rate is not None:
+        mode, loads = "rate", _numbers("--rate", args.rate, float)
+    else:
+        mode, loads = "concurrency", _numbers("--concurrency", args.concurrency or "1,4,16,64", int)
+    return SweepPlan(
+        mode=mode,
+        loads=tuple(loads),
+        requests_per_step=args.requests,
+        poisson=args.poisson,
+        max_seconds=args.max_seconds,
+        max_error_rate=args.max_error_rate,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
+        suite_name=args.suite,
+    )
 
 
-def _stress_report(name: str, results: list[StressLevel], knee: Knee | None) -> dict[str, Any]:
-    """The ``stress --format json`` document."""
-    return {
-        "model": name,
-        "levels": [
-            {
-                "concurrency": r.concurrency,
-                "requests": r.requests,
-                "succeeded": r.succeeded,
-                "errors_by_class": dict(r.errors_by_class),
-                "wall_s": round(r.wall_s, 4),
-                "throughput_rps": round(r.throughput_rps, 3),
-                "tokens_per_s": round(r.tokens_per_s, 1),
-                "latency_p50_ms": rounded(r.latency_p50_ms, 1),
-                "latency_p95_ms": rounded(r.latency_p95_ms, 1),
-                "ttft_p50_ms": rounded(r.ttft_p50_ms, 1),
-                "ttft_p95_ms": rounded(r.ttft_p95_ms, 1),
-            }
-            for r in results
-        ],
-        "knee": None
-        if knee is None
-        else {"best": knee.best, "first_bad": knee.first_bad, "reason": knee.reason},
-    }
+def _stress_models(args: argparse.Namespace, settings: Settings) -> list[ModelConfig]:
+    names = [n.strip() for n in (args.models or "").split(",") if n.strip()]
+    if args.model:
+        names.insert(0, args.model)
+    if not names:
+        raise InputError.single("model", None, "model", "name a model, or several with --models")
+    return [_configured_model(settings, name) for name in dict.fromkeys(names)]
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
     from blindside.client.tokens import estimate_tokens
     from blindside.client.usage import cost_usd
     from blindside.config import display_name
-    from blindside.stress import (
-        find_knee,
-        format_stress_table,
-        requests_at,
-        stress_messages,
-        stress_model,
-    )
+    from blindside.db import open_database
+    from blindside.stress.report import STEP_HEADER, format_step, knee_line, sweep_report
+    from blindside.stress.store import suite_messages
+    from blindside.stress.sweep import planned_requests, stress_messages, stress_models
 
-    levels = _stress_levels(args)
+    plan = _stress_plan(args)
     settings = settings_from(args)
-    model = _configured_model(settings, args.model)
-    total = sum(requests_at(level, args.requests) for level in levels)
-    worst = total * cost_usd(
-        model.pricing,
-        prompt_tokens=estimate_tokens(stress_messages(args.prompt), 0),
-        cached_tokens=0,
-        completion_tokens=args.max_tokens,
-    )
-    if not model.simulated and not args.yes:
+    models = _stress_models(args, settings)
+    engine = open_database(settings.database_url)
+    messages = None
+    if args.suite:
+        messages = suite_messages(engine, args.suite)
+        if not messages:
+            raise InputError.single(
+                "--suite", None, "suite", f"no stored suite {args.suite!r} with prompts: run init"
+            )
+    per_model = planned_requests(plan)
+    prompt_tokens = max(estimate_tokens(m, 0) for m in messages or [stress_messages(args.prompt)])
+    real = [m for m in models if not m.simulated]
+    if real and not args.yes:
+        worst = sum(
+            per_model
+            * cost_usd(
+                m.pricing,
+                prompt_tokens=prompt_tokens,
+                cached_tokens=0,
+                completion_tokens=args.max_tokens,
+            )
+            for m in real
+        )
+        names = ", ".join(m.name for m in real)
         raise InputError.single(
             "--yes",
             None,
             "yes",
-            f"stress sends {total} requests to {model.name} (up to ${worst:.4f} at its prices, "
-            f"{levels[-1]} at once, no rate limiter); add --yes to go ahead",
+            f"stress sends {per_model * len(real)} requests to {names} (up to ${worst:.4f} at "
+            f"their prices, no rate limiter); add --yes to go ahead",
         )
-    name = display_name(model.name, simulated=model.simulated)
-    print(f"stress {name}: {total} requests at concurrency {levels}", file=sys.stderr, flush=True)
-    results = stress_model(
-        model,
-        settings,
-        levels=levels,
-        requests_per_level=args.requests,
-        prompt=args.prompt,
-        max_tokens=args.max_tokens,
+    shown = {m.name: display_name(m.name, simulated=m.simulated) for m in models}
+    loads = ",".join(f"{load:g}" for load in plan.loads)
+    print(
+        f"stress: at most {per_model} requests and {plan.max_seconds:g} s per model, "
+        f"{plan.mode} {loads}{' (Poisson)' if plan.poisson else ''}",
+        file=sys.stderr,
+        flush=True,
     )
-    knee = find_knee(results)
+
+    def progress(name: str, position: int, step: StepResult) -> None:
+        if position == 0:
+            print(f"{shown[name]}\n{STEP_HEADER}", file=sys.stderr, flush=True)
+        print(format_step(step), file=sys.stderr, flush=True)
+
+    outcomes = stress_models(
+        engine,
+        models,
+        settings,
+        plan,
+        messages=messages or [stress_messages(args.prompt)],
+        on_step=progress,
+    )
     if args.format == "json":
-        print(json.dumps(_stress_report(name, results, knee), indent=2))
-    else:
-        print(format_stress_table(results))
-        if knee is None:
-            print(f"scaled at every level up to {levels[-1]}: no knee reached")
-        else:
-            print(f"knee: best at concurrency {knee.best}; {knee.reason}")
+        reports = [
+            sweep_report(shown[o.model_name], o.sweep_id, plan.mode, o.steps, o.stop_reason, o.knee)
+            for o in outcomes
+        ]
+        print(json.dumps({"sweeps": reports}, indent=2))
+        return EXIT_OK
+    for outcome in outcomes:
+        print(f"{shown[outcome.model_name]} (sweep #{outcome.sweep_id})")
+        print(STEP_HEADER)
+        print("\n".join(format_step(step) for step in outcome.steps))
+        if outcome.stop_reason:
+            print(f"stopped early: {outcome.stop_reason}")
+        if outcome.steps:
+            print(knee_line(plan.mode, outcome.knee, plan.loads))
     return EXIT_OK
 
 
@@ -221,12 +261,41 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser(
-        "stress", parents=[common], help="sweep one model's endpoint through concurrency levels"
+        "stress",
+        parents=[common],
+        help="sweep models' endpoints through load steps; every step is stored",
     )
-    p.add_argument("model", help="model name (or id) from models.toml")
-    p.add_argument("--levels", default="1,4,16,64", help="concurrency levels (default 1,4,16,64)")
+    p.add_argument("model", nargs="?", help="model name (or id) from models.toml")
+    p.add_argument("--models", metavar="A,B", help="more models, each swept in turn")
+    load = p.add_mutually_exclusive_group()
+    load.add_argument(
+        "--concurrency",
+        "--levels",
+        dest="concurrency",
+        metavar="1,4,16",
+        help="closed loop: requests in flight at each step (default 1,4,16,64)",
+    )
+    load.add_argument(
+        "--rate", metavar="2,5,10", help="open loop: requests sent per second at each step"
+    )
     p.add_argument(
-        "--requests", type=int, metavar="N", help="requests per level (default max(4 x level, 16))"
+        "--poisson", action="store_true", help="with --rate: Poisson arrivals, not evenly spaced"
+    )
+    p.add_argument(
+        "--requests",
+        type=int,
+        metavar="N",
+        help="requests per step (default max(4 x concurrency, 16) or max(5 x rate, 16))",
+    )
+    p.add_argument("--suite", help="send this stored suite's prompts in turn (default: --prompt)")
+    p.add_argument(
+        "--max-seconds", type=float, default=300.0, help="time bound of each sweep (default 300)"
+    )
+    p.add_argument(
+        "--max-error-rate",
+        type=float,
+        default=0.25,
+        help="stop a sweep after a step failing more than this share (default 0.25)",
     )
     p.add_argument("--max-tokens", type=int, default=64, help="output cap per request")
     p.add_argument(
@@ -234,6 +303,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         default="In two sentences, explain why the sky is blue.",
         help="the prompt every request sends",
     )
+    p.add_argument("--seed", type=int, default=0, help="seed of the Poisson arrivals")
     add_choice(p, "--format", ("table", "json"))
     p.add_argument(
         "--yes", action="store_true", help="confirm the load (and its cost) on a real provider"

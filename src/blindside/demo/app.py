@@ -131,6 +131,7 @@ def create_demo_app(
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/responses", create_response, methods=["POST"]),
             Route("/v1/_demo/stats", get_stats, methods=["GET"]),
+            Route("/v1/_demo/latencies", get_latencies, methods=["GET"]),
         ],
         middleware=[Middleware(RequestIds)],
         exception_handlers={HTTPException: http_error},
@@ -170,6 +171,12 @@ async def get_stats(request: Request) -> Response:
     """``GET /v1/_demo/stats``: what the app has served (see ``DemoStats.snapshot``)."""
     demo: DemoAppState = request.app.state.demo
     return JSONResponse(demo.stats.snapshot())
+
+
+async def get_latencies(request: Request) -> Response:
+    """``GET /v1/_demo/latencies``: each model's logged completion latencies (ms)."""
+    demo: DemoAppState = request.app.state.demo
+    return JSONResponse(demo.stats.latencies())
 
 
 # --------------------------------------------------------------------------- chat request
@@ -389,9 +396,21 @@ def _draw_fault(faults: FaultConfig, profile: DemoProfile, digest: str, attempt:
 
 
 async def _serve(
-    demo: DemoAppState, chat: ChatRequest, reply: Reply, digest: str, capacity: int | None
+    demo: DemoAppState,
+    chat: ChatRequest,
+    reply: Reply,
+    digest: str,
+    capacity: int | None,
+    arrived: float,
 ) -> Response:
-    """The reply, paced like the model, after waiting for a capacity slot if the model has any."""
+    """The reply, paced like the model, after waiting for a capacity slot if the model has any.
+
+    ``arrived`` (``time.perf_counter()`` at the request's arrival) dates the latency logged.
+    """
+
+    def completed() -> None:
+        demo.stats.complete(digest, chat.model, (time.perf_counter() - arrived) * 1000)
+
     slot: asyncio.Semaphore | None = None
     if capacity is not None:
         slot = demo.capacity_slot(chat.model, capacity)
@@ -402,17 +421,18 @@ async def _serve(
         finally:
             if slot is not None:
                 slot.release()
-        demo.stats.complete(digest)
+        completed()
         return JSONResponse(reply.body())
     return PacedResponse(
         reply.frames(),
-        lambda: demo.stats.complete(digest),
+        completed,
         None if slot is None else slot.release,
     )
 
 
 async def chat_completions(request: Request) -> Response:
     """``POST /v1/chat/completions``: validate, count, plan, then fault or serve."""
+    arrived = time.perf_counter()
     demo: DemoAppState = request.app.state.demo
     chat = parse_chat_request(await request.body())
     if isinstance(chat, JSONResponse):
@@ -449,7 +469,7 @@ async def chat_completions(request: Request) -> Response:
             retry_after_s=faults.retry_after_s,
             held=demo.held,
         )
-    return await _serve(demo, chat, reply, digest, faults.capacity)
+    return await _serve(demo, chat, reply, digest, faults.capacity, arrived)
 
 
 async def create_response(request: Request) -> Response:

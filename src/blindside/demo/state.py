@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,7 +27,14 @@ class DemoStats:
     (:func:`~blindside.demo.planning.request_digest`) the attempts and the
     successful completions served, and the faults served by kind. Memory grows
     with the number of distinct requests (a few hundred bytes each).
+
+    It also keeps, per model, the latency of each successful completion as the
+    server saw it (from the request's arrival to its last content, capacity queue
+    included), in completion order, the last :attr:`LATENCY_LOG` of them
+    (``GET /v1/_demo/latencies``): what a stress test's own figures are checked against.
     """
+
+    LATENCY_LOG = 100_000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -36,6 +44,7 @@ class DemoStats:
         self._completed: dict[str, int] = {}
         self._seedless_attempts: dict[str, int] = {}
         self._faults = dict.fromkeys(FAULT_KINDS, 0)
+        self._latencies: dict[str, deque[float]] = {}
 
     def begin(self, digest: str) -> int:
         """Count one request; return its attempt number for this digest (0 first)."""
@@ -52,11 +61,24 @@ class DemoStats:
             self._seedless_attempts[digest] = attempt + 1
             return attempt
 
-    def complete(self, digest: str) -> None:
-        """Count one successful completion (all content and the finish reason were sent)."""
+    def complete(
+        self, digest: str, model: str | None = None, latency_ms: float | None = None
+    ) -> None:
+        """Count one successful completion (all content and the finish reason were sent).
+
+        ``latency_ms``, when given, is logged under ``model``.
+        """
         with self._lock:
             self._completions += 1
             self._completed[digest] = self._completed.get(digest, 0) + 1
+            if model is not None and latency_ms is not None:
+                log = self._latencies.setdefault(model, deque(maxlen=self.LATENCY_LOG))
+                log.append(latency_ms)
+
+    def latencies(self) -> dict[str, list[float]]:
+        """The body of ``GET /v1/_demo/latencies``: model to completion latencies (ms)."""
+        with self._lock:
+            return {model: list(log) for model, log in self._latencies.items()}
 
     def fault(self, kind: str) -> None:
         """Count one fault served (injected, or the profile's own 503)."""

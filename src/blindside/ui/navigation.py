@@ -59,6 +59,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/runs.py", "Runs", ":material/play_circle:", Action.VIEW_RUNS, "Results"),
     PageSpec("app_pages/drift.py", "Drift", ":material/monitoring:", Action.VIEW_RUNS, "Results"),
     PageSpec("app_pages/raters.py", "Raters", ":material/group:", Action.VIEW_RATERS, "Results"),
+    PageSpec("app_pages/stress.py", "Stress", ":material/speed:", Action.VIEW_STRESS, "Results"),
     PageSpec(
         "app_pages/setup.py", "Rating setup", ":material/tune:", Action.MANAGE_POLICIES, "Admin"
     ),
