@@ -160,7 +160,13 @@ def time_of_day_error_chart(hours: pd.DataFrame) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=_hour_axis(),
-            y=alt.Y(f"{ERROR_RATE}:Q", title="Error rate", axis=alt.Axis(format="%")),
+            y=alt.Y(
+                f"{ERROR_RATE}:Q",
+                title="Error rate",
+                axis=alt.Axis(format=".0%"),
+                # At least 0-5%, so that a week without errors still has an axis.
+                scale=alt.Scale(domain=[0, max(0.05, float(hours[ERROR_RATE].max()))]),
+            ),
             color=alt.Color(f"{MODEL}:N", legend=_legend()),
             tooltip=[MODEL, WHEN, alt.Tooltip(f"{ERROR_RATE}:Q", format=".1%"), REQUESTS],
         )
