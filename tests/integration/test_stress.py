@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from blindside.client.percentile import percentile
 from blindside.config import FaultConfig, Settings, load_models_toml, load_settings
+from blindside.db import create_db_engine
 from blindside.demo.app import create_demo_app
 from blindside.demo.server import LoopbackServer
 from blindside.demo.state import DemoStats
@@ -20,7 +21,7 @@ from blindside.stress.results import StepResult
 from blindside.stress.store import SweepPlan, read_steps, read_sweeps
 from blindside.stress.sweep import stress_models
 from blindside.tables import StressRequest, StressStep
-from tests.conftest import MODELS_TOML, Cli
+from tests.conftest import MODELS_TOML, SEED_PROMPTS, Cli
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 
@@ -192,6 +193,37 @@ def test_stress_command_stores_sweeps_prints_progress_and_refuses_bad_input(
     lines = done.stderr.splitlines()
     assert lines[1] == "Demo fast-cheap (simulated)" and lines[5] == "Demo careful (simulated)"
     assert sum(line.split()[:2] in (["1", "4"], ["2", "4"]) for line in lines) == 4
+
+    # A stored suite's prompts, sent in turn: each prompt once for as many requests.
+    assert (
+        cli(
+            "init", "--db", db_url, "--config", str(MODELS_TOML), "--suites", str(SEED_PROMPTS)
+        ).returncode
+        == 0
+    )
+    with demo({}) as (stats, settings):
+        monkeypatch.setenv("BLINDSIDE_DEMO_URL", settings.demo_url or "")
+        suite = cli(
+            "stress",
+            "Demo careful",
+            "--suite",
+            "high_volume",
+            "--levels",
+            "4",
+            "--requests",
+            "28",
+            "--max-tokens",
+            "8",
+            "--db",
+            db_url,
+            "--config",
+            str(MODELS_TOML),
+        )
+        assert suite.returncode == 0, suite.stderr
+        # 28 prompts, 28 requests: each prompt once (the warm-up repeats the first).
+        attempts = sorted(stats.snapshot()["attempts_by_digest"].values())
+        assert attempts == [1] * 27 + [2]
+    assert read_sweeps(create_db_engine(db_url))[0].suite_name == "high_volume"
 
     def refused(*args: str) -> str:
         bad = cli("stress", *args, "--db", db_url, "--config", str(MODELS_TOML))
