@@ -113,7 +113,10 @@ def test_a_revoked_rater_is_signed_out_at_the_next_rerun(app_env: str) -> None:
     [
         ("rater", ["vote", "my_votes"]),
         ("lead", ["vote", "my_votes", "leaderboard", "runs", "drift", "raters", "stress"]),
-        ("admin", ["vote", "my_votes", "leaderboard", "runs", "drift", "raters", "stress", "setup"]),
+        (
+            "admin",
+            ["vote", "my_votes", "leaderboard", "runs", "drift", "raters", "stress", "setup"],
+        ),
     ],
 )
 def test_each_role_sees_exactly_its_pages(app_env: str, role: str, pages: list[str]) -> None:
