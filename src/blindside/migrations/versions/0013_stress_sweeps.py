@@ -1,7 +1,7 @@
 """stress sweeps: stress_sweep, stress_step, stress_request
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01 19:40:00.000000
 
 Every ``blindside stress`` sweep is stored: the sweep (model, mode, loads, bounds, outcome
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0012'
-down_revision: Union[str, None] = '0011'
+revision: str = '0013'
+down_revision: Union[str, None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
