@@ -39,7 +39,8 @@ def _update(row: object, fields: dict[str, object]) -> bool:
     return bool(changed)
 
 
-def _prompt_fields(spec: PromptSpec) -> dict[str, object]:
+def prompt_fields(spec: PromptSpec) -> dict[str, object]:
+    """The columns of a ``prompt`` row (all but its suite and id) for a validated prompt."""
     return {
         "tier": spec.tier,
         "category": spec.category,
@@ -55,7 +56,7 @@ def _prompt_fields(spec: PromptSpec) -> dict[str, object]:
 
 def suite_content_hash(spec: SuiteSpec) -> str:
     """Stable hash of a suite's prompts, to skip unchanged suites quickly."""
-    payload = [{"id": p.external_id, **_prompt_fields(p)} for p in spec.prompts]
+    payload = [{"id": p.external_id, **prompt_fields(p)} for p in spec.prompts]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -84,7 +85,7 @@ def sync_suites(engine: Engine, suites: Sequence[SuiteSpec]) -> SyncReport:
             }
             rescore: set[int] = set()
             for prompt_spec in spec.prompts:
-                fields = _prompt_fields(prompt_spec)
+                fields = prompt_fields(prompt_spec)
                 row = existing.get(prompt_spec.external_id)
                 if row is None:
                     session.add(

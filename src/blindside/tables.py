@@ -147,6 +147,9 @@ class Response(AnswerColumns, table=True):
     # the answer failed. answer_key is the normalised answer, for consistency across samples.
     correct: bool | None = None
     answer_key: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Where an imported answer was read from ("<format>:<file name>", blindside.imports);
+    # None for answers blindside generated (migration 0013).
+    imported_from: str | None = None
 
 
 class Pair(SQLModel, table=True):
@@ -269,6 +272,9 @@ class Vote(SQLModel, table=True):
     impression_id: int | None = Field(
         default=None, foreign_key="impression.id", unique=True, index=True
     )
+    # Where an imported vote was read from ("<format>:<file name>", blindside.imports); None
+    # for votes cast in blindside (migration 0013). An imported vote has no impression.
+    imported_from: str | None = None
 
 
 class RatingPolicyRow(SQLModel, table=True):

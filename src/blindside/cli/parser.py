@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from blindside.cli import drift, generate, judge, providers, ranking, raters, setup
+from blindside.cli import drift, generate, imports, judge, providers, ranking, raters, setup
 from blindside.cli.common import EXIT_BAD_INPUT, common_options
 from blindside.errors import InputError
 
@@ -18,8 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="blindside", description="Blind side-by-side evaluation of LLMs on your own prompts."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    # The order of the help text: set up, generate, judge, check providers, report, who rates.
-    for group in (setup, generate, judge, drift, providers, ranking, raters):
+    # The order of the help text: set up, import, generate, judge, check providers, report,
+    # who rates.
+    for group in (setup, imports, generate, judge, drift, providers, ranking, raters):
         group.register(sub, common)
     return parser
 

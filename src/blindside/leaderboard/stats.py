@@ -53,8 +53,9 @@ class ModelStats:
         Attempts beyond the first, over all answers.
     fallbacks : int
         Answers a fallback model served in place of this one.
-    spent_usd : float
-        Everything spent, failed answers included.
+    spent_usd : float or None
+        Everything spent, failed answers included; None when every answer was imported
+        without a cost.
     error_classes : tuple of (str, int)
         Failed answers per error class (``"other"`` when unclassified), by class name.
     latency_p50_ms, latency_p95_ms, latency_p99_ms : float or None
@@ -64,7 +65,8 @@ class ModelStats:
     tokens_per_s : float or None
         Mean output tokens per second of decoding (successful answers).
     scored_cost_usd : float
-        What the scored answers cost: :attr:`cost_per_correct_usd` divides it by ``correct``.
+        What the scored answers cost: :attr:`cost_per_correct_usd` divides it by the
+        correct answers that have a cost (``costed_correct``).
     input_tokens, cached_tokens : int
         Prompt tokens of the successful answers, and how many of them the provider's
         cache served (``input_tokens`` counts those too).
@@ -96,7 +98,7 @@ class ModelStats:
     consistency_prompts: int = 0
     retries: int = 0
     fallbacks: int = 0
-    spent_usd: float = 0.0
+    spent_usd: float | None = 0.0
     error_classes: tuple[tuple[str, int], ...] = ()
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
@@ -110,6 +112,7 @@ class ModelStats:
     cached_tokens: int = 0
     pass_k: float | None = None
     pass_k_prompts: int = 0
+    costed_correct: int | None = None
     cache_write_tokens: int = 0
     cost_per_task_no_cache_usd: float | None = None
     batch_discount: float = 0.0
@@ -140,8 +143,13 @@ class ModelStats:
 
     @property
     def cost_per_correct_usd(self) -> float | None:
-        """What one correct answer costs: the scored answers' cost over the correct ones."""
-        return self.scored_cost_usd / self.correct if self.correct else None
+        """What one correct answer costs: the scored answers' cost over the correct ones.
+
+        Only answers with a cost count (``costed_correct``; None: all of them), so
+        answers imported without a cost neither lower the figure nor make it zero.
+        """
+        correct = self.correct if self.costed_correct is None else self.costed_correct
+        return self.scored_cost_usd / correct if correct else None
 
     @property
     def cached_share(self) -> float | None:
@@ -196,15 +204,28 @@ def _aggregates() -> tuple[Any, ...]:
         func.avg(case((ok, Response.cost_usd))).label("cost_per_task_usd"),
         func.count(Response.correct).label("scored"),
         func.sum(case((col(Response.correct).is_(True), 1), else_=0)).label("correct"),
-        (func.coalesce(func.sum(Response.attempts), 0) - func.count(col(Response.id))).label(
-            "retries"
-        ),
+        # Attempts beyond each answer's first; an imported answer made no attempt here.
+        (
+            func.coalesce(func.sum(Response.attempts), 0)
+            - func.sum(case((col(Response.attempts) > 0, 1), else_=0))
+        ).label("retries"),
         func.sum(case((col(Response.is_fallback), 1), else_=0)).label("fallbacks"),
-        func.coalesce(func.sum(Response.cost_usd), 0.0).label("spent_usd"),
+        # A generated answer without a cost cost nothing; an imported one was not measured:
+        # a group of imported answers without costs spent an unknown amount (NULL), not $0.
+        func.sum(
+            case(
+                (col(Response.imported_from).is_(None), func.coalesce(Response.cost_usd, 0.0)),
+                else_=Response.cost_usd,
+            )
+        ).label("spent_usd"),
         func.avg(case((ok, Response.output_tokens_per_s))).label("tokens_per_s"),
         func.coalesce(
             func.sum(case((ok & col(Response.correct).is_not(None), Response.cost_usd))), 0.0
         ).label("scored_cost_usd"),
+        # Correct answers with a cost: an answer imported without one is not a free one.
+        func.sum(
+            case((ok & col(Response.correct).is_(True) & col(Response.cost_usd).is_not(None), 1))
+        ).label("costed_correct"),
         func.coalesce(func.sum(case((ok, Response.input_tokens))), 0).label("input_tokens"),
         func.coalesce(func.sum(case((ok, Response.cached_tokens))), 0).label("cached_tokens"),
         func.coalesce(func.sum(case((ok, Response.cache_write_tokens))), 0).label(
@@ -299,7 +320,7 @@ def _grouped_stats(
             consistency_prompts=prompts,
             retries=max(0, int(m["retries"] or 0)),
             fallbacks=int(m["fallbacks"] or 0),
-            spent_usd=float(m["spent_usd"] or 0.0),
+            spent_usd=_float(m["spent_usd"]),
             error_classes=tuple(sorted(error_classes.get(key, {}).items())),
             tokens_per_s=_float(m["tokens_per_s"]),
             scored_cost_usd=float(m["scored_cost_usd"] or 0.0),
@@ -311,6 +332,7 @@ def _grouped_stats(
             **_cost_projections(prices.get(key[-1]), m),
             router_usage=int(m["router_usage"] or 0),
             estimated_usage=int(m["estimated_usage"] or 0),
+            costed_correct=int(m["costed_correct"] or 0),
             **spread.get(key, {}),
         )
     return stats
