@@ -273,7 +273,7 @@ class Vote(SQLModel, table=True):
         default=None, foreign_key="impression.id", unique=True, index=True
     )
     # Where an imported vote was read from ("<format>:<file name>", blindside.imports); None
-    # for votes cast in blindside (migration 0013). An imported vote has no impression.
+    # for votes cast in blindside (migration 0014). An imported vote has no impression.
     imported_from: str | None = None
 
 
