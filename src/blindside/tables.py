@@ -148,7 +148,7 @@ class Response(AnswerColumns, table=True):
     correct: bool | None = None
     answer_key: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Where an imported answer was read from ("<format>:<file name>", blindside.imports);
-    # None for answers blindside generated (migration 0013).
+    # None for answers blindside generated (migration 0014).
     imported_from: str | None = None
 
 
