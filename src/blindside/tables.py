@@ -311,6 +311,21 @@ class GoldPair(SQLModel, table=True):
     marked_at: datetime = Field(default_factory=utc_now)
 
 
+class ExportKey(SQLModel, table=True):
+    """The key of raters' pseudonyms in exports (:mod:`blindside.export.pseudonyms`).
+
+    One row, id 1, made at the first export: random, and never shown or exported.
+    """
+
+    __tablename__ = "export_key"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_export_key_one_row"),)
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # 32 random bytes as hex: the HMAC-SHA256 key.
+    key: str
+    created_at: datetime = Field(default_factory=utc_now)
+
+
 VOTE_CHOICES = ("left", "right", "tie", "both_bad")
 
 

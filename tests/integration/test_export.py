@@ -18,7 +18,9 @@ from blindside.config import Settings
 from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.engine.run import generate
-from blindside.export import EXPORT_FIELDS, labelled_pairs, write_export
+from blindside.export.pseudonyms import export_key, pseudonym
+from blindside.export.records import EXPORT_FIELDS, labelled_pairs
+from blindside.export.writers import replaced_atomically, write_csv, write_jsonl
 from blindside.leaderboard.board import RankOptions, build_leaderboard
 from blindside.pairing import next_impression
 from blindside.project import init_project
@@ -82,14 +84,23 @@ def test_each_vote_becomes_one_labelled_pair_with_its_answers_and_models(
         assert (record["answer_a"], record["answer_b"]) == (left.text, right.text)
         assert (record["correct_a"], record["correct_b"]) == (left.correct, right.correct)
         assert record["choice"] == vote.choice and record["winner"] == winners[vote.choice]
+        assert record["left_model"] == record["model_a"]
+        assert record["impression_id"] == vote.impression_id
         assert record["tier"] == 1 and record["suite"] == "high_stakes"
-        assert record["rater"] in ("Ada", "Grace")
+        # The rater is a keyed-hash pseudonym of their id, never their name.
+        assert record["rater"] == pseudonym(export_key(engine), vote.rater_id)
+        assert record["rater"].startswith("rater-") and len(record["rater"]) == 18
     first = records[0]
     assert first["flagged"] is True and first["comment"] == "first one"
     assert first["dwell_ms"] == 1000
 
+    # Stable: the same database gives the same pseudonyms again.
+    assert [r["rater"] for r in labelled_pairs(engine)] == [r["rater"] for r in records]
+    assert len({r["rater"] for r in records}) == 2
+
     # The same cuts as a leaderboard.
-    assert {r["rater"] for r in labelled_pairs(engine, Cut(raters=("Grace",)))} == {"Grace"}
+    grace = pseudonym(export_key(engine), rater_id(engine, "Grace"))
+    assert {r["rater"] for r in labelled_pairs(engine, Cut(raters=("Grace",)))} == {grace}
     assert len(list(labelled_pairs(engine, Cut(raters=("Grace",))))) == 5
     assert len(list(labelled_pairs(engine, Cut(exclude_flagged=True)))) == len(records) - 2
     assert list(labelled_pairs(engine, Cut(tier=2))) == []
@@ -117,13 +128,29 @@ def test_an_export_ranks_like_the_database(
 
     ranked = cli("rank", "--votes", str(out), "--format", "json")
     assert ranked.returncode == 0, ranked.stderr
-    from_file = {m["model"]: m["rating"] for m in json.loads(ranked.stdout)["models"]}
-    # Arena files carry no screen position, so compare with a fit that ignores it too.
-    board = build_leaderboard(engine, Cut(), RankOptions(position_bias=False))
+    summary = json.loads(ranked.stdout)
+    from_file = {m["model"]: m["rating"] for m in summary["models"]}
+    # The export says which model was on the left, so the fit has the position term too.
+    board = build_leaderboard(engine, Cut(), RankOptions())
     from_db = {r.display_name: r.rating for r in board.rows if r.rating is not None}
     assert from_file.keys() == from_db.keys()
     for name, rating in from_db.items():
         assert from_file[name] == pytest.approx(rating, abs=0.1)
+    assert summary["left_advantage_elo"]["estimate"] == pytest.approx(
+        board.left_advantage_elo, abs=0.1
+    )
+    assert not any("left_model" in w for w in summary["warnings"])
+
+    # A file without the field ranks without a position term, and says so.
+    bare = tmp_path / "bare.jsonl"
+    with bare.open("w") as handle:
+        for line in lines:
+            record = json.loads(line)
+            del record["left_model"]
+            handle.write(json.dumps(record) + "\n")
+    ranked = cli("rank", "--votes", str(bare))
+    assert ranked.returncode == 0, ranked.stderr
+    assert "no left_model field" in ranked.stdout and "left-side advantage:" not in ranked.stdout
 
 
 def test_csv_export_keeps_multi_line_answers_and_cuts_apply(
@@ -133,7 +160,8 @@ def test_csv_export_keeps_multi_line_answers_and_cuts_apply(
     done = cli("export", "--db", url, "--format", "csv", "--rater", "Grace")
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
-    assert len(rows) == 40 and {r["rater"] for r in rows} == {"Grace"}
+    grace = pseudonym(export_key(voted_db[1]), rater_id(voted_db[1], "Grace"))
+    assert len(rows) == 40 and {r["rater"] for r in rows} == {grace}
     assert tuple(rows[0]) == EXPORT_FIELDS
     assert any("\n" in r["answer_a"] or "\n" in r["answer_b"] for r in rows)
 
@@ -149,10 +177,11 @@ def test_a_failed_export_leaves_the_previous_file_whole(tmp_path: Path) -> None:
         yield dict.fromkeys(EXPORT_FIELDS, "x")
         raise RuntimeError("database went away")
 
-    with pytest.raises(RuntimeError):
-        write_export(broken(), "jsonl", out)
+    with pytest.raises(RuntimeError), replaced_atomically(out) as stream:
+        write_jsonl(broken(), stream)
     assert out.read_text() == '{"previous": true}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["pairs.jsonl"]  # no temporary left
 
-    assert write_export([dict.fromkeys(EXPORT_FIELDS, 1)], "csv", out) == 1
+    with replaced_atomically(out) as stream:
+        assert write_csv([dict.fromkeys(EXPORT_FIELDS, 1)], EXPORT_FIELDS, stream) == 1
     assert out.read_text().splitlines()[0] == ",".join(EXPORT_FIELDS)

@@ -16,11 +16,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from blindside.cli import main
+from blindside.db import open_database
+from blindside.tables import ExportKey
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN_EXPORT_KEY = "00" * 32
 
 CASES = {
     name: argv.split()
@@ -52,7 +56,14 @@ def fixed_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     conn = sqlite3.connect(path)
     conn.executescript(script)
     conn.close()
-    return f"sqlite:///{path}"
+    # Exports name raters by a keyed hash whose key a database makes at random on its first
+    # export: pin one, so the pseudonyms in the golden exports are the same on every run.
+    url = f"sqlite:///{path}"
+    engine = open_database(url)
+    with engine.begin() as db:
+        db.execute(insert(ExportKey).values(id=1, key=GOLDEN_EXPORT_KEY))
+    engine.dispose()
+    return url
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

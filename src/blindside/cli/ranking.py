@@ -9,12 +9,14 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from blindside.cli.common import EXIT_FAILED, EXIT_OK, add_choice, settings_from
 from blindside.errors import InputError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from blindside.cuts import Cut
 
 
@@ -104,18 +106,52 @@ def _export_path(out: str) -> Path:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from blindside.db import open_database
-    from blindside.export import labelled_pairs, write_export
 
     cut = _vote_cut(args)
+    table = args.table
+    fmt = args.format or ("jsonl" if table == "votes" else "json")
+    if table == "votes" and fmt == "json":
+        raise InputError.single("--format", None, "", "votes are exported as jsonl, not json")
+    if table != "votes" and fmt not in ("csv", "json"):
+        raise InputError.single("--format", None, "", f"a {table} is exported as csv or json")
+    if fmt == "parquet" and not args.out:
+        raise InputError.single("--format", None, "", "parquet is binary: give --out FILE")
+    if args.keep_ties and fmt != "preference":
+        raise InputError.single("--keep-ties", None, "", "applies to --format preference only")
     out = _export_path(args.out) if args.out else sys.stdout
     engine = open_database(settings_from(args).database_url)
     try:
-        count = write_export(labelled_pairs(engine, cut), args.format, out)
+        if table == "votes":
+            from blindside.export.run import export_votes
+
+            count = export_votes(engine, cut, fmt, out, keep_ties=args.keep_ties)
+            what = "preference pairs" if fmt == "preference" else "labelled pairs"
+            if fmt == "arena":
+                what = "battles"
+        else:
+            count = _export_table(engine, args, cut, fmt, out)
+            what = "models"
     except OSError as exc:  # the disk is full, the directory went away...
         raise InputError.single(args.out, None, "", f"cannot write: {exc.strerror}") from None
     where = f" to {args.out}" if args.out else ""
-    print(f"exported {count} labelled pairs ({cut.describe()}){where}", file=sys.stderr)
+    print(f"exported {count} {what} ({cut.describe()}){where}", file=sys.stderr)
     return EXIT_OK
+
+
+def _export_table(engine: Engine, args: argparse.Namespace, cut: Cut, fmt: str, out: Any) -> int:
+    """``export --table leaderboard|scores``: the document, written as ``rank`` would fit it."""
+    from blindside.export.boards import table_document, write_table
+    from blindside.export.writers import replaced_atomically
+
+    if args.table == "leaderboard" and args.exclude_identity_leaks is None:
+        from blindside.policy import identity_policy
+
+        cut = replace(cut, exclude_identity_leaks=identity_policy(engine).excludes_leaky_votes)
+    document = table_document(engine, args.table, cut)
+    if isinstance(out, Path):
+        with replaced_atomically(out) as stream:
+            return write_table(document, fmt, stream)
+    return write_table(document, fmt, out)
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
@@ -280,9 +316,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser(
         "export",
         parents=[common],
-        help="write votes as labelled pairs (both answers, their models, the verdict)",
+        help="write votes (labelled pairs, arena battles, preference pairs), or the "
+        "leaderboard or scores of a cut",
     )
-    add_choice(p, "--format", ("jsonl", "csv"))
+    add_choice(p, "--table", ("votes", "leaderboard", "scores"), "what to export (default: votes)")
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "parquet", "arena", "preference", "json"],
+        help="votes: jsonl (default), csv, parquet, arena or preference; leaderboard and "
+        "scores: json (default) or csv",
+    )
+    p.add_argument(
+        "--keep-ties",
+        action="store_true",
+        help="--format preference: keep ties and both-bad votes (outcome says which)",
+    )
     p.add_argument(
         "--out", metavar="FILE", help="write here (replaced atomically) instead of stdout"
     )

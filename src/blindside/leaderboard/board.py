@@ -421,17 +421,27 @@ def _few_votes_warning(rows: list[LeaderboardRow]) -> list[str]:
     return notes
 
 
-def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Leaderboard:
-    """A leaderboard of an arena-format file: ratings only, no database, no position.
+#: What ``rank --votes`` says of a file that does not record the screen side.
+NO_POSITION_WARNING = (
+    "this file does not say which model was shown on the left (no left_model field): "
+    "no left-side advantage was fitted, so ratings carry any position bias of the votes"
+)
 
-    Arena files do not record which answer was on the left, so position bias is
-    not fitted (:func:`blindside.arena.read_arena_battles` gives unordered
-    battles, labelled with the model names).
+
+def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Leaderboard:
+    """A leaderboard of a vote file (``rank --votes``): ratings only, no database.
+
+    When the file records which model was on the left (``battles.position_known``,
+    :func:`blindside.arena.read_arena_battles`), the left-side advantage is fitted as
+    from the database; otherwise it is not, and a warning says so.
     """
     if battles.total == 0:
         raise ValueError("no votes in this selection")
     names = [str(label) for label in battles.labels]
-    fitted, notes = _fit_noting(battles, replace(options, position_bias=False))
+    position = options.position_bias and battles.position_known
+    fitted, notes = _fit_noting(battles, replace(options, position_bias=position))
+    if not battles.position_known:
+        notes = [*notes, NO_POSITION_WARNING]
     rows = [
         LeaderboardRow(model_id=i, name=name, simulated=False, **_fitted(fitted, i))
         for i, name in enumerate(names)
@@ -445,4 +455,7 @@ def leaderboard_from_arena(battles: ranking.Battles, options: RankOptions) -> Le
         warnings=board_warnings,
         options=options,
         **_fit_method(fitted),
+        left_advantage_elo=_opt(getattr(fitted, "left_advantage_elo", None)),
+        left_advantage_low=_opt(getattr(fitted, "left_advantage_low", None)),
+        left_advantage_high=_opt(getattr(fitted, "left_advantage_high", None)),
     )

@@ -60,6 +60,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/drift.py", "Drift", ":material/monitoring:", Action.VIEW_RUNS, "Results"),
     PageSpec("app_pages/raters.py", "Raters", ":material/group:", Action.VIEW_RATERS, "Results"),
     PageSpec("app_pages/stress.py", "Stress", ":material/speed:", Action.VIEW_STRESS, "Results"),
+    PageSpec("app_pages/export.py", "Export", ":material/download:", Action.EXPORT, "Results"),
     PageSpec(
         "app_pages/setup.py", "Rating setup", ":material/tune:", Action.MANAGE_POLICIES, "Admin"
     ),
