@@ -94,3 +94,92 @@ def test_missing_file_and_empty_file(tmp_path: Path) -> None:
     empty.write_text("")
     battles = read_arena_battles(empty)
     assert battles.total == 0 and battles.n_items == 0
+
+
+# The same battles with the screen side: (left, right) -> (left wins, right wins, ties).
+POSITIONED = [
+    {**RECORDS[0], "left_model": "gpt-4o"},
+    {**RECORDS[1], "left_model": "gpt-4o"},
+    {**RECORDS[2], "left_model": "gpt-4o"},
+    {**RECORDS[3], "left_model": "gpt-4o"},
+    {**RECORDS[4], "left_model": "gpt-4o"},  # claude was model_a but shown on the right
+    {**RECORDS[5], "left_model": "claude"},
+]
+POSITIONED_CELLS = {
+    ("gpt-4o", "claude"): (1, 2, 2),
+    ("claude", "llama"): (0, 0, 1),
+}
+
+
+def _csv(path: Path, records: list[dict[str, str]]) -> Path:
+    import csv
+
+    fields = sorted({k for r in records for k in r})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(records)
+    return path
+
+
+def _parquet(path: Path, records: list[dict[str, str]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    fields = sorted({k for r in records for k in r})
+    pq.write_table(pa.Table.from_pylist([{f: r.get(f) for f in fields} for r in records]), path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet"])
+def test_left_model_orients_battles_by_screen_side(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / f"b.{kind}"
+    if kind == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in POSITIONED))
+    elif kind == "csv":
+        _csv(path, POSITIONED)
+    else:
+        _parquet(path, POSITIONED)
+    assert _cells(path) == POSITIONED_CELLS
+    assert read_arena_battles(path).position_known
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_csv_and_parquet_without_position_fold_like_json(tmp_path: Path, kind: str) -> None:
+    records = [{k: v for k, v in r.items() if k != "judge"} for r in RECORDS]
+    path = (_csv if kind == "csv" else _parquet)(tmp_path / f"b.{kind}", records)
+    assert _cells(path) == EXPECTED
+    assert not read_arena_battles(path).position_known
+
+
+def test_a_parquet_file_is_known_by_its_magic_bytes(tmp_path: Path) -> None:
+    path = _parquet(tmp_path / "battles.data", POSITIONED)
+    assert _cells(path) == POSITIONED_CELLS
+
+
+def test_bad_csv_rows_and_left_models_are_named(tmp_path: Path) -> None:
+    records = [
+        {**POSITIONED[0], "answer": "two\nlines"},  # a quoted multi-line cell: lines 2-3
+        {**POSITIONED[1], "winner": "left"},  # line 4
+        {**POSITIONED[2], "left_model": "llama"},  # line 5: not one of the two
+        {**POSITIONED[3], "left_model": ""},  # line 6: missing in a positioned file
+    ]
+    path = _csv(tmp_path / "bad.csv", records)
+    with pytest.raises(InputError) as exc:
+        read_arena_battles(path)
+    found = [(p.line, p.field) for p in exc.value.problems]
+    assert found == [(4, "winner"), (5, "left_model"), (6, "left_model")]
+    assert all(p.file == str(path) for p in exc.value.problems)
+
+
+def test_bad_parquet_rows_are_numbered_and_a_broken_file_is_one_problem(tmp_path: Path) -> None:
+    path = _parquet(tmp_path / "bad.parquet", [POSITIONED[0], {**POSITIONED[1], "model_b": ""}])
+    with pytest.raises(InputError) as exc:
+        read_arena_battles(path)
+    assert [(p.line, p.field) for p in exc.value.problems] == [(2, "model_b")]
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError) as exc:
+        read_arena_battles(broken)
+    [problem] = exc.value.problems
+    assert "not a readable Parquet file" in problem.message

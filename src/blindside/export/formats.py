@@ -12,6 +12,7 @@ Every format carries the screen position (``left_model``) and the impression id.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from blindside.export.records import EXPORT_FIELDS, iso_time
@@ -86,7 +87,7 @@ def _conversation(messages: list[dict[str, Any]], answer: str) -> list[dict[str,
 
 def arena_record(row: tuple[Any, ...]) -> dict[str, Any]:
     """An arena battle from a labelled tuple that carries the prompt's messages last."""
-    messages = row[len(EXPORT_FIELDS)]
+    messages = json.loads(row[len(EXPORT_FIELDS)])
     return {
         "question_id": f"{row[_AT['suite']]}/{row[_AT['prompt_id']]}",
         "model_a": row[_AT["model_a"]],

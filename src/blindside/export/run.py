@@ -31,7 +31,7 @@ from blindside.export.formats import (
     labelled_record,
     preference_record,
 )
-from blindside.export.records import EXPORT_FIELDS, labelled_batches
+from blindside.export.records import EXPORT_FIELDS, labelled_batches, labelled_tables
 from blindside.export.writers import replaced_atomically, write_csv, write_jsonl, write_parquet
 from blindside.tables import Vote
 
@@ -56,7 +56,7 @@ def _rows(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[tuple[Any, ...]]
 
 def _write(engine: Engine, cut: Cut, fmt: str, out: IO[Any], keep_ties: bool) -> int:
     if fmt == "parquet":
-        return write_parquet(labelled_batches(engine, cut), out)
+        return write_parquet(labelled_tables(engine, cut), out)
     if fmt == "arena":
         rows = _rows(labelled_batches(engine, cut, messages=True))
         return write_jsonl(map(arena_record, rows), out)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO
 
-__all__ = ["parquet_schema", "replaced_atomically", "write_csv", "write_jsonl", "write_parquet"]
+__all__ = ["replaced_atomically", "write_csv", "write_jsonl", "write_parquet"]
 
 
 @contextmanager
@@ -57,74 +57,25 @@ def write_csv(records: Iterable[dict[str, Any]], fields: tuple[str, ...], out: T
     return count
 
 
-def parquet_schema() -> Any:
-    """The Parquet schema of a labelled pair (:data:`~blindside.export.records.EXPORT_FIELDS`)."""
-    import pyarrow as pa
-
-    text, integer, flag, number = pa.string(), pa.int64(), pa.bool_(), pa.float64()
-    return pa.schema(
-        [
-            ("vote_id", integer),
-            ("impression_id", integer),
-            ("created_at", pa.timestamp("ms", tz="UTC")),
-            ("rater", text),
-            ("choice", text),
-            ("winner", text),
-            ("model_a", text),
-            ("model_b", text),
-            ("left_model", text),
-            ("tier", integer),
-            ("suite", text),
-            ("category", text),
-            ("prompt_id", text),
-            ("system", text),
-            ("prompt", text),
-            ("reference", text),
-            ("answer_a", text),
-            ("answer_b", text),
-            ("correct_a", flag),
-            ("correct_b", flag),
-            ("served_by_a", text),
-            ("served_by_b", text),
-            ("latency_ms_a", number),
-            ("latency_ms_b", number),
-            ("cost_usd_a", number),
-            ("cost_usd_b", number),
-            ("run_id", integer),
-            ("fallback", flag),
-            ("identity_leak", flag),
-            ("flagged", flag),
-            ("comment", text),
-            ("dwell_ms", integer),
-        ]
-    )
-
-
-def write_parquet(batches: Iterable[list[tuple[Any, ...]]], out: BinaryIO) -> int:
-    """Labelled-pair tuples as Parquet, one row group per batch (zstd); returns how many.
+def write_parquet(tables: Iterable[Any], out: BinaryIO) -> int:
+    """Arrow tables as Parquet, one row group per table (zstd); returns how many rows.
 
     Parameters
     ----------
-    batches : iterable of list of tuple
-        From :func:`~blindside.export.records.labelled_batches`.
+    tables : iterable of pyarrow.Table
+        From :func:`~blindside.export.records.labelled_tables`.
     out : binary stream
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = parquet_schema()
+    from blindside.export.records import export_schema
+
+    schema = export_schema()
     count = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for batch in batches:
-            if not batch:
-                continue
-            columns = list(zip(*batch, strict=True))
-            arrays = [
-                pa.array(values, type=field.type)
-                for values, field in zip(columns, schema, strict=True)
-            ]
-            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
-            count += len(batch)
+        for table in tables:
+            writer.write_table(table, row_group_size=max(table.num_rows, 1))
+            count += table.num_rows
         if count == 0:  # an empty selection still gives a readable file with its columns
             writer.write_table(schema.empty_table())
     return count
