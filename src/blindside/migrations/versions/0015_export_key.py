@@ -1,7 +1,7 @@
 """export key: the HMAC key of raters' pseudonyms in exports
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01 19:45:00.000000
 
 ``export_key`` holds at most one row (id 1, checked): 32 random bytes as hex,
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0011'
-down_revision: Union[str, None] = '0010'
+revision: str = '0015'
+down_revision: Union[str, None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
