@@ -112,7 +112,10 @@ def test_a_revoked_rater_is_signed_out_at_the_next_rerun(app_env: str) -> None:
     ("role", "pages"),
     [
         ("rater", ["vote", "my_votes"]),
-        ("lead", ["vote", "my_votes", "leaderboard", "runs", "drift", "raters", "stress", "export"]),
+        (
+            "lead",
+            ["vote", "my_votes", "leaderboard", "runs", "drift", "raters", "stress", "export"],
+        ),
         (
             "admin",
             [

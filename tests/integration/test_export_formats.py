@@ -28,7 +28,7 @@ from blindside.export.records import EXPORT_FIELDS
 from blindside.export.run import row_counts
 from blindside.rating import cast_vote, current_or_next_impression
 from blindside.tables import Model, Pair, Response, Vote
-from blindside.votes import vote_row
+from blindside.votes import insert_vote
 from tests.conftest import Cli
 from tests.integration.rating_world import rating_world
 
@@ -59,7 +59,7 @@ def unbalanced_votes(engine: Engine, rater_ids: list[int], seed: int = 11) -> in
                 else:
                     p_left = 1 / (1 + math.pow(10, -diff / 400))
                     choice = "left" if rng.random() < p_left else "right"
-                s.add(vote_row(s, rater, pair_id, left, choice))
+                insert_vote(s.connection(), rater, pair_id, left, choice)
                 n += 1
         s.commit()
     return n

@@ -25,6 +25,7 @@ from blindside.votes import record_vote
 from tests.conftest import SEED_PROMPTS, Cli, rater_id
 
 KEY_VAR = "BLINDSIDE_TEST_EXPORT_SENTINEL_KEY"
+HEADER_VAR = "BLINDSIDE_TEST_EXPORT_SENTINEL_HEADER"
 
 
 def _models_toml(demo_url: str) -> str:
@@ -33,6 +34,7 @@ def _models_toml(demo_url: str) -> str:
 name = "keyed"
 base_url = "{demo_url}"
 api_key_env = "{KEY_VAR}"
+headers_env = {{ "x-gateway-key" = "{HEADER_VAR}" }}
 
 [[models]]
 name = "Keyed careful"
@@ -48,7 +50,7 @@ pricing = {{ input = 1.0, output = 2.0 }}
 """
 
 
-def test_no_rater_name_or_api_key_in_any_export(
+def test_no_rater_name_api_key_or_header_secret_in_any_export(
     tmp_path: Path, demo_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     key = f"sk-sentinel-{uuid.uuid4().hex}"
@@ -57,6 +59,8 @@ def test_no_rater_name_or_api_key_in_any_export(
     config.write_text(_models_toml(demo_server.base_url))
     db = f"sqlite:///{tmp_path / 'exports.db'}"
     monkeypatch.setenv(KEY_VAR, key)
+    header_secret = f"hdr-sentinel-{uuid.uuid4().hex}"
+    monkeypatch.setenv(HEADER_VAR, header_secret)
     common = ("--db", db, "--config", str(config), "--suites", str(SEED_PROMPTS))
     assert cli("init", *common).returncode == 0
     done = cli(
@@ -101,6 +105,7 @@ def test_no_rater_name_or_api_key_in_any_export(
     assert b"rater-" in files["votes-jsonl-0.jsonl"]
     for file, data in files.items():
         assert key.encode() not in data, file
+        assert header_secret.encode() not in data, file
         assert name.encode() not in data, file
         assert name.split()[-1].encode() not in data, file
     engine.dispose()
