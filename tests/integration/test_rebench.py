@@ -76,8 +76,9 @@ def _rebench(cli: Cli, monkeypatch: pytest.MonkeyPatch, seed: int, *extra: str):
     [
         # 3 samples: 180 answers per model, so a drop from ~0.9 to 0.6 is far beyond noise.
         ("demo = { accuracy = 0.6 }", "accuracy", "3", "0.2"),
-        # Full simulated delays (hundreds of ms), well above this machine's own overhead.
-        ("demo = { latency_scale = 2.0 }", "latency_p95", "1", "1.0"),
+        # Twice the simulated delays (over a second per answer), well above what a busy
+        # machine adds to a loopback request (at load 10-20 a 1x run once read no alert).
+        ("demo = { latency_scale = 2.0 }", "latency_p95", "1", "2.0"),
     ],
 )
 def test_simulated_drift_is_caught_reported_and_posted(
