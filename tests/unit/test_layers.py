@@ -5,7 +5,8 @@ Layers (docs/architecture.md):
 - **Pages**: ``app.py``, ``app_pages/``, ``blindside.ui``: the only places Streamlit runs.
 - **Stats**: ``blindside.ranking``, ``blindside.scorers``, ``blindside.agreement``,
   ``blindside.scheduler``: pure functions on numbers and text.
-- **Store**: ``blindside.db``, ``blindside.tables``, ``blindside.migrations``.
+- **Store**: ``blindside.db``, ``blindside.tables``, ``blindside.tables_monitoring``,
+  ``blindside.migrations``.
 - **Providers**: ``blindside.client``, ``blindside.demo``: HTTP to models, and the simulator.
 - **CLI**: ``blindside.cli``.
 - **Core**: the rest of ``blindside``.
@@ -56,7 +57,9 @@ def layer(module: str) -> str:
         "blindside.ranking", "blindside.scorers", "blindside.agreement", "blindside.scheduler"
     ):
         return "Stats"
-    if under("blindside.db", "blindside.tables", "blindside.migrations"):
+    if under(
+        "blindside.db", "blindside.tables", "blindside.tables_monitoring", "blindside.migrations"
+    ):
         return "Store"
     if under("blindside.client", "blindside.demo"):
         return "Providers"
