@@ -14,6 +14,8 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from blindside.db import open_database
+from blindside.leaderboard.board import build_leaderboard
 from blindside.leaderboard.stats import ModelStats, model_stats
 from blindside.tables import Model, Pair, Prompt, Response, Run, Suite, Vote
 from tests.conftest import Cli
@@ -158,6 +160,9 @@ def test_import_responses_scored_paired_nulls_kept_and_idempotent(
     assert stats["Team model"].cost_per_correct_usd == pytest.approx(0.001)
     assert stats["Team model"].retries == 0 and stats["Vendor model"].retries == 0
     assert stats["Team model"].accuracy == 1.0 and stats["Vendor model"].accuracy == 0.0
+    # Whatever the figures are, they are the file's, not a provider's usage.
+    board = {row.display_name: row.stats.cost_source for row in build_leaderboard(engine).rows}
+    assert board == {"Team model": "imported 2/2", "Vendor model": "imported 2/2"}
 
     before = _counts(engine)
     again = cli(*args)
@@ -268,3 +273,38 @@ def test_a_bad_file_creates_no_database(cli: Cli, tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{bad}:1: field 'answer': required field is missing" in result.stderr
     assert not db_path.exists()
+
+
+def test_imported_answers_beside_generated_ones_say_their_cost_is_imported(
+    demo_db_url: str, cli: Cli, tmp_path: Path
+) -> None:
+    """A model with generated and imported answers: the imported share is named everywhere."""
+    answers = [
+        {**record, "model": "Demo careful", "cost_usd": 0.002}
+        for record in _answers("Team model", latency=True)
+    ]
+    file = _write_jsonl(tmp_path / "careful_elsewhere.jsonl", answers)
+    result = cli("import", "responses", str(file), "--suite", "pipeline", "--db", demo_db_url)
+    assert result.returncode == 0, result.stderr
+    engine = open_database(demo_db_url)
+    try:
+        generated = {row.display_name: row.stats for row in build_leaderboard(engine).rows}
+    finally:
+        engine.dispose()
+    careful = generated["Demo careful (simulated)"]
+    assert careful.imported_usage == 2 and careful.answers > 2
+    assert careful.cost_source == f"imported 2/{careful.answers}"
+    # The other models' answers were all generated: none of them is counted as imported.
+    assert all(
+        stats.imported_usage == 0 and "imported" not in (stats.cost_source or "")
+        for name, stats in generated.items()
+        if name != "Demo careful (simulated)"
+    )
+
+    scores = cli("scores", "--format", "json", "--db", demo_db_url)
+    assert scores.returncode == 0, scores.stderr
+    sources = {m["model"]: m["cost_source"] for m in json.loads(scores.stdout)["models"]}
+    assert sources["Demo careful (simulated)"] == careful.cost_source
+    table = cli("scores", "--db", demo_db_url)
+    assert table.returncode == 0, table.stderr
+    assert f"Demo careful (simulated): {careful.cost_source}" in table.stdout.splitlines()[-1]

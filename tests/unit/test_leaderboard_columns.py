@@ -273,15 +273,21 @@ def test_cost_from_says_when_the_cost_is_not_the_provider_s_own() -> None:
     assert shown(answers=20) == "provider"
     assert shown(answers=20, router_usage=12, estimated_usage=3) == "router 12/20, estimated 3/20"
     assert shown(answers=4, estimated_usage=4) == "estimated 4/4"
+    assert shown(answers=6, imported_usage=2) == "imported 2/6"
     assert shown() is None
 
-    from blindside.ui.decision_view import cost_source_note
+    from blindside.leaderboard.views import cost_source_note
 
     rows = [
         MeasuredModel("Own", ModelStats(answers=5)),
         MeasuredModel("Routed", ModelStats(answers=5, router_usage=5)),
+        MeasuredModel("Imported", ModelStats(answers=5, imported_usage=5)),
     ]
     note = cost_source_note(rows)
-    assert note is not None and note.endswith("Routed: router 5/5.")
+    assert note is not None and note.endswith("Routed: router 5/5; Imported: imported 5/5.")
     assert "Own" not in note
     assert cost_source_note(rows[:1]) is None
+    # The page's footnote is this one.
+    from blindside.ui import decision_view
+
+    assert decision_view.cost_source_note is cost_source_note

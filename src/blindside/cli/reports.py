@@ -31,6 +31,8 @@ def print_scores(models: list[MeasuredModel], described: str, fmt: str) -> None:
         "interval); consistency: mean share of a prompt's samples giving its most common "
         "answer (needs --samples 2+)"
     )
+    if (note := views.cost_source_note(models)) is not None:
+        print(note)
 
 
 def rank_summary(
@@ -108,6 +110,8 @@ def print_rank(board: Leaderboard, source: str, cut: str, fmt: str) -> None:
         )
     if (chosen := _recommendation(board)) is not None:
         print(f"recommendation for tier {board.tier} ({chosen['rule']}): {chosen['reason']}")
+    if (note := views.cost_source_note(board.rows)) is not None:
+        print(note)
     for warning in board.warnings:
         print(f"warning: {warning}")
 

@@ -10,6 +10,10 @@ recognised router is marked ``router``, one without any usage ``estimated``
 Routers also report a cost of their own (LiteLLM's ``x-litellm-response-cost``
 header, OpenRouter's ``usage.cost``); it is kept beside blindside's cost, which
 stays tokens times the prices in models.toml. Pure functions, no I/O.
+
+An imported answer (:mod:`blindside.imports`) made no request here: its
+``usage_source`` stays None, and ``response.imported_from`` is the one mark that
+its figures are the file's; the leaderboard counts it as ``imported``.
 """
 
 from __future__ import annotations

@@ -403,8 +403,9 @@ COST_SOURCE = Column(
     "text",
     help=(
         "Whose token counts the cost rests on: provider (its own usage), router (a LiteLLM "
-        "proxy's counts, which it makes up when the upstream sends none) or estimated "
-        "(blindside counted four characters a token), with the share of answers."
+        "proxy's counts, which it makes up when the upstream sends none), estimated "
+        "(blindside counted four characters a token) or imported (the figures of the file "
+        "the answers were imported from), with the share of answers."
     ),
     header="cost from",
     width=16,

@@ -82,9 +82,10 @@ class ModelStats:
     pass_k : float or None
         Share of prompts whose every sample was correct (pass^k), over the scored
         prompts with two or more samples in one run; ``pass_k_prompts`` counts them.
-    router_usage, estimated_usage : int
-        Successful answers whose cost rests on a router's token counts, or on
-        blindside's estimate, instead of the provider's own (``usage_source``).
+    router_usage, estimated_usage, imported_usage : int
+        Successful answers whose cost rests on a router's token counts, on blindside's
+        estimate (``usage_source``), or on an imported file (``imported_from``: whatever
+        made the answer measured it), instead of the provider's own.
     """
 
     answers: int = 0
@@ -118,6 +119,7 @@ class ModelStats:
     batch_discount: float = 0.0
     router_usage: int = 0
     estimated_usage: int = 0
+    imported_usage: int = 0
 
     @property
     def cost_source(self) -> str | None:
@@ -128,11 +130,9 @@ class ModelStats:
         """
         if not self.answers:
             return None
-        parts = [
-            f"{name} {count}/{self.answers}"
-            for name, count in (("router", self.router_usage), ("estimated", self.estimated_usage))
-            if count
-        ]
+        sources = ("router", "estimated", "imported")
+        counts = (self.router_usage, self.estimated_usage, self.imported_usage)
+        parts = [f"{name} {n}/{self.answers}" for name, n in zip(sources, counts, strict=True) if n]
         return ", ".join(parts) if parts else "provider"
 
     @property
@@ -241,6 +241,10 @@ def _aggregates() -> tuple[Any, ...]:
         func.sum(case((ok & (col(Response.usage_source) == "estimated"), 1), else_=0)).label(
             "estimated_usage"
         ),
+        # An imported answer's figures are the file's: its usage_source stays NULL.
+        func.sum(case((ok & col(Response.imported_from).is_not(None), 1), else_=0)).label(
+            "imported_usage"
+        ),
     )
 
 
@@ -332,6 +336,7 @@ def _grouped_stats(
             **_cost_projections(prices.get(key[-1]), m),
             router_usage=int(m["router_usage"] or 0),
             estimated_usage=int(m["estimated_usage"] or 0),
+            imported_usage=int(m["imported_usage"] or 0),
             costed_correct=int(m["costed_correct"] or 0),
             **spread.get(key, {}),
         )

@@ -129,6 +129,7 @@ RANK_RECORD: View = (
     LATENCY,
     TTFT,
     COST_PER_TASK,
+    COST_SOURCE,
     ERROR_RATE,
     *DECISION_RECORD,
 )
@@ -154,6 +155,7 @@ SCORES_RECORD: View = (
     LATENCY.rounded(1),
     TTFT.rounded(1),
     COST_PER_TASK,
+    COST_SOURCE,
     *DECISION_RECORD,
 )
 SCORES_TABLE: View = (
@@ -240,6 +242,27 @@ RUN_SUMMARY_TABLE: View = (
 def records(view: View, rows: Iterable[Any]) -> list[dict[str, Any]]:
     """One JSON/CSV record per row: each column's key and rounded value, in view order."""
     return [{column.key: column.record(row) for column in view} for row in rows]
+
+
+def cost_source_note(rows: Iterable[Any]) -> str | None:
+    """A footnote naming the rows whose cost is not (only) the provider's own, else None.
+
+    The compact tables (the Leaderboard page's per tier, ``rank`` and ``scores`` as text)
+    have no room for :data:`~blindside.leaderboard.columns.COST_SOURCE`; this says it.
+    """
+    marked = [
+        f"{row.display_name}: {row.stats.cost_source}"
+        for row in rows
+        if row.stats.cost_source not in (None, "provider")
+    ]
+    if not marked:
+        return None
+    return (
+        "Cost not from the provider's own token counts (router: a router's counts; "
+        "estimated: four characters a token; imported: the figures in the imported file): "
+        + "; ".join(marked)
+        + "."
+    )
 
 
 def table_header(view: View) -> str:

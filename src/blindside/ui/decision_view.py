@@ -26,6 +26,7 @@ from blindside.leaderboard.recommend import (
     describe_rule,
     recommend,
 )
+from blindside.leaderboard.views import cost_source_note
 from blindside.ui.state import get_settings
 
 
@@ -138,21 +139,6 @@ def decision_frame(board: Leaderboard) -> pd.DataFrame:
     return pd.DataFrame(
         [{c.label: c.page_text(row) for c in view} for row in board.rows],
         columns=[c.label for c in view],
-    )
-
-
-def cost_source_note(rows: Any) -> str | None:
-    """A footnote naming the rows whose cost is not (only) the provider's own, else None."""
-    marked = [
-        f"{row.display_name}: {row.stats.cost_source}"
-        for row in rows
-        if row.stats.cost_source not in (None, "provider")
-    ]
-    if not marked:
-        return None
-    return (
-        "Cost not from the provider's own token counts (router: a router's counts; "
-        "estimated: four characters a token): " + "; ".join(marked) + "."
     )
 
 
