@@ -18,6 +18,8 @@ the real ``openai`` SDK over a real loopback socket. One job per module:
   requests).
 - :mod:`~blindside.demo.responses`: OpenAI-shaped bodies, SSE framing, paced,
   cut and faulted responses (Starlette).
+- :mod:`~blindside.demo.chat_request`: a chat completion request, checked and
+  planned; :mod:`~blindside.demo.responses_api`: the Responses API route.
 - :mod:`~blindside.demo.app`: the ASGI app and its routes (Starlette).
 - :mod:`~blindside.demo.server`: serving an app with uvicorn (uvicorn).
 

@@ -2,9 +2,11 @@
 
 It speaks ``/v1/chat/completions`` and ``/v1/models`` well enough for the real
 ``openai`` SDK (plain and streamed calls, ``stream_options.include_usage``,
-tools, JSON mode), and ``GET /v1/_demo/stats`` reports what was served. A chat
-request is validated (:func:`parse_chat_request`), counted, planned
-(:func:`~blindside.demo.planning.plan_completion`), and then either faulted or
+tools, JSON mode), ``/v1/responses`` (text only:
+:func:`~blindside.demo.responses_api.create_response`), and ``GET /v1/_demo/stats``
+reports what was served. A chat request is validated
+(:func:`~blindside.demo.chat_request.parse_chat_request`), counted, planned
+(:func:`~blindside.demo.chat_request.plan_choices`), and then either faulted or
 served, paced like the simulated model.
 """
 
@@ -12,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import random
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -29,37 +29,30 @@ from starlette.routing import Route
 
 from blindside.config import FaultConfig
 from blindside.config.drift import DemoOverride
+from blindside.demo.chat_request import (
+    ChatRequest,
+    context_problem,
+    parse_chat_request,
+    plan_choices,
+)
 from blindside.demo.faults import draw_fault
 from blindside.demo.knowledge import DemoKnowledge
-from blindside.demo.planning import (
-    DemoCompletion,
-    count_prompt_tokens,
-    plan_completion,
-    request_digest,
-)
+from blindside.demo.planning import request_digest
 from blindside.demo.profiles import DEMO_PROFILES, DemoProfile, overridden
 from blindside.demo.responses import (
     PacedResponse,
     Reply,
     RequestIds,
-    bad_request,
     fault_response,
     http_error,
     model_not_found,
-    stop_sequences,
-    tools_problem,
 )
-from blindside.demo.responses_api import ResponsesReply
-from blindside.demo.responses_api import chat_body as responses_chat_body
+from blindside.demo.responses_api import create_response
 from blindside.demo.state import DemoAppState
 
 OWNED_BY = "blindside-demo"
 # Fixed creation time for /v1/models so listings are byte-stable across runs.
 _MODELS_CREATED = 1_735_689_600  # 2025-01-01T00:00:00Z
-_RESPONSE_FORMATS = ("text", "json_object", "json_schema")
-#: The message roles of the chat completions API (``function`` is its deprecated form).
-ROLES = ("system", "developer", "user", "assistant", "tool", "function")
-_MAX_CHOICES = 8  # OpenAI allows up to 128; a simulator needs a handful
 
 
 def create_demo_app(
@@ -179,210 +172,7 @@ async def get_latencies(request: Request) -> Response:
     return JSONResponse(demo.stats.latencies())
 
 
-# --------------------------------------------------------------------------- chat request
-
-
-@dataclass(frozen=True)
-class ChatRequest:
-    """A valid ``POST /v1/chat/completions`` body, for a model that exists.
-
-    Attributes
-    ----------
-    profile : DemoProfile
-        The simulated model that ``model`` names.
-    messages : list of dict
-        The chat messages (each has a ``role``).
-    seed : int
-        The request's ``seed`` (0 when absent).
-    max_tokens : int or None
-        ``max_completion_tokens``, else ``max_tokens``.
-    tools, tool_choice : any
-        As sent (validated).
-    json_mode : bool
-        ``response_format`` asks for a JSON object or schema.
-    stream : bool
-        The reply is streamed.
-    include_usage : bool
-        ``stream_options.include_usage`` was asked for.
-    n : int
-        Choices to answer with (1 to 8).
-    stop : tuple of str
-        Stop sequences (up to 4).
-    """
-
-    profile: DemoProfile
-    messages: list[dict[str, Any]]
-    seed: int
-    max_tokens: int | None
-    tools: Any
-    tool_choice: Any
-    json_mode: bool
-    stream: bool
-    include_usage: bool
-    n: int = 1
-    stop: tuple[str, ...] = ()
-
-    @property
-    def model(self) -> str:
-        """The requested model id."""
-        return self.profile.model_id
-
-
-def _optional_int(body: Mapping[str, Any], name: str) -> int | JSONResponse | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        return bad_request(f"'{name}' must be an integer.", name, "invalid_type")
-    return value
-
-
-def _valid_messages(messages: Any) -> bool:
-    return (
-        isinstance(messages, list)
-        and bool(messages)
-        and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
-    )
-
-
-def parse_chat_request(raw: bytes) -> ChatRequest | JSONResponse:
-    """The request of a chat completion body, or the 400/404 a provider answers it with.
-
-    Parameters
-    ----------
-    raw : bytes
-        The HTTP request body.
-
-    Returns
-    -------
-    ChatRequest or JSONResponse
-        The parsed request, or the first problem found, checked in the order
-        real providers check: JSON, model, messages, model existence, seed,
-        token cap, tools, response format.
-    """
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return bad_request("The request body is not valid JSON.", None, "invalid_json")
-    if not isinstance(body, dict):
-        return bad_request("The request body must be a JSON object.", None, "invalid_json")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        return bad_request(
-            "You must provide a model parameter.", "model", "missing_required_parameter"
-        )
-    messages = body.get("messages")
-    if messages is None:
-        return bad_request(
-            "Missing required parameter: 'messages'.", "messages", "missing_required_parameter"
-        )
-    if not _valid_messages(messages):
-        return bad_request(
-            "'messages' must be a non-empty array of objects with a 'role'.", "messages"
-        )
-    for index, message in enumerate(messages):
-        if message["role"] not in ROLES:
-            return bad_request(
-                f"Invalid value: '{message['role']}'. Supported values are: "
-                + ", ".join(f"'{r}'" for r in ROLES)
-                + ".",
-                f"messages[{index}].role",
-            )
-    profile = DEMO_PROFILES.get(model)
-    if profile is None:
-        return model_not_found(model)
-    request_seed = _optional_int(body, "seed")
-    if isinstance(request_seed, JSONResponse):
-        return request_seed
-    cap_name = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
-    max_tokens = _optional_int(body, cap_name)
-    if isinstance(max_tokens, JSONResponse):
-        return max_tokens
-    if max_tokens is not None and max_tokens < 1:
-        return bad_request(f"'{cap_name}' must be at least 1.", cap_name)
-    tools, tool_choice = body.get("tools"), body.get("tool_choice")
-    problem = tools_problem(tools, tool_choice)
-    if problem is not None:
-        return problem
-    response_format = body.get("response_format")
-    if response_format is not None and not (
-        isinstance(response_format, dict) and response_format.get("type") in _RESPONSE_FORMATS
-    ):
-        return bad_request(
-            "'response_format.type' must be one of 'text', 'json_object', 'json_schema'.",
-            "response_format",
-        )
-    n = _optional_int(body, "n")
-    if isinstance(n, JSONResponse):
-        return n
-    if n is not None and not 1 <= n <= _MAX_CHOICES:
-        return bad_request(f"'n' must be between 1 and {_MAX_CHOICES}.", "n")
-    stop = stop_sequences(body.get("stop"))
-    if isinstance(stop, JSONResponse):
-        return stop
-    stream_options = body.get("stream_options")
-    return ChatRequest(
-        profile=profile,
-        messages=messages,
-        seed=request_seed or 0,
-        max_tokens=max_tokens,
-        tools=tools,
-        tool_choice=tool_choice,
-        json_mode=isinstance(response_format, dict) and response_format["type"] != "text",
-        stream=bool(body.get("stream")),
-        include_usage=isinstance(stream_options, dict)
-        and bool(stream_options.get("include_usage")),
-        n=n or 1,
-        stop=stop,
-    )
-
-
-def _context_problem(chat: ChatRequest) -> JSONResponse | None:
-    """The 400 of a prompt longer than the model's context window."""
-    prompt_tokens = count_prompt_tokens(chat.messages)
-    limit = chat.profile.context_tokens
-    if prompt_tokens <= limit:
-        return None
-    return bad_request(
-        f"This model's maximum context length is {limit} tokens. "
-        f"However, your messages resulted in {prompt_tokens} tokens. "
-        "Please reduce the length of the messages.",
-        "messages",
-        "context_length_exceeded",
-    )
-
-
 # --------------------------------------------------------------------------- chat completion
-
-
-def _plans(demo: DemoAppState, chat: ChatRequest, faults: FaultConfig) -> list[DemoCompletion]:
-    """The ``n`` choices of one request (for a profile that ignores ``seed``, of this attempt)."""
-    attempt = 0
-    if not chat.profile.honours_seed:
-        attempt = demo.stats.seedless_attempt(request_digest(demo.seed, chat.model, chat.messages))
-    return [_plan(demo, chat, faults, attempt, choice) for choice in range(chat.n)]
-
-
-def _plan(
-    demo: DemoAppState, chat: ChatRequest, faults: FaultConfig, attempt: int, choice: int
-) -> DemoCompletion:
-    """One choice of one request."""
-    return plan_completion(
-        chat.profile,
-        chat.messages,
-        app_seed=demo.seed,
-        request_seed=chat.seed,
-        knowledge=demo.knowledge,
-        max_tokens=chat.max_tokens,
-        latency_scale=demo.latency_scale,
-        json_mode=chat.json_mode,
-        tools=chat.tools,
-        tool_choice=chat.tool_choice,
-        attempt=attempt,
-        latency_ms=faults.latency_ms,
-        stop=chat.stop,
-        choice=choice,
-    )
 
 
 def _draw_fault(faults: FaultConfig, profile: DemoProfile, digest: str, attempt: int) -> str | None:
@@ -442,11 +232,11 @@ async def chat_completions(request: Request) -> Response:
         chat = dataclasses.replace(chat, profile=overridden(chat.profile, override))
     digest = request_digest(demo.seed, chat.model, chat.messages, chat.seed)
     attempt = demo.stats.begin(digest)
-    too_long = _context_problem(chat)
+    too_long = context_problem(chat)
     if too_long is not None:
         return too_long
     faults = demo.faults_for(chat.model)
-    plan, *others = _plans(demo, chat, faults)
+    plan, *others = plan_choices(demo, chat, faults)
     # The prompt is sent once, so the provider's cache accounts for it once (choice 0).
     plan = demo.prompt_cache.account(chat.profile, chat.messages, plan)
     fault = _draw_fault(faults, chat.profile, digest, attempt)
@@ -470,32 +260,3 @@ async def chat_completions(request: Request) -> Response:
             held=demo.held,
         )
     return await _serve(demo, chat, reply, digest, faults.capacity, arrived)
-
-
-async def create_response(request: Request) -> Response:
-    """``POST /v1/responses``: the Responses API, text only, planned like a chat completion.
-
-    Faults are not injected here, and the request log counts chat completions only.
-    """
-    demo: DemoAppState = request.app.state.demo
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return bad_request("The request body is not valid JSON.", None, "invalid_json")
-    chat_body = responses_chat_body(body)
-    if isinstance(chat_body, JSONResponse):
-        return chat_body
-    chat = parse_chat_request(json.dumps(chat_body).encode())
-    if isinstance(chat, JSONResponse):
-        return chat
-    too_long = _context_problem(chat)
-    if too_long is not None:
-        return too_long
-    plan = _plans(demo, chat, demo.faults_for(chat.model))[0]
-    reply = ResponsesReply(
-        plan, chat.model, f"resp_{uuid.uuid4().hex}", f"msg_{uuid.uuid4().hex}", int(time.time())
-    )
-    if not chat.stream:
-        await asyncio.sleep(plan.total_s)
-        return JSONResponse(reply.body())
-    return PacedResponse(reply.frames(), lambda: None)

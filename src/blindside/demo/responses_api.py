@@ -6,23 +6,29 @@ some models): ``input`` as a string or a list of messages (string content or
 ``max_output_tokens``, and ``stream``. A request is turned into the chat
 completion request it means (:func:`chat_body`), planned like one, and its
 answer written as a ``response`` object or as the Responses API's typed
-server-sent events. Stateless: no stored responses, no ``previous_response_id``,
-no tools (each is a 400 naming the parameter).
+server-sent events; :func:`create_response` is the route. Stateless: no stored
+responses, no ``previous_response_id``, no tools (each is a 400 naming the parameter).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
+from blindside.demo.chat_request import context_problem, parse_chat_request, plan_choices
 from blindside.demo.planning import DemoCompletion
-from blindside.demo.responses import Frame, bad_request
+from blindside.demo.responses import Frame, PacedResponse, bad_request
+from blindside.demo.state import DemoAppState
 
-__all__ = ["ResponsesReply", "chat_body"]
+__all__ = ["ResponsesReply", "chat_body", "create_response"]
 
 _UNSUPPORTED = ("previous_response_id", "tools", "conversation", "background", "prompt")
 
@@ -168,3 +174,32 @@ class ResponsesReply:
             (delay, _sse({**event, "sequence_number": number}))
             for number, (delay, event) in enumerate(events)
         ]
+
+
+async def create_response(request: Request) -> Response:
+    """``POST /v1/responses``: the Responses API, text only, planned like a chat completion.
+
+    Faults are not injected here, and the request log counts chat completions only.
+    """
+    demo: DemoAppState = request.app.state.demo
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return bad_request("The request body is not valid JSON.", None, "invalid_json")
+    as_chat = chat_body(body)
+    if isinstance(as_chat, JSONResponse):
+        return as_chat
+    chat = parse_chat_request(json.dumps(as_chat).encode())
+    if isinstance(chat, JSONResponse):
+        return chat
+    too_long = context_problem(chat)
+    if too_long is not None:
+        return too_long
+    plan = plan_choices(demo, chat, demo.faults_for(chat.model))[0]
+    reply = ResponsesReply(
+        plan, chat.model, f"resp_{uuid.uuid4().hex}", f"msg_{uuid.uuid4().hex}", int(time.time())
+    )
+    if not chat.stream:
+        await asyncio.sleep(plan.total_s)
+        return JSONResponse(reply.body())
+    return PacedResponse(reply.frames(), lambda: None)
