@@ -29,12 +29,28 @@ def write_suite(suites: Path) -> None:
     (suites / "sums.jsonl").write_text("\n".join(lines) + "\n")
 
 
-def write_models(path: Path, careful_extra: str = "", drift_table: str = "") -> None:
+#: The judge of ``write_models(..., judge=True)``: the verbose profile, so that a change to
+#: Demo careful's profile leaves the judge as it was.
+JUDGE = "Demo judge"
+
+
+def write_models(
+    path: Path, careful_extra: str = "", drift: str = "", *, judge: bool = False
+) -> None:
     """Demo careful (with published figures, and ``careful_extra`` lines) and Demo verbose.
 
     Both answer in hundreds of milliseconds at full simulated latency, well above the jitter
     a busy machine adds to a loopback request, so latency comparisons measure the models.
+    ``drift`` holds lines of the ``[drift]`` table; ``judge`` adds :data:`JUDGE` and names
+    it there.
     """
+    judge_model = (
+        f'[[models]]\nname = "{JUDGE}"\nendpoint = "demo"\nmodel_id = "verbose"\n'
+        "pricing = { input = 1.0, output = 4.0 }\n\n"
+        if judge
+        else ""
+    )
+    drift_lines = (f'judge = "{JUDGE}"\n' if judge else "") + drift
     path.write_text(
         '[[endpoints]]\nname = "demo"\nkind = "demo"\nmax_concurrency = 32\n\n'
         '[[models]]\nname = "Demo careful"\nendpoint = "demo"\nmodel_id = "careful"\n'
@@ -42,8 +58,8 @@ def write_models(path: Path, careful_extra: str = "", drift_table: str = "") -> 
         'published = { benchmark = "MMLU-Pro", score = 0.8, ttft_ms = 300 }\n'
         f"{careful_extra}\n"
         '[[models]]\nname = "Demo verbose"\nendpoint = "demo"\nmodel_id = "verbose"\n'
-        "pricing = { input = 1.0, output = 4.0 }\n"
-        f"{drift_table}"
+        "pricing = { input = 1.0, output = 4.0 }\n\n"
+        f"{judge_model}" + (f"[drift]\n{drift_lines}" if drift_lines else "")
     )
 
 

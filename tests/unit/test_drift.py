@@ -160,6 +160,8 @@ def test_drift_thresholds_from_models_toml() -> None:
         ("[drift]\nalpha = 2\n", 11, "drift.alpha"),
         ("[drift]\nlatency_ratio = 2\n", 11, "drift.latency_ratio"),
         ("[drift]\nmin_samples = 1.5\n", 11, "drift.min_samples"),
+        ('[drift]\njudge = "Nobody"\n', 11, "drift.judge"),
+        ("[drift]\njudge = 3\n", 11, "drift.judge"),
     ],
 )
 def test_bad_drift_table_names_file_line_and_field(snippet: str, line: int, field: str) -> None:
@@ -172,6 +174,62 @@ def test_bad_drift_table_names_file_line_and_field(snippet: str, line: int, fiel
         parse_models_toml(text, file="models.toml")
     (problem,) = info.value.problems
     assert (problem.file, problem.line, problem.field) == ("models.toml", line, field)
+
+
+def test_drift_judge_names_a_configured_model() -> None:
+    text = (
+        '[[endpoints]]\nname = "demo"\nkind = "demo"\n\n'
+        '[[models]]\nname = "A"\nendpoint = "demo"\nmodel_id = "careful"\n'
+        "pricing = { input = 1, output = 2 }\n"
+        '[drift]\njudge = "A"\naccuracy_drop = 0.1\n'
+    )
+    config = parse_models_toml(text, file="models.toml")
+    assert config.drift_judge == "A" and config.drift.accuracy_drop == 0.1
+    assert parse_models_toml(text.replace('judge = "A"\n', ""), file="m.toml").drift_judge is None
+
+
+def _judged(share: float, pairs: int, rng: random.Random) -> TierSample:
+    """A model's per-pair judge scores: each order a win with probability ``share``."""
+    sample = TierSample()
+    sample.judge_preference = [
+        sum(rng.random() < share for _ in range(2)) / 2 for _ in range(pairs)
+    ]
+    return sample
+
+
+def test_judge_preference_is_compared_only_with_a_judge() -> None:
+    rng = random.Random(3)
+    limits = DriftThresholds()
+    base, fallen = _judged(0.6, 180, rng), _judged(0.35, 180, rng)
+    unjudged = compare_samples("a", 1, base, fallen, limits, 1)
+    assert "judge_preference" not in {c.metric.name for c in unjudged}
+    judged = assess(compare_samples("a", 1, base, fallen, limits, 1, judged=True))
+    (finding,) = [f for f in judged if f.comparison.metric.name == "judge_preference"]
+    assert finding.verdict == "drift"
+    assert finding.comparison.change.effect == pytest.approx(-0.25, abs=0.06)
+    # A 5-point fall is below the 10-point threshold however many pairs rest on it.
+    small = assess(
+        compare_samples(
+            "a", 1, _judged(0.6, 5000, rng), _judged(0.55, 5000, rng), limits, 1, judged=True
+        )
+    )
+    assert {f.verdict for f in small if f.comparison.metric.name == "judge_preference"} == {
+        "stable"
+    }
+
+
+def test_judge_preference_raises_no_false_alarms_across_seeds() -> None:
+    limits = DriftThresholds()
+    alarms = 0
+    for seed in range(200):
+        rng = random.Random(seed)
+        comparisons: list[Comparison] = []
+        for model, share in (("a", 0.7), ("b", 0.5), ("c", 0.3)):
+            comparisons += compare_samples(
+                model, 1, _judged(share, 60, rng), _judged(share, 60, rng), limits, 1, judged=True
+            )
+        alarms += any(f.verdict == "drift" for f in assess(comparisons))
+    assert alarms <= 4
 
 
 def test_demo_override_only_on_demo_endpoints() -> None:

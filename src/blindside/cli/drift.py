@@ -46,6 +46,7 @@ def cmd_rebench(args: argparse.Namespace) -> int:
             baseline_run_id=args.baseline,
             concurrency=args.concurrency,
             max_cost_usd=args.max_cost,
+            judge_name=args.judge,
             on_progress=bar.update,
         )
     except RebenchError as exc:
@@ -96,6 +97,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         type=int,
         metavar="RUN",
         help="compare with this run (default: each model's previous comparable run)",
+    )
+    p.add_argument(
+        "--judge",
+        metavar="MODEL",
+        help="compare this judge's preference too (default: [drift] judge in models.toml)",
     )
     p.add_argument("--concurrency", type=int, default=16, help="requests in flight at most")
     p.add_argument("--max-cost", type=float, metavar="USD", help="stop before the spend passes")

@@ -362,6 +362,8 @@ class ProjectConfig:
         projected monthly cost; tiers the file leaves out are missing.
     drift : DriftThresholds
         ``[drift]``: when a re-benchmark's change is an alert (defaults when absent).
+    drift_judge : str or None
+        ``[drift] judge``: the model whose verdicts ``rebench`` compares as judge preference.
     judge_rubrics : tuple of RubricConfig
         ``[[judge_rubrics]]``: rubrics that replace the shipped ones for an LLM judge.
     """
@@ -371,6 +373,7 @@ class ProjectConfig:
     models: list[ModelConfig]
     monthly_volume: dict[int, int] = field(default_factory=dict)
     drift: DriftThresholds = field(default_factory=DriftThresholds)
+    drift_judge: str | None = None
     judge_rubrics: tuple[RubricConfig, ...] = ()
 
     def drift_thresholds(self, model_name: str) -> DriftThresholds:

@@ -118,11 +118,16 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
 
     volume = _volume(ck, data)
     drift = DriftThresholds()
+    drift_judge = None
     if "drift" in data:
+        raw_drift = data["drift"]
+        if isinstance(raw_drift, dict) and "judge" in raw_drift:
+            raw_drift = dict(raw_drift)
+            drift_judge = raw_drift.pop("judge")
         drift = drift.with_overrides(
             check_thresholds(
                 ck,
-                data["drift"],
+                raw_drift,
                 "[drift]",
                 lambda k: ck.loc.table_key("drift", k) if k else ck.loc.top_level("drift"),
                 "drift.",
@@ -191,6 +196,16 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
                     f"{where}: unknown fallback model {fb!r}{suggestion}",
                 )
 
+    if drift_judge is not None:
+        known = {m.get("name") for m in raw_models if isinstance(m, dict)}
+        known |= {m.get("model_id") for m in raw_models if isinstance(m, dict)}
+        if not isinstance(drift_judge, str) or drift_judge not in known:
+            ck.add(
+                ck.loc.table_key("drift", "judge"),
+                "drift.judge",
+                f"[drift]: judge must name a configured model, got {drift_judge!r}",
+            )
+
     if ck.problems:
         # File order reads best; the sort is stable, so same-line problems keep check order.
         raise InputError(sorted(ck.problems, key=lambda p: p.line or 0))
@@ -208,6 +223,7 @@ def parse_models_toml(text: str, *, file: str) -> ProjectConfig:
         models=models,
         monthly_volume=volume,
         drift=drift,
+        drift_judge=drift_judge,
         judge_rubrics=rubrics,
     )
 

@@ -46,6 +46,8 @@ class DriftMetric:
         How values are shown.
     compare : callable
         ``(baseline, current, min_samples) -> Change``.
+    needs_judge : bool
+        Compared only when the re-benchmark has a judge (``[drift] judge`` or ``--judge``).
     """
 
     name: str
@@ -55,6 +57,7 @@ class DriftMetric:
     higher_is_better: bool
     unit: Literal["share", "ms", "usd"]
     compare: Callable[[TierSample, TierSample, int], Change]
+    needs_judge: bool = False
 
     def worsening(self, change: Change) -> float | None:
         """How much worse, in the threshold's unit (negative: better); None if unknown."""
@@ -131,6 +134,18 @@ DRIFT_METRICS: tuple[DriftMetric, ...] = (
         "share",
         lambda b, c, n: compare_shares(b.failed, b.tasks, c.failed, c.tasks, min_samples=n),
     ),
+    DriftMetric(
+        "judge_preference",
+        "Judge preference",
+        "judge_preference_drop",
+        "difference",
+        True,
+        "share",
+        lambda b, c, n: compare_means_difference(
+            b.judge_preference, c.judge_preference, min_samples=n
+        ),
+        needs_judge=True,
+    ),
 )
 METRICS_BY_NAME = {m.name: m for m in DRIFT_METRICS}
 
@@ -176,8 +191,14 @@ def compare_samples(
     current: TierSample,
     thresholds: DriftThresholds,
     baseline_run_id: int,
+    *,
+    judged: bool = False,
 ) -> list[Comparison]:
-    """Every metric of :data:`DRIFT_METRICS` for one (model, tier)."""
+    """Every metric of :data:`DRIFT_METRICS` for one (model, tier).
+
+    The judge's preference is compared only when ``judged``: without a judge it would be
+    an untested row in every report.
+    """
     return [
         Comparison(
             model,
@@ -188,6 +209,7 @@ def compare_samples(
             baseline_run_id,
         )
         for metric in DRIFT_METRICS
+        if judged or not metric.needs_judge
     ]
 
 

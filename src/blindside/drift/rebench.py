@@ -20,7 +20,7 @@ from blindside.config import ProjectConfig, Settings
 from blindside.db import session_scope
 from blindside.drift.metrics import Comparison, Finding, assess, compare_samples
 from blindside.drift.report import build_report
-from blindside.drift.samples import TierSample, run_samples
+from blindside.drift.samples import TierSample, judge_samples, run_samples
 from blindside.tables import DriftFinding, Model, Rebench, Response, Run, Suite, utc_now
 
 
@@ -84,6 +84,42 @@ def find_baseline(engine: Engine, run: Run, model_id: int, model_name: str) -> i
     return None
 
 
+def baseline_runs(
+    engine: Engine, run_id: int, baseline_run_id: int | None = None
+) -> dict[str, int | None]:
+    """Each model that answered in ``run_id``, by name, with the run it is compared with.
+
+    ``baseline_run_id`` (``--baseline``) is every model's baseline; it must be a run of the
+    same suite. Otherwise each model's is :func:`find_baseline`'s (None: no earlier run).
+
+    Raises
+    ------
+    RebenchError
+        An unknown run, or a baseline of another suite.
+    """
+    with Session(engine) as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise RebenchError(f"no run {run_id}")
+        if baseline_run_id is not None:
+            fixed = session.get(Run, baseline_run_id)
+            if fixed is None:
+                raise RebenchError(f"--baseline: no run {baseline_run_id}")
+            if fixed.suite_id != run.suite_id:
+                raise RebenchError(
+                    f"--baseline: run {baseline_run_id} is of another suite than run {run_id}"
+                )
+        answered = session.exec(
+            select(Model.id, Model.name)
+            .where(col(Model.id).in_(select(Response.model_id).where(Response.run_id == run_id)))
+            .order_by(col(Model.name))
+        ).all()
+    return {
+        name: baseline_run_id or find_baseline(engine, run, model_id, name)
+        for model_id, name in answered
+    }
+
+
 def assess_run(
     engine: Engine,
     config: ProjectConfig,
@@ -91,6 +127,8 @@ def assess_run(
     *,
     baseline_run_id: int | None = None,
     generation: dict[str, Any] | None = None,
+    judge_name: str | None = None,
+    judging: dict[str, Any] | None = None,
 ) -> RebenchResult:
     """Compare ``run_id`` with each model's baseline, store the findings, build the report.
 
@@ -105,6 +143,11 @@ def assess_run(
         One baseline for every model (``--baseline``); it must be a run of the same suite.
     generation : dict, optional
         What the run's generation reported, copied into the report.
+    judge_name : str, optional
+        A judge whose verdicts on both runs' pairs are compared as the model's judge
+        preference (:func:`judge_pairs` asks for them); without one it is not compared.
+    judging : dict, optional
+        What the judge's pass reported, copied into the report.
 
     Raises
     ------
@@ -118,32 +161,38 @@ def assess_run(
         suite = session.get(Suite, run.suite_id)
         assert suite is not None
         models = {m.id: m for m in session.exec(select(Model))}
-        if baseline_run_id is not None:
-            fixed = session.get(Run, baseline_run_id)
-            if fixed is None:
-                raise RebenchError(f"--baseline: no run {baseline_run_id}")
-            if fixed.suite_id != run.suite_id:
-                raise RebenchError(
-                    f"--baseline: run {baseline_run_id} is of another suite than run {run_id}"
-                )
-    current = run_samples(engine, run_id)
-    model_ids = sorted({m_id for m_id, _ in current}, key=lambda i: models[i].name)
-    baselines: dict[str, int | None] = {}
+    ids_by_name = {m.name: m.id for m in models.values()}
+    judge_id = next((m.id for m in models.values() if m.name == judge_name), None)
+    if judge_name is not None and judge_id is None:
+        raise RebenchError(f"judge {judge_name!r} is not registered, run `blindside init`")
+
+    def samples_of(run_to_read: int) -> dict[tuple[int, int], TierSample]:
+        samples = run_samples(engine, run_to_read)
+        if judge_id is not None:
+            for key, scores in judge_samples(engine, run_to_read, judge_id).items():
+                if key in samples:
+                    samples[key].judge_preference = scores
+        return samples
+
+    current = samples_of(run_id)
+    baselines = baseline_runs(engine, run_id, baseline_run_id)
     baseline_samples: dict[int, dict[tuple[int, int], TierSample]] = {}
     comparisons: list[Comparison] = []
-    for model_id in model_ids:
-        name = models[model_id].name
-        base = baseline_run_id or find_baseline(engine, run, model_id, name)
-        baselines[name] = base
+    for name, base in baselines.items():
         if base is None:
             continue
         if base not in baseline_samples:
-            baseline_samples[base] = run_samples(engine, base)
+            baseline_samples[base] = samples_of(base)
         thresholds = config.drift_thresholds(name)
+        model_id = ids_by_name[name]
         for (m_id, tier), sample in sorted(current.items()):
             before = baseline_samples[base].get((m_id, tier))
             if m_id == model_id and before is not None:
-                comparisons.extend(compare_samples(name, tier, before, sample, thresholds, base))
+                comparisons.extend(
+                    compare_samples(
+                        name, tier, before, sample, thresholds, base, judged=judge_id is not None
+                    )
+                )
     findings = assess(comparisons)
     report = build_report(
         suite=suite.name,
@@ -154,8 +203,10 @@ def assess_run(
         measured={models[m_id].name: s for (m_id, _), s in _per_model(current).items()},
         display_names={m.name: _display_name(m) for m in models.values()},
         generation=generation or {},
+        judge=judge_name,
+        judging=judging or {},
     )
-    ids = {m.name: m.id for m in models.values()}
+    ids = ids_by_name
     with session_scope(engine) as session:
         stored = Rebench(suite_id=run.suite_id, run_id=run_id, alerts=0, report={})
         session.add(stored)
@@ -208,6 +259,7 @@ def _per_model(samples: dict[tuple[int, int], TierSample]) -> dict[tuple[int, in
         m.ttfts_ms += s.ttfts_ms
         m.costs_usd += s.costs_usd
         m.consistency += s.consistency
+        m.judge_preference += s.judge_preference
     return merged
 
 
@@ -222,9 +274,15 @@ def rebench(
     baseline_run_id: int | None = None,
     concurrency: int = 16,
     max_cost_usd: float | None = None,
+    judge_name: str | None = None,
     on_progress: Any = None,
 ) -> RebenchResult:
-    """Run ``suite_name`` again (a new run) and judge it with :func:`assess_run`."""
+    """Run ``suite_name`` again (a new run) and judge it with :func:`assess_run`.
+
+    With a judge (``judge_name``, else ``[drift] judge``), the judge is first asked for
+    its missing verdicts on the pairs of the new run and of the baselines, within what is
+    left of ``max_cost_usd``.
+    """
     from blindside.engine.run import generate
 
     result = generate(
@@ -247,6 +305,75 @@ def rebench(
         "wall_s": result.wall_s,
         "stop_reason": result.stop_reason,
     }
+    judge = judge_name or config.drift_judge
+    judging: dict[str, Any] = {}
+    if judge is not None:
+        left = None if max_cost_usd is None else max_cost_usd - result.cost_usd
+        judging = judge_pairs(
+            engine,
+            config,
+            settings,
+            suite_name=suite_name,
+            judge_name=judge,
+            run_ids=[
+                result.run_id,
+                *baseline_runs(engine, result.run_id, baseline_run_id).values(),
+            ],
+            max_cost_usd=left,
+            concurrency=concurrency,
+        )
+        judge = judging["judge"]
     return assess_run(
-        engine, config, result.run_id, baseline_run_id=baseline_run_id, generation=generation
+        engine,
+        config,
+        result.run_id,
+        baseline_run_id=baseline_run_id,
+        generation=generation,
+        judge_name=judge,
+        judging=judging,
     )
+
+
+def judge_pairs(
+    engine: Engine,
+    config: ProjectConfig,
+    settings: Settings,
+    *,
+    suite_name: str,
+    judge_name: str,
+    run_ids: Sequence[int | None],
+    max_cost_usd: float | None,
+    concurrency: int,
+) -> dict[str, Any]:
+    """Ask the judge for its missing verdicts on the pairs of ``run_ids``; what it did.
+
+    Verdicts already stored are reused (:func:`~blindside.judge.run.judge_suite` resumes),
+    so a baseline is judged once. With no budget left nothing is asked, and the judge
+    preference rests on the verdicts already stored.
+    """
+    from blindside.judge.run import judge_suite, resolve_judge
+
+    name = resolve_judge(config, judge_name).name
+    if max_cost_usd is not None and max_cost_usd <= 0:
+        return {"judge": name, "stop_reason": "budget spent by the generation"}
+    judged = judge_suite(
+        engine,
+        config,
+        settings,
+        suite_name=suite_name,
+        judge_name=name,
+        run_ids=sorted({r for r in run_ids if r is not None}),
+        max_cost_usd=max_cost_usd,
+        concurrency=concurrency,
+    )
+    return {
+        "judge": name,
+        "judge_run_id": judged.judge_run_id,
+        "requested": judged.requested,
+        "verdicts": judged.verdicts,
+        "parse_failures": judged.parse_failures,
+        "failed": judged.failed,
+        "already_done": judged.already_done,
+        "cost_usd": judged.cost_usd,
+        "stop_reason": judged.stop_reason,
+    }

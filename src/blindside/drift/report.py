@@ -49,6 +49,8 @@ def build_report(
     measured: Mapping[str, TierSample],
     display_names: Mapping[str, str],
     generation: Mapping[str, Any],
+    judge: str | None = None,
+    judging: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON report of one rebench (``rebench_id`` is added once it is stored)."""
     alerts = [f for f in findings if f.verdict == "drift"]
@@ -62,6 +64,8 @@ def build_report(
         "baselines": dict(baselines),
         "display_names": {name: display_names.get(name, name) for name in baselines},
         "generation": dict(generation),
+        "judge": judge,
+        "judging": dict(judging or {}),
         "findings": [_finding_row(f) for f in findings],
         "published": published_rows(
             config, {name: measured_from_sample(s) for name, s in measured.items()}
@@ -121,6 +125,17 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         f"{report['alpha']:g} over all {len(report['findings'])} comparisons.",
         "",
     ]
+    judge = report.get("judge")
+    if judge:
+        judging = report.get("judging") or {}
+        done = (
+            f"{judging['requested']} verdicts asked, {judging['already_done']} reused"
+            if "requested" in judging
+            else judging.get("stop_reason", "no verdicts asked")
+        )
+        head += [f"Judge preference: verdicts of {names.get(judge, judge)} ({done}).", ""]
+    else:
+        head += ["Judge preference: not compared (no `[drift] judge` and no `--judge`).", ""]
     missing = [m for m, base in report["baselines"].items() if base is None]
     if missing:
         head += [

@@ -118,7 +118,8 @@ def compare_means_ratio(
 def compare_means_difference(
     baseline: Sequence[float], current: Sequence[float], *, min_samples: int = 2
 ) -> Change:
-    """Two samples of shares (per-prompt consistency): mean difference, Mann-Whitney's p."""
+    """Two samples of shares (per-prompt consistency, per-pair judge scores): mean difference,
+    Mann-Whitney's p."""
     n0, n1 = len(baseline), len(current)
     m0 = sum(baseline) / n0 if n0 else None
     m1 = sum(current) / n1 if n1 else None

@@ -126,6 +126,7 @@ def _plan(
     run_id: int,
     rubrics: dict[int, str],
     max_pairs: int | None,
+    run_ids: Sequence[int] | None = None,
 ) -> tuple[list[_Job], int, int]:
     """The verdicts still missing in the run, the number already stored, and pairs in scope.
 
@@ -147,6 +148,11 @@ def _plan(
             .where(col(Prompt.suite_id) == suite.id)
             .order_by(judged.desc(), votes.desc(), col(Pair.id))
         )
+        if run_ids is not None:
+            # Both answers of a pair come from one run (pairing.build_pairs).
+            query = query.join(Response, col(Response.id) == col(Pair.response_a_id)).where(
+                col(Response.run_id).in_(list(run_ids))
+            )
         if max_pairs is not None:
             query = query.limit(max_pairs)
         pairs = session.exec(query).all()
@@ -258,6 +264,7 @@ async def judge_suite_async(
     suite_name: str,
     judge_name: str,
     max_pairs: int | None = None,
+    run_ids: Sequence[int] | None = None,
     max_cost_usd: float | None = None,
     concurrency: int = 8,
     on_progress: Callable[[JudgeProgress], None] | None = None,
@@ -278,6 +285,8 @@ async def judge_suite_async(
         A configured model's name or model id.
     max_pairs : int, optional
         Judge at most this many pairs (two verdicts each).
+    run_ids : sequence of int, optional
+        Judge only the pairs of these generation runs (``rebench``); default every run.
     max_cost_usd : float, optional
         Stop asking before the spend of this call would pass it.
     concurrency : int
@@ -336,7 +345,7 @@ async def judge_suite_async(
         max_cost_usd,  # type: ignore[arg-type]
     )
     jobs, already_done, n_pairs = _plan(
-        engine, config, suite, judge, judge_row_id, run_id, rubrics, max_pairs
+        engine, config, suite, judge, judge_row_id, run_id, rubrics, max_pairs, run_ids
     )
     progress = JudgeProgress(total=len(jobs))
     budget = Budget(max_cost_usd)
