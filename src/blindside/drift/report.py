@@ -14,6 +14,7 @@ from blindside.config import ProjectConfig
 from blindside.drift.metrics import METRICS_BY_NAME, Finding
 from blindside.drift.published import measured_from_sample, published_rows
 from blindside.drift.samples import TierSample
+from blindside.formatting import milliseconds, percent
 
 REPORT_VERSION = 1
 
@@ -79,9 +80,9 @@ def format_value(metric: str, value: float | None) -> str:
         return "–"
     unit = METRICS_BY_NAME[metric].unit
     if unit == "share":
-        return f"{value:.1%}"
+        return percent(value)
     if unit == "ms":
-        return f"{value:,.0f} ms"
+        return milliseconds(value)
     return f"${value:.6f}"
 
 
@@ -167,22 +168,19 @@ def to_markdown(report: Mapping[str, Any]) -> str:
             "|---|---|---|---|---|---|---|---|",
         ]
         for p in report["published"]:
-            head.append(
-                f"| {names.get(p['model'], p['model'])} | {p['benchmark'] or '–'} "
-                f"| {_share(p['published_score'])} | {_share(p['measured_accuracy'])} "
-                f"| {_ms(p['published_latency_ms'])} | {_ms(p['measured_latency_p50_ms'])} "
-                f"| {_ms(p['published_ttft_ms'])} | {_ms(p['measured_ttft_p50_ms'])} |"
-            )
+            cells = [
+                names.get(p["model"], p["model"]),
+                p["benchmark"] or "–",
+                percent(p["published_score"]),
+                percent(p["measured_accuracy"]),
+                milliseconds(p["published_latency_ms"]),
+                milliseconds(p["measured_latency_p50_ms"]),
+                milliseconds(p["published_ttft_ms"]),
+                milliseconds(p["measured_ttft_p50_ms"]),
+            ]
+            head.append("| " + " | ".join(cells) + " |")
         head.append("")
     return "\n".join(head)
-
-
-def _share(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def _ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f} ms"
 
 
 def slack_payload(report: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import streamlit as st
 from blindside.config import load_models_toml
 from blindside.drift.published import measured_by_name, published_rows
 from blindside.errors import InputError
+from blindside.formatting import milliseconds, percent
 from blindside.ui.state import get_engine, get_settings
 
 
@@ -20,12 +21,12 @@ def published_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             {
                 "Model": r.get("display_name", r["model"]),
                 "Benchmark": r["benchmark"] or "–",
-                "Published score": _pct(r["published_score"]),
-                "Measured accuracy (your suites)": _pct(r["measured_accuracy"]),
-                "Published TTFT": _ms(r["published_ttft_ms"]),
-                "Measured TTFT p50": _ms(r["measured_ttft_p50_ms"]),
-                "Published latency": _ms(r["published_latency_ms"]),
-                "Measured latency p50": _ms(r["measured_latency_p50_ms"]),
+                "Published score": percent(r["published_score"]),
+                "Measured accuracy (your suites)": percent(r["measured_accuracy"]),
+                "Published TTFT": milliseconds(r["published_ttft_ms"]),
+                "Measured TTFT p50": milliseconds(r["measured_ttft_p50_ms"]),
+                "Published latency": milliseconds(r["published_latency_ms"]),
+                "Measured latency p50": milliseconds(r["measured_latency_p50_ms"]),
             }
             for r in rows
         ]
@@ -50,11 +51,3 @@ def render_published() -> None:
             "accuracy on your suites: the gap is the point."
         )
         st.dataframe(published_frame(rows), hide_index=True, width="stretch")
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def _ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f} ms"
