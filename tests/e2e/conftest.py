@@ -41,6 +41,21 @@ def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector(READY, timeout=30_000)
 
 
+def sign_in_for_typed_addresses(page, base: str, token: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a sign-in link and wait until the session cookie is stored.
+
+    A typed address is a new page load that only the cookie signs in: typed before the
+    page's script has stored it, the address shows the sign-in page instead (a race a
+    loaded machine loses; it once cost a 30 s timeout at /drift).
+    """
+    from blindside.raters import invite_link
+
+    page.goto(invite_link(base, token))
+    page.get_by_text("Signed in as").wait_for(timeout=30_000)
+    page.wait_for_function("() => document.cookie.includes('blindside_session=')", timeout=30_000)
+    wait_ready(page)
+
+
 def identities() -> list[str]:
     """Every string that would tell a rater which model wrote an answer."""
     config = tomllib.loads(MODELS_TOML.read_text())

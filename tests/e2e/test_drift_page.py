@@ -1,7 +1,6 @@
 """The Drift page in Chromium at 1280x800, for a lead, over three real rebenches of the demo:
-the chart renders with its alert, and the latest rebench names the drifted model. A rater's
-refusal at this address is tested for every page in tests/app/test_pages.py. The screenshot
-goes to the test's folder (``BLINDSIDE_UPDATE_DOCS=1``: docs/)."""
+the chart renders with its alert, the latest rebench names the drifted model, and a rater
+is refused. The screenshot goes to the test's folder (``BLINDSIDE_UPDATE_DOCS=1``: docs/)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import pytest
 from blindside.db import open_database
 from blindside.raters import add_rater, invite_link
 from tests.conftest import ROOT
-from tests.e2e.conftest import serve_app, wait_ready
+from tests.e2e.conftest import serve_app, sign_in_for_typed_addresses, wait_ready
 from tests.integration.drift_world import drifted_database
 
 DOCS_SCREENSHOT = ROOT / "docs" / "drift.png"
@@ -36,6 +35,7 @@ def test_drift_chart_and_alert_render_for_a_lead(  # type: ignore[no-untyped-def
     db_url = drift_db_url
     engine = open_database(db_url)
     lead = add_rater(engine, "Lena", "lead").token
+    rater = add_rater(engine, "Ravi", "rater").token
     engine.dispose()
 
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
@@ -60,4 +60,12 @@ def test_drift_chart_and_alert_render_for_a_lead(  # type: ignore[no-untyped-def
         if os.environ.get("BLINDSIDE_UPDATE_DOCS"):
             shutil.copyfile(shot, DOCS_SCREENSHOT)
 
+        # A rater typing the address is refused.
+        other = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
+        rater_page = other.new_page()
+        sign_in_for_typed_addresses(rater_page, base, rater)
+        rater_page.goto(f"{base}/drift")
+        rater_page.get_by_role("heading", name="Not available").wait_for(timeout=30_000)
+        assert rater_page.get_by_text("Demo careful").count() == 0
+        other.close()
     context.close()

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from blindside.db import open_database
 from blindside.raters import invite_link, issue_invite, set_role
 from tests.conftest import ROOT
-from tests.e2e.conftest import serve_app, wait_ready
+from tests.e2e.conftest import serve_app, sign_in_for_typed_addresses, wait_ready
 
 WIDTH, HEIGHT = 1280, 800
 DOCS_SCREENSHOT = ROOT / "docs" / "export.png"
@@ -83,9 +83,7 @@ def test_a_lead_downloads_files_whose_rows_match_the_count(  # type: ignore[no-u
         # A rater in another browser: no Export link, and the address refuses them.
         rater = context.browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
         other = rater.new_page()
-        other.goto(invite_link(base, rater_token))
-        other.get_by_text("Signed in as").wait_for()
-        wait_ready(other)
+        sign_in_for_typed_addresses(other, base, rater_token)
         assert other.get_by_role("link", name="Export", exact=True).count() == 0
         other.goto(f"{base}/export")
         other.get_by_text("Not available").wait_for(timeout=30_000)
