@@ -33,6 +33,11 @@ def add_choice(
     group.add_argument(flag, choices=list(choices), default=choices[0], help=help)
 
 
+def name_list(text: str | None) -> list[str] | None:
+    """A comma-separated ``--models`` value as names (None when the option was not given)."""
+    return [name.strip() for name in text.split(",")] if text else None
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings with the command line's ``--db``, ``--config`` and ``--suites`` applied."""
     return load_settings(database_url=args.db, models_path=args.config, suites_dir=args.suites)

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from blindside.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, settings_from
-from blindside.cli.output import ProgressBar
+from blindside.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, name_list, settings_from
+from blindside.cli.output import progress_bar
 
 
 def report_paths(path: str) -> tuple[Path, Path]:
@@ -34,26 +34,24 @@ def cmd_rebench(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     engine, project = init_project(settings)
-    bar = ProgressBar(f"rebench {args.suite}")
-    try:
-        result = rebench(
-            engine,
-            project.config,
-            settings,
-            suite_name=args.suite,
-            model_names=[m.strip() for m in args.models.split(",")] if args.models else None,
-            samples=args.samples,
-            baseline_run_id=args.baseline,
-            concurrency=args.concurrency,
-            max_cost_usd=args.max_cost,
-            judge_name=args.judge,
-            on_progress=bar.update,
-        )
-    except RebenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    finally:
-        bar.close()
+    with progress_bar(f"rebench {args.suite}") as on_progress:
+        try:
+            result = rebench(
+                engine,
+                project.config,
+                settings,
+                suite_name=args.suite,
+                model_names=name_list(args.models),
+                samples=args.samples,
+                baseline_run_id=args.baseline,
+                concurrency=args.concurrency,
+                max_cost_usd=args.max_cost,
+                judge_name=args.judge,
+                on_progress=on_progress,
+            )
+        except RebenchError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     markdown = to_markdown(result.report)
     if args.report:
         md_path, json_path = report_paths(args.report)

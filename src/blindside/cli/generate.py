@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from blindside.cli.common import EXIT_FAILED, EXIT_OK, settings_from
-from blindside.cli.output import ProgressBar
+from blindside.cli.common import EXIT_FAILED, EXIT_OK, name_list, settings_from
+from blindside.cli.output import progress_bar
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -15,22 +15,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     engine, report = init_project(settings)
-    bar = ProgressBar(f"generate {args.suite}")
-    try:
+    with progress_bar(f"generate {args.suite}") as on_progress:
         result = generate(
             engine,
             report.config,
             settings,
             suite_name=args.suite,
-            model_names=[m.strip() for m in args.models.split(",")] if args.models else None,
+            model_names=name_list(args.models),
             samples=args.samples,
             concurrency=args.concurrency,
             new_run=args.new_run,
             max_cost_usd=args.max_cost,
-            on_progress=bar.update,
+            on_progress=on_progress,
         )
-    finally:
-        bar.close()
     if result.recovered:
         print(f"recovered {result.recovered} answers journaled before an interruption")
     print(

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from blindside.cli.common import EXIT_FAILED, EXIT_OK, settings_from
-from blindside.cli.output import ProgressBar
+from blindside.cli.output import progress_bar
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -35,8 +35,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     engine, report = init_project(settings)
-    bar = ProgressBar(f"judge {args.suite}")
-    try:
+    with progress_bar(f"judge {args.suite}") as on_progress:
         result = judge_suite(
             engine,
             report.config,
@@ -46,10 +45,8 @@ def cmd_judge(args: argparse.Namespace) -> int:
             max_pairs=args.pairs,
             max_cost_usd=args.max_cost,
             concurrency=args.concurrency,
-            on_progress=bar.update,
+            on_progress=on_progress,
         )
-    finally:
-        bar.close()
     print(
         f"judge run {result.judge_run_id}: {result.pairs} pairs, requested {result.requested} "
         f"verdicts: {result.verdicts} parsed, {result.parse_failures} parse failures, "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -44,6 +46,20 @@ class ProgressBar:
         if self._last:
             self.stream.write("\n")
             self.stream.flush()
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[Progress], None]]:
+    """A :class:`ProgressBar` on stderr for a ``with`` block; gives its ``update``.
+
+    The bar's line is ended however the block ends (a result, a ``return`` or an
+    exception), after what the block itself printed.
+    """
+    bar = ProgressBar(label)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
 
 
 def rounded(value: float | None, digits: int) -> float | None:
