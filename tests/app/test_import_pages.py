@@ -7,17 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from blindside.db import open_database
 from blindside.imports.answers import AnswerDefaults
 from blindside.imports.responses import response_import
 from blindside.raters import add_rater
 from blindside.ui.vote_panel import button_key
+from tests.app.conftest import app_reading, opened_by_link
 from tests.integration.test_import_lm_eval import MODELS, samples_file
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture
@@ -29,13 +26,8 @@ def imported_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
         defaults = AnswerDefaults(model=model, tier=1, scorer={"type": "numeric"})
         response_import(samples_file(folder), "lm-eval", defaults).run(engine)
     engine.dispose()
-    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", url)
-    monkeypatch.chdir(Path(APP).parent)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield url
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_reading(url, monkeypatch):
+        yield url
 
 
 def test_imported_lm_eval_answers_are_rated_and_ranked(imported_db: str) -> None:
@@ -48,10 +40,7 @@ def test_imported_lm_eval_answers_are_rated_and_ranked(imported_db: str) -> None
     answers = {r["resps"][0][0] for r in records}
     questions = {r["doc"]["question"] for r in records}
     invite = add_rater(open_database(imported_db), "Ada", "lead")
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params["invite"] = invite.token
-    at.run()
-    assert not at.exception
+    at = opened_by_link(invite.token)
     for _ in range(len(questions)):
         shown = at.session_state["impression"]
         # The Vote page shows lm-eval's prompt and the two models' raw outputs, nothing else.

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from blindside.config import load_models_toml, load_settings
@@ -15,9 +13,8 @@ from blindside.demo.server import LoopbackServer
 from blindside.demo_votes import simulate_demo_votes
 from blindside.judge.run import judge_suite
 from blindside.raters import add_rater
+from tests.app.conftest import app_reading, opened_by_link
 from tests.conftest import MODELS_TOML, SEED_PROMPTS
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture
@@ -42,22 +39,12 @@ def judged(
         max_pairs=30,
         concurrency=16,
     )
-    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", demo_db_url)
-    monkeypatch.chdir(Path(APP).parent)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield demo_db_url
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_reading(demo_db_url, monkeypatch):
+        yield demo_db_url
 
 
 def _signed_in(db_url: str, name: str, role: str) -> AppTest:
-    invite = add_rater(create_db_engine(db_url), name, role)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["invite"] = invite.token
-    at.run()
-    assert not at.exception
-    return at
+    return opened_by_link(add_rater(create_db_engine(db_url), name, role).token, timeout=60)
 
 
 def test_the_leaderboard_shows_the_judge_beside_the_raters(judged: str) -> None:

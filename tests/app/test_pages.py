@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlmodel import Session, col, select, update
 from streamlit.testing.v1 import AppTest
 
@@ -18,29 +16,12 @@ from blindside.policy import rating_policy, set_rating_policy
 from blindside.raters import add_rater, revoke_rater
 from blindside.tables import Impression, Pair, Prompt, Response, Suite, Vote
 from blindside.ui.vote_panel import button_key
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-@pytest.fixture
-def app_env(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", demo_db_url)
-    monkeypatch.chdir(Path(APP).parent)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield demo_db_url
-    st.cache_resource.clear()
-    st.cache_data.clear()
+from tests.app.conftest import APP, opened_by_link
 
 
 def _signed_in(db_url: str, name: str = "Ada", role: str = "admin") -> AppTest:
     """An app whose visitor opened a fresh sign-in link for ``name`` (the real link path)."""
-    invite = add_rater(create_db_engine(db_url), name, role)
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params["invite"] = invite.token
-    at.run()
-    assert not at.exception
-    return at
+    return opened_by_link(add_rater(create_db_engine(db_url), name, role).token)
 
 
 def _vote(at: AppTest, choice: str) -> AppTest:

@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from blindside.db import open_database
 from blindside.raters import issue_invite, set_role
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from tests.app.conftest import app_reading, opened_by_link
 
 
 @pytest.fixture
 def raters_page(golden_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", golden_db_url)
-    monkeypatch.chdir(Path(APP).parent)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    # Ada, one of the fixture's raters, made a lead and opening a fresh sign-in link.
-    engine = open_database(golden_db_url)
-    set_role(engine, "Ada", "lead")
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["invite"] = issue_invite(engine, "Ada").token
-    at.run()
-    at.switch_page("app_pages/raters.py").run()
-    assert not at.exception
-    yield at
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_reading(golden_db_url, monkeypatch):
+        # Ada, one of the fixture's raters, made a lead and opening a fresh sign-in link.
+        engine = open_database(golden_db_url)
+        set_role(engine, "Ada", "lead")
+        token = issue_invite(engine, "Ada").token
+        at = opened_by_link(token, timeout=60, page="app_pages/raters.py")
+        assert not at.exception
+        yield at
 
 
 def test_the_raters_page_shows_every_rater_and_agreement(raters_page: AppTest) -> None:

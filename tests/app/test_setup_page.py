@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from blindside.db import create_db_engine
 from blindside.policy import IdentityPolicy, RatingPolicy, gold_answers, rating_policy
 from blindside.raters import add_rater, issue_invite
+from tests.app.conftest import app_reading, opened_by_link
 from tests.conftest import rater_id
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture
 def engine(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", demo_db_url)
     monkeypatch.delenv("BLINDSIDE_IDENTITY_POLICY", raising=False)
-    monkeypatch.chdir(Path(APP).parent)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine = create_db_engine(demo_db_url)
-    add_rater(engine, "Root", "admin")
-    yield engine
-    engine.dispose()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_reading(demo_db_url, monkeypatch):
+        engine = create_db_engine(demo_db_url)
+        add_rater(engine, "Root", "admin")
+        yield engine
+        engine.dispose()
 
 
 def _setup_page(engine: Engine, name: str) -> AppTest:
     """The Rating setup page opened by ``name`` (a rater unless they exist), signed in by link."""
     rater_id(engine, name)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["invite"] = issue_invite(engine, name).token
-    at.run()
-    at.switch_page("app_pages/setup.py").run()
+    at = opened_by_link(issue_invite(engine, name).token, timeout=60, page="app_pages/setup.py")
     assert not at.exception
     return at
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -15,29 +11,13 @@ from blindside.demo.server import LoopbackServer
 from blindside.raters import add_rater
 from blindside.stress.store import SweepPlan
 from blindside.stress.sweep import stress_models
+from tests.app.conftest import opened_by_link
 from tests.conftest import MODELS_TOML
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-@pytest.fixture
-def app_env(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("BLINDSIDE_DATABASE_URL", demo_db_url)
-    monkeypatch.chdir(Path(APP).parent)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield demo_db_url
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def signed_in(db_url: str, name: str, role: str) -> AppTest:
-    invite = add_rater(create_db_engine(db_url), name, role)
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params["invite"] = invite.token
-    at.run()
-    assert not at.exception
-    return at.switch_page("app_pages/stress.py").run()
+    token = add_rater(create_db_engine(db_url), name, role).token
+    return opened_by_link(token, page="app_pages/stress.py")
 
 
 def charts(at: AppTest) -> list[object]:
