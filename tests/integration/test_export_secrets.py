@@ -3,8 +3,8 @@
 A real-kind endpoint (the demo provider over loopback) is keyed with a sentinel API key from
 the environment; a rater whose name is a sentinel votes; every vote format, the leaderboard
 and the scores (CSV and JSON, also cut by that rater) are exported through the real CLI and
-the Export page's own file builder, and every byte is searched for both sentinels.
-(Endpoint headers have not landed on main: when they do, their secret value belongs here.)
+the Export page's own file builder, and every byte is searched for the sentinels (the key,
+a secret header value and the rater's name).
 """
 
 from __future__ import annotations
@@ -23,43 +23,30 @@ from blindside.export.run import FORMATS, export_bytes
 from blindside.pairing import next_impression
 from blindside.votes import record_vote
 from tests.conftest import SEED_PROMPTS, Cli, rater_id
+from tests.sentinels import keyed_endpoint, models_toml, priced_model, sentinel
 
 KEY_VAR = "BLINDSIDE_TEST_EXPORT_SENTINEL_KEY"
 HEADER_VAR = "BLINDSIDE_TEST_EXPORT_SENTINEL_HEADER"
 
 
 def _models_toml(demo_url: str) -> str:
-    return f"""
-[[endpoints]]
-name = "keyed"
-base_url = "{demo_url}"
-api_key_env = "{KEY_VAR}"
-headers_env = {{ "x-gateway-key" = "{HEADER_VAR}" }}
-
-[[models]]
-name = "Keyed careful"
-endpoint = "keyed"
-model_id = "careful"
-pricing = {{ input = 1.0, output = 2.0 }}
-
-[[models]]
-name = "Keyed erratic"
-endpoint = "keyed"
-model_id = "erratic"
-pricing = {{ input = 1.0, output = 2.0 }}
-"""
+    return models_toml(
+        keyed_endpoint("keyed", demo_url, KEY_VAR, headers_env={"x-gateway-key": HEADER_VAR}),
+        priced_model("Keyed careful", "keyed", "careful"),
+        priced_model("Keyed erratic", "keyed", "erratic"),
+    )
 
 
 def test_no_rater_name_api_key_or_header_secret_in_any_export(
     tmp_path: Path, demo_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
-    key = f"sk-sentinel-{uuid.uuid4().hex}"
+    key = sentinel("sk")
     name = f"Rater Sentinel {uuid.uuid4().hex[:10]}"
     config = tmp_path / "models.toml"
     config.write_text(_models_toml(demo_server.base_url))
     db = f"sqlite:///{tmp_path / 'exports.db'}"
     monkeypatch.setenv(KEY_VAR, key)
-    header_secret = f"hdr-sentinel-{uuid.uuid4().hex}"
+    header_secret = sentinel("hdr")
     monkeypatch.setenv(HEADER_VAR, header_secret)
     common = ("--db", db, "--config", str(config), "--suites", str(SEED_PROMPTS))
     assert cli("init", *common).returncode == 0

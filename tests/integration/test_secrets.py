@@ -8,7 +8,6 @@ searched for the sentinel.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,8 +24,9 @@ from blindside.db import create_db_engine, open_database
 from blindside.demo.server import LoopbackServer
 from blindside.raters import add_rater
 from tests.conftest import ROOT, SEED_PROMPTS, Cli
+from tests.sentinels import keyed_endpoint, models_toml, priced_model, sentinel
 
-SENTINEL = f"sk-sentinel-{uuid.uuid4().hex}"
+SENTINEL = sentinel("sk")
 KEY_VAR = "BLINDSIDE_TEST_SENTINEL_KEY"
 
 
@@ -54,30 +54,12 @@ def echo_server() -> Iterator[LoopbackServer]:
 
 
 def _models_toml(demo_url: str, echo_url: str) -> str:
-    return f"""
-[[endpoints]]
-name = "keyed"
-base_url = "{demo_url}"
-api_key_env = "{KEY_VAR}"
-
-[[endpoints]]
-name = "leaky"
-base_url = "{echo_url}"
-api_key_env = "{KEY_VAR}"
-max_attempts = 1
-
-[[models]]
-name = "Keyed careful"
-endpoint = "keyed"
-model_id = "careful"
-pricing = {{ input = 1.0, output = 2.0 }}
-
-[[models]]
-name = "Leaky"
-endpoint = "leaky"
-model_id = "whatever"
-pricing = {{ input = 1.0, output = 2.0 }}
-"""
+    return models_toml(
+        keyed_endpoint("keyed", demo_url, KEY_VAR),
+        keyed_endpoint("leaky", echo_url, KEY_VAR, max_attempts=1),
+        priced_model("Keyed careful", "keyed", "careful"),
+        priced_model("Leaky", "leaky", "whatever"),
+    )
 
 
 def test_sentinel_key_never_leaks(
