@@ -19,8 +19,14 @@ from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.engine.run import generate
 from blindside.export.pseudonyms import export_key, pseudonym
-from blindside.export.records import EXPORT_FIELDS, labelled_pairs
-from blindside.export.writers import replaced_atomically, write_csv, write_jsonl
+from blindside.export.records import (
+    EXPORT_FIELDS,
+    export_schema,
+    labelled_batches,
+    labelled_pairs,
+    labelled_tables,
+)
+from blindside.export.writers import replaced_atomically, write_csv, write_jsonl, write_parquet
 from blindside.leaderboard.board import RankOptions, build_leaderboard
 from blindside.pairing import next_impression
 from blindside.project import init_project
@@ -151,6 +157,31 @@ def test_an_export_ranks_like_the_database(
     ranked = cli("rank", "--votes", str(bare))
     assert ranked.returncode == 0, ranked.stderr
     assert "no left_model field" in ranked.stdout and "left-side advantage:" not in ranked.stdout
+
+
+def test_batches_of_any_size_give_the_same_records_and_plain_parquet_columns(
+    voted_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    _, engine = voted_db
+    whole = [row for batch in labelled_batches(engine, messages=True) for row in batch]
+    assert len(whole) == 100
+    # Small batches let go of prompts and answers and read them again, batch after batch.
+    for size in (1, 3, 7):
+        rows = labelled_batches(engine, messages=True, batch_rows=size)
+        assert [row for batch in rows for row in batch] == whole
+
+    # Batches carry texts dictionary-coded; the file has plain typed columns all the same.
+    path = tmp_path / "pairs.parquet"
+    with path.open("wb") as out:
+        assert write_parquet(labelled_tables(engine, batch_rows=7), out) == 100
+    table = pq.read_table(path)
+    assert table.schema.equals(export_schema())
+    fields = len(EXPORT_FIELDS)
+    assert table.to_pylist() == [
+        dict(zip(EXPORT_FIELDS, row[:fields], strict=True)) for row in whole
+    ]
 
 
 def test_csv_export_keeps_multi_line_answers_and_cuts_apply(

@@ -8,16 +8,17 @@ itself; ``winner`` uses LMArena's values (``model_a``, ``model_b``, ``tie``,
 position term fitted. A rater is a pseudonym (:mod:`blindside.export.pseudonyms`).
 
 How it streams: one query reads ``vote`` alone, in vote order, ``BATCH_ROWS`` rows per
-fetch (a server-side cursor on PostgreSQL). For each batch, the batch's distinct prompts
-and answers are read by id (one query each) and joined in memory as Arrow columns
-(``take``): a text read once per batch, not once per vote. Each batch becomes one
-:class:`pyarrow.Table`: a Parquet row group as it is, or rows for the text formats.
-Memory depends on the batch size, never on the number of votes.
+fetch (a server-side cursor on PostgreSQL). The prompts and answers a batch needs are read
+by id, only those the previous batch did not already hold, and joined in memory as Arrow
+dictionary columns: each text is read once while votes keep coming back to it, and held
+once per batch, not once per vote. Each batch becomes one :class:`pyarrow.Table`: a Parquet
+row group as it is, or rows for the text formats. Memory depends on the batch size, never
+on the number of votes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,9 +33,11 @@ from blindside.tables import Model, Prompt, Response, Suite, Vote
 
 __all__ = [
     "BATCH_ROWS",
+    "CODED_FIELDS",
     "EXPORT_FIELDS",
     "MESSAGES_FIELD",
     "WINNER_OF_CHOICE",
+    "batch_schema",
     "export_schema",
     "iso_time",
     "labelled_batches",
@@ -94,6 +97,29 @@ EXPORT_FIELDS: tuple[str, ...] = tuple(name for name, _ in _FIELD_TYPES)
 #: messages as JSON text (what the arena format's conversations start with).
 MESSAGES_FIELD = "messages"
 
+#: Text fields that repeat from vote to vote (names, prompts, answers): each batch of
+#: :func:`labelled_tables` holds every distinct value once (see :func:`batch_schema`).
+CODED_FIELDS: frozenset[str] = frozenset(
+    {
+        "rater",
+        "winner",
+        "model_a",
+        "model_b",
+        "left_model",
+        "suite",
+        "category",
+        "prompt_id",
+        "system",
+        "prompt",
+        "reference",
+        "answer_a",
+        "answer_b",
+        "served_by_a",
+        "served_by_b",
+        MESSAGES_FIELD,
+    }
+)
+
 #: Rows fetched per round trip, and rows per Parquet row group.
 BATCH_ROWS = 20_000
 # Ids per IN list: under every driver's bound-parameter limit.
@@ -151,29 +177,106 @@ def model_names(conn: Connection) -> dict[int, str]:
     return {model_id: display_name(name, simulated=sim) for model_id, name, sim in rows}
 
 
+def batch_schema(*, messages: bool = False) -> Any:
+    """The schema of :func:`labelled_tables`' tables: :func:`export_schema` with the texts
+    that repeat from vote to vote (:data:`CODED_FIELDS`) dictionary-coded.
+
+    A batch then holds each distinct prompt, answer or name once, and Parquet writes the
+    dictionary as it is; a reader of the file sees plain strings (:func:`export_schema`).
+    """
+    import pyarrow as pa
+
+    coded = pa.dictionary(pa.int32(), pa.string())
+    fields = export_schema(messages=messages)
+    return pa.schema([f.with_type(coded) if f.name in CODED_FIELDS else f for f in fields])
+
+
+def _codes(ids: Any, keys: Any, what: str) -> Any:
+    """Each of ``ids``' position in ``keys`` (int32), refusing an id that is not there."""
+    import pyarrow.compute as pc
+
+    codes = pc.index_in(ids, value_set=keys)
+    if codes.null_count:
+        missing = ids.filter(codes.is_null()).to_pylist()[:5]
+        raise LookupError(f"votes name {what} that do not exist: {missing}")
+    return codes
+
+
+class _Names:
+    """A small mapping (model id → name, rater id → pseudonym, ...) as Arrow arrays."""
+
+    def __init__(self, mapping: dict[Any, str], what: str) -> None:
+        import pyarrow as pa
+
+        self._keys = pa.array(list(mapping))
+        self._values = pa.array(list(mapping.values()), type=pa.string())
+        self._what = what
+
+    def coded(self, keys: Sequence[Any]) -> Any:
+        """The names of ``keys``, dictionary-coded."""
+        import pyarrow as pa
+
+        ids = pa.array(keys, type=self._keys.type)
+        return pa.DictionaryArray.from_arrays(_codes(ids, self._keys, self._what), self._values)
+
+
 class _Lookup:
-    """Rows read by id, as Arrow columns, and each batch row's position in them."""
+    """Rows read by id as Arrow columns, held from one batch to the next while still used.
 
-    def __init__(self, conn: Connection, key: Any, columns: Sequence[Any], ids: Iterable[int]):
+    Votes in id order come back to the same prompts and answers, so each batch reads only
+    the rows the previous batch did not hold, and lets go of those it does not use: at most
+    one batch's distinct rows are held.
+    """
+
+    def __init__(self, key: Any, columns: Sequence[tuple[Any, Any]], what: str) -> None:
         import pyarrow as pa
 
-        unique = sorted(set(ids))
-        rows: list[Any] = []
-        query = select(key, *columns)
-        if Suite.name in columns:
-            query = query.join(Suite, Suite.id == Prompt.suite_id)
-        for start in range(0, len(unique), _IDS_PER_QUERY):
-            chunk = unique[start : start + _IDS_PER_QUERY]
-            rows += conn.execute(query.where(key.in_(chunk))).all()
-        self._position = {row[0]: i for i, row in enumerate(rows)}
-        values = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 1)
-        self.columns = [pa.array(v) for v in values[1:]]
+        self._key, self._what = key, what
+        self._query = select(key, *(column for column, _ in columns))
+        if any(column is Suite.name for column, _ in columns):
+            self._query = self._query.join(Suite, Suite.id == Prompt.suite_id)
+        self._types = [kind for _, kind in columns]
+        self._keys = pa.array([], type=pa.int64())
+        self.columns = [pa.array([], type=kind) for kind in self._types]
 
-    def index(self, ids: Sequence[int]) -> Any:
+    def hold(self, conn: Connection, ids: Any) -> Any:
+        """Hold the rows of ``ids`` (int64, repeats allowed); returns each id's position."""
         import pyarrow as pa
+        import pyarrow.compute as pc
 
-        position = self._position
-        return pa.array([position[i] for i in ids], type=pa.int32())
+        needed = pc.unique(ids)
+        kept = pc.is_in(self._keys, value_set=needed)
+        missing = needed.filter(pc.invert(pc.is_in(needed, value_set=self._keys)))
+        if len(missing) or not pc.all(kept).as_py():
+            wanted = sorted(missing.to_pylist())
+            rows: list[Any] = []
+            for start in range(0, len(wanted), _IDS_PER_QUERY):
+                chunk = wanted[start : start + _IDS_PER_QUERY]
+                rows += conn.execute(self._query.where(self._key.in_(chunk))).all()
+            read = list(zip(*rows, strict=True)) if rows else [()] * (len(self._types) + 1)
+            self._keys = pa.concat_arrays(
+                [self._keys.filter(kept), pa.array(read[0], type=pa.int64())]
+            )
+            self.columns = [
+                pa.concat_arrays([column.filter(kept), pa.array(values, type=kind)])
+                for column, values, kind in zip(self.columns, read[1:], self._types, strict=True)
+            ]
+        return _codes(ids, self._keys, self._what)
+
+    def coded(self, at: int, codes: Any) -> Any:
+        """Column ``at`` for rows ``codes``, dictionary-coded (a text column)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        column = self.columns[at]
+        if column.null_count:  # Parquet takes a missing text as a null code, not a null word
+            codes = pc.if_else(column.is_valid().take(codes), codes, None)
+            column = column.fill_null("")
+        return pa.DictionaryArray.from_arrays(codes, column)
+
+    def taken(self, at: int, codes: Any) -> Any:
+        """Column ``at`` for rows ``codes``, as plain values."""
+        return self.columns[at].take(codes)
 
 
 def _created(values: Sequence[Any]) -> Any:
@@ -183,12 +286,6 @@ def _created(values: Sequence[Any]) -> Any:
     if values and isinstance(values[0], str):  # SQLite: UTC text without an offset
         return pa.array(values).cast(pa.timestamp("us")).cast(kind)
     return pa.array(values, type=kind)
-
-
-def _mapped(mapping: dict[Any, str], keys: Sequence[Any]) -> Any:
-    import pyarrow as pa
-
-    return pa.array([mapping[k] for k in keys], type=pa.string())
 
 
 def labelled_tables(
@@ -216,31 +313,38 @@ def labelled_tables(
     Yields
     ------
     pyarrow.Table
-        :func:`export_schema` columns, ``batch_rows`` rows at most.
+        :func:`batch_schema` columns, ``batch_rows`` rows at most.
     """
     import pyarrow as pa
 
-    schema = export_schema(messages=messages)
+    schema = batch_schema(messages=messages)
+    text, number, flag = pa.string(), pa.float64(), pa.bool_()
     prompt_columns = [
-        Suite.name,
-        Prompt.category,
-        Prompt.external_id,
-        Prompt.system,
-        Prompt.text,
-        Prompt.reference,
+        (Suite.name, text),
+        (Prompt.category, text),
+        (Prompt.external_id, text),
+        (Prompt.system, text),
+        (Prompt.text, text),
+        (Prompt.reference, text),
     ]
     if messages:
-        prompt_columns.append(cast(Prompt.messages, Text))
-    answer_columns = [
-        Response.text,
-        Response.correct,
-        Response.served_by,
-        Response.latency_ms,
-        Response.cost_usd,
-    ]
+        prompt_columns.append((cast(Prompt.messages, Text), text))
+    prompts = _Lookup(Prompt.id, prompt_columns, "prompts")
+    answers = _Lookup(
+        Response.id,
+        [
+            (Response.text, text),
+            (Response.correct, flag),
+            (Response.served_by, text),
+            (Response.latency_ms, number),
+            (Response.cost_usd, number),
+        ],
+        "answers",
+    )
+    winners = _Names(WINNER_OF_CHOICE, "choices")
     with engine.connect() as conn:
-        names = model_names(conn)
-        raters = rater_pseudonyms(engine, conn)
+        names = _Names(model_names(conn), "models")
+        raters = _Names(rater_pseudonyms(engine, conn), "raters")
         query = _vote_query(conn, cut or Cut(), choices)
         # yield_per on the statement, not the connection: the lookups run unbuffered.
         result = conn.execute(query.execution_options(yield_per=batch_rows))
@@ -264,36 +368,32 @@ def labelled_tables(
                 comment,
                 dwell,
             ) = zip(*rows, strict=True)
-            prompts = _Lookup(conn, Prompt.id, prompt_columns, prompt_id)
-            answers = _Lookup(conn, Response.id, answer_columns, (*left, *right))
-            at_prompt = prompts.index(prompt_id)
-            at_left, at_right = answers.index(left), answers.index(right)
-            prompt_fields = [c.take(at_prompt) for c in prompts.columns]
-            left_fields = [c.take(at_left) for c in answers.columns]
-            right_fields = [c.take(at_right) for c in answers.columns]
-            model_a = _mapped(names, left_model)
+            at_prompt = prompts.hold(conn, pa.array(prompt_id, type=pa.int64()))
+            at_answers = answers.hold(conn, pa.array(left + right, type=pa.int64()))
+            at_left, at_right = at_answers[: len(left)], at_answers[len(left) :]
+            model_a = names.coded(left_model)
             arrays = [
                 pa.array(vote_id, type=pa.int64()),
                 pa.array(impression, type=pa.int64()),
                 _created(created),
-                _mapped(raters, rater),
+                raters.coded(rater),
                 pa.array(choice, type=pa.string()),
-                _mapped(WINNER_OF_CHOICE, choice),
+                winners.coded(choice),
                 model_a,
-                _mapped(names, right_model),
+                names.coded(right_model),
                 model_a,  # left_model: model_a is the left answer
                 pa.array(tier, type=pa.int64()),
-                *prompt_fields[:6],
-                left_fields[0],
-                right_fields[0],
-                left_fields[1],
-                right_fields[1],
-                left_fields[2],
-                right_fields[2],
-                left_fields[3],
-                right_fields[3],
-                left_fields[4],
-                right_fields[4],
+                *(prompts.coded(at, at_prompt) for at in range(6)),
+                answers.coded(0, at_left),
+                answers.coded(0, at_right),
+                answers.taken(1, at_left),
+                answers.taken(1, at_right),
+                answers.coded(2, at_left),
+                answers.coded(2, at_right),
+                answers.taken(3, at_left),
+                answers.taken(3, at_right),
+                answers.taken(4, at_left),
+                answers.taken(4, at_right),
                 pa.array(run_id, type=pa.int64()),
                 pa.array(fallback),  # 0/1 on SQLite, booleans on PostgreSQL
                 pa.array(leak),
@@ -302,7 +402,7 @@ def labelled_tables(
                 pa.array(dwell, type=pa.int64()),
             ]
             if messages:
-                arrays.append(prompt_fields[6])
+                arrays.append(prompts.coded(6, at_prompt))
             arrays = [
                 a if a.type == f.type else a.cast(f.type)
                 for a, f in zip(arrays, schema, strict=True)
@@ -326,7 +426,20 @@ def labelled_batches(
     for table in labelled_tables(
         engine, cut, choices=choices, messages=messages, batch_rows=batch_rows
     ):
-        yield list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+        for batch in table.to_batches():
+            yield list(zip(*(_pylist(column) for column in batch.columns), strict=True))
+
+
+def _pylist(column: Any) -> list[Any]:
+    """An Arrow array as Python values; a dictionary-coded text becomes one ``str`` per
+    distinct value, shared by the rows that repeat it."""
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(column.type):
+        return column.to_pylist()
+    values = [*column.dictionary.to_pylist(), None]
+    codes = column.indices.fill_null(len(values) - 1).to_pylist()
+    return [values[code] for code in codes]
 
 
 def iso_time(value: datetime) -> str:

@@ -63,16 +63,20 @@ def write_parquet(tables: Iterable[Any], out: BinaryIO) -> int:
     Parameters
     ----------
     tables : iterable of pyarrow.Table
-        From :func:`~blindside.export.records.labelled_tables`.
+        From :func:`~blindside.export.records.labelled_tables` (its dictionary-coded texts
+        become Parquet dictionary pages as they are).
     out : binary stream
+
+    The file's columns are :func:`~blindside.export.records.export_schema`'s: the Arrow
+    schema of the batches is not stored, so a reader sees the coded texts as plain strings.
     """
     import pyarrow.parquet as pq
 
-    from blindside.export.records import export_schema
+    from blindside.export.records import batch_schema
 
-    schema = export_schema()
+    schema = batch_schema()
     count = 0
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+    with pq.ParquetWriter(out, schema, compression="zstd", store_schema=False) as writer:
         for table in tables:
             writer.write_table(table, row_group_size=max(table.num_rows, 1))
             count += table.num_rows
