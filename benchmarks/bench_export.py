@@ -12,8 +12,8 @@ is the export's own. It exports, in this order:
    ``ru_maxrss`` again;
 
 and prints wall and CPU seconds, votes per second and peak RSS of each, parquet / jsonl as
-ratios, and the load average (on a shared machine, wall time follows the load; CPU time much
-less).
+ratios, and the load average before and after the Parquet export (on a shared machine, wall
+time follows the load; CPU time much less, though it too grows when both cores are busy).
 Then it checks that the Parquet file loads whole with pyarrow and with pandas (the long
 text columns read as dictionaries) and has one row per vote.
 
@@ -193,8 +193,10 @@ def main() -> int:
     before = peak_rss_mb()
     import pyarrow  # noqa: F401  (imported before the clock starts, as by an earlier export)
 
+    load_before = os.getloadavg()[0]
     parquet_s, parquet_cpu, parquet_n = timed_export(engine, "parquet", workdir / "votes.parquet")
     parquet_rss = peak_rss_mb()
+    load_after = os.getloadavg()[0]
     jsonl_s, jsonl_cpu, jsonl_n = timed_export(engine, "jsonl", workdir / "votes.jsonl")
     jsonl_rss = peak_rss_mb()
     assert parquet_n == jsonl_n, (parquet_n, jsonl_n)
@@ -204,7 +206,8 @@ def main() -> int:
     print(f"peak RSS before exporting: {before:.0f} MB")
     print(
         f"parquet: {parquet_n:,} votes in {parquet_s:.2f} s wall, {parquet_cpu:.2f} s CPU "
-        f"({parquet_n / parquet_s:,.0f}/s), peak RSS {parquet_rss:.0f} MB, file {size:.1f} MB"
+        f"({parquet_n / parquet_s:,.0f}/s), peak RSS {parquet_rss:.0f} MB, file {size:.1f} MB "
+        f"(load average {load_before:.1f} before, {load_after:.1f} after)"
     )
     print(
         f"jsonl (baseline): {jsonl_n:,} votes in {jsonl_s:.2f} s wall, {jsonl_cpu:.2f} s CPU "
@@ -215,8 +218,14 @@ def main() -> int:
         f"parquet / jsonl: wall {parquet_s / jsonl_s:.2f}, CPU {parquet_cpu / jsonl_cpu:.2f} "
         f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
+    if parquet_s <= 10:
+        time_verdict = "met"
+    elif parquet_cpu <= 10:  # the process had the CPU time it needed, not the wall clock
+        time_verdict = f"NOT met on the wall clock; {parquet_cpu:.1f} s of CPU is within it"
+    else:
+        time_verdict = "NOT met"
     print(
-        f"targets: <= 10 s -> {'met' if parquet_s <= 10 else 'NOT met'}; "
+        f"targets: <= 10 s -> {time_verdict}; "
         f"<= 500 MB -> {'met' if parquet_rss <= 500 else 'NOT met'}"
     )
 
