@@ -269,7 +269,7 @@ class _Lookup:
         import pyarrow.compute as pc
 
         column = self.columns[at]
-        if column.null_count:  # Parquet takes a missing text as a null code, not a null word
+        if column.null_count:  # Parquet takes a missing text as a null code, not a null value
             codes = pc.if_else(column.is_valid().take(codes), codes, None)
             column = column.fill_null("")
         return pa.DictionaryArray.from_arrays(codes, column)
