@@ -154,12 +154,11 @@ def assess_run(
     RebenchError
         An unknown run, or a baseline of another suite.
     """
+    baselines = baseline_runs(engine, run_id, baseline_run_id)  # checks both runs
     with Session(engine) as session:
-        run = session.get(Run, run_id)
-        if run is None:
-            raise RebenchError(f"no run {run_id}")
-        suite = session.get(Suite, run.suite_id)
-        assert suite is not None
+        suite = session.exec(
+            select(Suite).join(Run, col(Run.suite_id) == col(Suite.id)).where(Run.id == run_id)
+        ).one()
         models = {m.id: m for m in session.exec(select(Model))}
     ids_by_name = {m.name: m.id for m in models.values()}
     judge_id = next((m.id for m in models.values() if m.name == judge_name), None)
@@ -175,7 +174,6 @@ def assess_run(
         return samples
 
     current = samples_of(run_id)
-    baselines = baseline_runs(engine, run_id, baseline_run_id)
     baseline_samples: dict[int, dict[tuple[int, int], TierSample]] = {}
     comparisons: list[Comparison] = []
     for name, base in baselines.items():
@@ -208,7 +206,7 @@ def assess_run(
     )
     ids = ids_by_name
     with session_scope(engine) as session:
-        stored = Rebench(suite_id=run.suite_id, run_id=run_id, alerts=0, report={})
+        stored = Rebench(suite_id=suite.id, run_id=run_id, alerts=0, report={})
         session.add(stored)
         session.flush()
         assert stored.id is not None
