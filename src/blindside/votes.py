@@ -6,8 +6,10 @@ browser tabs can never count it twice, and a stored vote is never dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BindParameter, Insert, bindparam, case, func, insert, or_
 from sqlalchemy.engine import Connection, Engine
@@ -113,8 +115,12 @@ def insert_vote(
     return StoredVote(int(row[0]), int(row[1]), int(row[2]))
 
 
-def _insert_vote_statement() -> Insert:
-    """The vote INSERT ... SELECT, built once (its compiled form is cached by SQLAlchemy)."""
+def _insert_vote_statement(*, imported: bool = False) -> Insert:
+    """The vote INSERT ... SELECT, built once (its compiled form is cached by SQLAlchemy).
+
+    ``imported``: the form :func:`insert_imported_votes` runs many times in one call, with
+    ``imported_from`` as a parameter and no RETURNING (which an executemany cannot have).
+    """
     vote, pair, prompt = Vote.__table__, Pair.__table__, Prompt.__table__  # type: ignore[attr-defined]
     left = Response.__table__.alias("left_answer")  # type: ignore[attr-defined]
     right = Response.__table__.alias("right_answer")  # type: ignore[attr-defined]
@@ -144,6 +150,8 @@ def _insert_vote_statement() -> Insert:
         "fallback": or_(left.c.is_fallback, right.c.is_fallback),
         "identity_leak": or_(left.c.identity_leak, right.c.identity_leak),
     }
+    if imported:
+        copied["imported_from"] = given("v_imported", "imported_from")
     other = case(
         (pair.c.response_a_id == left_id, pair.c.response_b_id), else_=pair.c.response_a_id
     )
@@ -156,14 +164,56 @@ def _insert_vote_statement() -> Insert:
         )
         .where(pair.c.id == pair_id, left_id.in_([pair.c.response_a_id, pair.c.response_b_id]))
     )
-    return (
-        insert(vote)
-        .from_select(list(copied), source)
-        .returning(vote.c.id, vote.c.left_model_id, vote.c.right_model_id)
-    )
+    statement = insert(vote).from_select(list(copied), source)
+    if imported:
+        return statement
+    return statement.returning(vote.c.id, vote.c.left_model_id, vote.c.right_model_id)
 
 
 _INSERT_VOTE = _insert_vote_statement()
+_INSERT_IMPORTED_VOTES = _insert_vote_statement(imported=True)
+
+
+def insert_imported_votes(
+    conn: Connection, votes: Sequence[Mapping[str, Any]], imported_from: str
+) -> None:
+    """Insert many votes read from a file in one executemany, with :func:`insert_vote`'s copies.
+
+    Each vote is a mapping of ``rater_id``, ``pair_id``, ``left_response_id``, ``choice``,
+    ``dwell_ms``, ``flagged``, ``comment`` and ``created_at``; none has an impression.
+    Runs in the caller's transaction.
+
+    Raises
+    ------
+    ValueError
+        When fewer votes were stored than given (a pair unknown, or a left response not in
+        it), where the driver counts the rows of an executemany.
+    sqlalchemy.exc.IntegrityError
+        When a rater voted on a pair already.
+    """
+    if not votes:
+        return
+    if unknown := {v["choice"] for v in votes} - set(VOTE_CHOICES):
+        raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {sorted(unknown)!r}")
+    params = [
+        {
+            "v_pair": v["pair_id"],
+            "v_rater": v["rater_id"],
+            "v_left": v["left_response_id"],
+            "v_choice": v["choice"],
+            "v_dwell": v["dwell_ms"],
+            "v_flagged": v["flagged"],
+            "v_comment": v["comment"],
+            "v_impression": None,
+            "v_created": v["created_at"],
+            "v_imported": imported_from,
+        }
+        for v in votes
+    ]
+    stored = conn.execute(_INSERT_IMPORTED_VOTES, params).rowcount
+    # -1: the driver did not count (psycopg through SQLAlchemy); SQLite's does.
+    if stored >= 0 and stored != len(params):
+        raise ValueError(f"{len(params) - stored} of {len(params)} votes name no pair of theirs")
 
 
 def count_votes(engine: Engine, rater_id: int | None = None) -> int:

@@ -6,16 +6,19 @@ import csv
 import json
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from blindside.cuts import Cut
 from blindside.db import create_db_engine
 from blindside.export.run import export_votes
+from blindside.imports import vote_store
+from blindside.imports.votes import VoteDefaults, vote_records
 from blindside.leaderboard.board import build_leaderboard
 from blindside.rating import cast_vote, current_or_next_impression
 from blindside.tables import Pair, Rater, Response, Vote
@@ -200,3 +203,100 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def _battles(count: int, *, judges: int = 5) -> list[dict]:
+    """``count`` battles on count // 2 prompts between four models; a judge's verdict repeats."""
+    rng = random.Random(count)
+    models = ["alpha", "beta", "gamma", "delta"]
+    verdicts: dict[tuple[object, ...], tuple[str, str, str]] = {}
+    out = []
+    for i in range(count):
+        prompt, judge = rng.randrange(max(1, count // 2)), f"j{rng.randrange(judges)}"
+        first, second = rng.sample(models, 2)
+        key = (prompt, frozenset((first, second)), judge)
+        a, b, winner = verdicts.setdefault(
+            key, (first, second, rng.choice(["model_a", "model_b", "tie", "tie (bothbad)"]))
+        )
+        out.append(_battle(f"Question {prompt}?", a, b, winner, judge=judge, tstamp=1e9 + i))
+    return out
+
+
+def _statements(engine: Engine, run: Callable[[], object]) -> int:
+    """How many SQL statements ``run`` sends to ``engine``'s database (an executemany is one)."""
+    sent = 0
+
+    def count(*_: object) -> None:
+        nonlocal sent
+        sent += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return sent
+
+
+def test_votes_are_written_in_batches_not_row_by_row(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Statements grow with the batches: 600 votes in batches of 100 take a few dozen."""
+    monkeypatch.setattr(vote_store, "_BATCH", 100)
+    file = _write(tmp_path / "many.jsonl", _battles(600))
+
+    def run() -> object:
+        return vote_store.import_votes(
+            engine, lambda: vote_records(file, VoteDefaults()), file=str(file), source="s"
+        )
+
+    first = _statements(engine, run)
+    votes = _count(engine, Vote)
+    assert votes > 500 and _count(engine, Response) > 500
+    # Per batch (6 of them): prompts looked up and added, scorers read, answers, pairs and
+    # votes added; once: 4 models, 5 raters, the suite and the run looked up and added.
+    # 60 when written; row by row it was 9 statements a vote and more (over 5,000).
+    assert first <= 40 + 8 * 6, first
+    again = _statements(engine, run)
+    assert _count(engine, Vote) == votes
+    # Again (31 when written): once the lookups, then per batch prompts, pairs, votes read.
+    assert again <= 20 + 3 * 6, again
+
+
+def test_stored_votes_with_another_verdict_are_all_named_and_nothing_is_written(
+    engine: Engine, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vote_store, "_BATCH", 2)  # the clashes fall into different batches
+    db = engine.url.render_as_string(hide_password=False)
+    stored = [
+        _battle("Q1?", "alpha", "beta", "model_a", judge="j1"),
+        _battle("Q2?", "alpha", "gamma", "model_b", judge="j1"),
+        _battle("Q3?", "beta", "gamma", "tie", judge="j2"),
+    ]
+    assert (
+        cli("import", "votes", str(_write(tmp_path / "a.jsonl", stored)), "--db", db).returncode
+        == 0
+    )
+    before = (_count(engine, Vote), _count(engine, Response), _count(engine, Pair))
+    new = [_battle(f"New {i}?", "alpha", "delta", "tie", judge="j3") for i in range(3)]
+    # A judge's name in another case is the same rater: the same vote, not a new one.
+    same = {**stored[0], "judge": "J1"}
+    turned = [
+        same,
+        *new,
+        {**stored[1], "winner": "model_a"},
+        {**stored[2], "winner": "tie (bothbad)"},
+    ]
+    file = _write(tmp_path / "b.jsonl", turned)
+    result = cli("import", "votes", str(file), "--db", db)
+    assert result.returncode == 2
+    clashes = [line for line in result.stderr.splitlines() if "stored already" in line]
+    assert [line.split(f"{file}:")[1].split(":")[0] for line in clashes] == ["5", "6"]
+    assert all("field 'winner': this rater's vote on these answers" in c for c in clashes)
+    assert (_count(engine, Vote), _count(engine, Response), _count(engine, Pair)) == before
+
+    grown = _write(tmp_path / "c.jsonl", [*stored, *new, same])
+    result = cli("import", "votes", str(grown), "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert "3 votes imported, 3 already there; 6 new answers, 3 new pairs" in result.stdout
+    assert _count(engine, Vote) == before[0] + 3
