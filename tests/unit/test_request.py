@@ -116,3 +116,46 @@ def test_chat_body_names_the_output_cap_as_the_model_does() -> None:
     assert body == {"seed": 3, "model": "r-1", "messages": messages, "max_completion_tokens": 5}
     no_usage = chat_body(plain, messages, stream=True, include_usage=False)
     assert "stream_options" not in no_usage and "max_tokens" not in no_usage
+
+
+def test_interleaved_choices_are_folded_each_on_its_own_and_choice_0_is_the_answer() -> None:
+    def part(index: int, finish: str | None = None, **delta: object) -> dict[str, object]:
+        return {"choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+
+    reply = ChatReply(sent_at=0.0)
+    reply.add_chunk(part(1, content="B1 "), 1.0)  # another choice may come first
+    reply.add_chunk(part(0, content="A1 "), 2.0)
+    reply.add_chunk(
+        {"choices": [{"index": 2, "delta": {"content": "C1"}}, {"index": 0, "delta": {}}]}, 3.0
+    )
+    reply.add_chunk(part(0, content="A2"), 4.0)
+    reply.add_chunk(part(1, content="B2"), 5.0)
+    reply.add_chunk(part(1, "length"), 5.5)
+    reply.add_chunk(part(2, "stop"), 5.6)
+    reply.add_chunk(part(0, "stop"), 6.0)
+    assert {i: c.text for i, c in reply.choice_replies.items()} == {
+        0: "A1 A2",
+        1: "B1 B2",
+        2: "C1",
+    }
+    assert reply.text == reply.content == "A1 A2"
+    assert reply.finish_reason == "stop" and reply.choice_replies[1].finish_reason == "length"
+    # Time to first token and inter-token gaps are the answer's own chunks.
+    assert reply.token_times == [2.0, 4.0]
+    assert reply.ttft_ms == 2000.0
+
+
+def test_a_whole_completion_with_n_choices_answers_with_choice_0() -> None:
+    reply = ChatReply()
+    reply.add_completion(
+        {
+            "choices": [
+                {"index": 0, "message": {"content": "first"}, "finish_reason": "stop"},
+                {"index": 1, "message": {"content": "second"}, "finish_reason": "length"},
+            ],
+            "usage": {"completion_tokens": 3},
+        }
+    )
+    assert reply.text == "first" and reply.finish_reason == "stop" and reply.choices == 2
+    assert reply.choice_replies[1].text == "second"
+    assert ChatReply().text == "" and ChatReply().finish_reason is None

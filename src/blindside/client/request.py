@@ -28,12 +28,16 @@ if TYPE_CHECKING:
 
     from blindside.config import ModelConfig
 
-__all__ = ["ChatReply", "chat_body", "chat_completion"]
+__all__ = ["ANSWER_INDEX", "ChatReply", "ChoiceReply", "chat_body", "chat_completion"]
+
+
+#: The choice that is the answer when a request asks for several (``n``), streamed or not.
+ANSWER_INDEX = 0
 
 
 @dataclass
-class ChatReply:
-    """What a chat completion said, whole or folded chunk by chunk.
+class ChoiceReply:
+    """One choice of a completion, folded from its own chunks or taken whole.
 
     Attributes
     ----------
@@ -43,72 +47,32 @@ class ChatReply:
         Tool calls by index, their ``name`` and ``arguments`` concatenated.
     finish_reason : str or None
         The last finish reason seen; None if the stream never gave one.
-    usage : dict or None
-        The usage object, when the provider sent one.
-    choices : int
-        Choices folded in (one per chunk of a stream); 0 for a body without any.
-    usage_alone : bool
-        The usage came on a chunk of its own, without choices (as OpenAI
-        sends it with ``stream_options.include_usage``).
     token_times : list of float
-        ``time.perf_counter()`` arrival of every chunk that carried content or
-        tool-call text; empty when not streamed.
-    sent_at, done_at : float
-        ``time.perf_counter()`` when the request left and when the answer ended.
-    headers : dict of str to str
-        The response's headers, names in lower case (``x-request-id``, rate
-        limits, a router's ``x-litellm-response-cost``).
+        ``time.perf_counter()`` arrival of every chunk that carried this choice's
+        content or tool-call text; empty when not streamed.
     """
 
     parts: list[str] = field(default_factory=list)
     tool_calls: dict[int, dict[str, str]] = field(default_factory=dict)
     finish_reason: str | None = None
-    usage: dict[str, Any] | None = None
-    choices: int = 0
-    usage_alone: bool = False
     token_times: list[float] = field(default_factory=list)
-    sent_at: float = 0.0
-    done_at: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
 
-    def add_chunk(self, chunk: Mapping[str, Any], arrived_at: float) -> None:
-        """Fold one decoded ``chat.completion.chunk`` in.
+    def add_delta(self, choice: Mapping[str, Any], arrived_at: float) -> None:
+        """Fold one streamed ``choices[i]`` (its ``delta`` and finish reason) in."""
+        delta = choice.get("delta") or {}
+        content = delta.get("content")
+        calls = delta.get("tool_calls")
+        if content or calls:
+            self.token_times.append(arrived_at)
+        if content:
+            self.parts.append(content)
+        for call in calls or ():
+            self._add_tool_call(call.get("index", 0), call)
+        if choice.get("finish_reason"):
+            self.finish_reason = choice["finish_reason"]
 
-        Raises
-        ------
-        StreamError
-            The chunk is an error object.
-        """
-        error = chunk.get("error")
-        if error:
-            raise StreamError(error if isinstance(error, Mapping) else {"message": str(error)})
-        usage = chunk.get("usage")
-        choices = chunk.get("choices") or ()
-        if usage is not None:
-            self.usage = usage
-            self.usage_alone = self.usage_alone or not choices
-        self.choices += len(choices)
-        for choice in choices:
-            delta = choice.get("delta") or {}
-            content = delta.get("content")
-            calls = delta.get("tool_calls")
-            if content or calls:
-                self.token_times.append(arrived_at)
-            if content:
-                self.parts.append(content)
-            for call in calls or ():
-                self._add_tool_call(call.get("index", 0), call)
-            if choice.get("finish_reason"):
-                self.finish_reason = choice["finish_reason"]
-
-    def add_completion(self, completion: Mapping[str, Any]) -> None:
-        """Take in a whole (not streamed) ``chat.completion``: its first choice and usage."""
-        self.usage = completion.get("usage")
-        choices = completion.get("choices") or ()
-        if not choices:
-            return
-        self.choices = len(choices)
-        choice = choices[0]
+    def add_message(self, choice: Mapping[str, Any]) -> None:
+        """Take in one whole ``choices[i]`` (its ``message`` and finish reason)."""
         message = choice.get("message") or {}
         if message.get("content"):
             self.parts.append(message["content"])
@@ -134,6 +98,110 @@ class ChatReply:
             return "".join(self.parts)
         return json.dumps(list(self.tool_calls.values())) if self.tool_calls else ""
 
+
+@dataclass
+class ChatReply:
+    """What a chat completion said, whole or folded chunk by chunk.
+
+    A request may ask for several choices (``n``). Each is folded on its own, by its
+    ``index`` (a stream may interleave their chunks); the answer is choice
+    :data:`ANSWER_INDEX`, streamed or not, and ``parts``, ``tool_calls``,
+    ``finish_reason``, ``token_times``, ``content`` and ``text`` are its.
+
+    Attributes
+    ----------
+    choice_replies : dict of int to ChoiceReply
+        Every choice, by index.
+    usage : dict or None
+        The usage object, when the provider sent one (of the whole request: every
+        choice's tokens).
+    choices : int
+        Choices folded in (one per choice of each chunk of a stream); 0 for a body
+        without any.
+    usage_alone : bool
+        The usage came on a chunk of its own, without choices (as OpenAI
+        sends it with ``stream_options.include_usage``).
+    sent_at, done_at : float
+        ``time.perf_counter()`` when the request left and when the answer ended.
+    headers : dict of str to str
+        The response's headers, names in lower case (``x-request-id``, rate
+        limits, a router's ``x-litellm-response-cost``).
+    """
+
+    choice_replies: dict[int, ChoiceReply] = field(default_factory=dict)
+    usage: dict[str, Any] | None = None
+    choices: int = 0
+    usage_alone: bool = False
+    sent_at: float = 0.0
+    done_at: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def _choice(self, index: Any) -> ChoiceReply:
+        key = index if isinstance(index, int) else ANSWER_INDEX
+        reply = self.choice_replies.get(key)
+        if reply is None:
+            reply = self.choice_replies[key] = ChoiceReply()
+        return reply
+
+    def add_chunk(self, chunk: Mapping[str, Any], arrived_at: float) -> None:
+        """Fold one decoded ``chat.completion.chunk`` in, each choice into its own index.
+
+        Raises
+        ------
+        StreamError
+            The chunk is an error object.
+        """
+        error = chunk.get("error")
+        if error:
+            raise StreamError(error if isinstance(error, Mapping) else {"message": str(error)})
+        usage = chunk.get("usage")
+        choices = chunk.get("choices") or ()
+        if usage is not None:
+            self.usage = usage
+            self.usage_alone = self.usage_alone or not choices
+        self.choices += len(choices)
+        for choice in choices:
+            self._choice(choice.get("index", ANSWER_INDEX)).add_delta(choice, arrived_at)
+
+    def add_completion(self, completion: Mapping[str, Any]) -> None:
+        """Take in a whole (not streamed) ``chat.completion``: every choice, and the usage."""
+        self.usage = completion.get("usage")
+        choices = completion.get("choices") or ()
+        self.choices = len(choices)
+        for position, choice in enumerate(choices):
+            self._choice(choice.get("index", position)).add_message(choice)
+
+    @property
+    def answer(self) -> ChoiceReply:
+        """Choice :data:`ANSWER_INDEX` (empty when the reply had none)."""
+        return self.choice_replies.get(ANSWER_INDEX) or ChoiceReply()
+
+    @property
+    def parts(self) -> list[str]:
+        return self.answer.parts
+
+    @property
+    def tool_calls(self) -> dict[int, dict[str, str]]:
+        return self.answer.tool_calls
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.answer.finish_reason
+
+    @property
+    def token_times(self) -> list[float]:
+        return self.answer.token_times
+
+    @property
+    def content(self) -> str:
+        """The answer's content alone ("" when there was none)."""
+        return self.answer.content
+
+    @property
+    def text(self) -> str:
+        """The answer's content, or its tool calls as JSON when there was none."""
+        return self.answer.text
+
     @property
     def latency_ms(self) -> float:
         """From sending the request to the end of the answer."""
@@ -141,8 +209,9 @@ class ChatReply:
 
     @property
     def ttft_ms(self) -> float | None:
-        """Time to the first chunk that carried text; None when not streamed or empty."""
-        return (self.token_times[0] - self.sent_at) * 1000 if self.token_times else None
+        """Time to the first chunk that carried the answer's text; None when not streamed."""
+        times = self.token_times
+        return (times[0] - self.sent_at) * 1000 if times else None
 
 
 def chat_body(
