@@ -138,6 +138,9 @@ def test_simulated_drift_is_caught_reported_and_posted(
         assert report["judging"]["requested"] == 2 * pairs
         assert report["judging"]["already_done"] == 2 * pairs
         assert "Judge preference: verdicts of Demo judge" in (project / "report.md").read_text()
+        assert f"judge Demo judge: {2 * pairs} verdicts asked, {2 * pairs} already stored" in (
+            second.stdout
+        )
 
     ((headers, payload),) = hooks.received
     assert headers["Content-Type"] == "application/json"

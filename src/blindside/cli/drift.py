@@ -62,6 +62,15 @@ def cmd_rebench(args: argparse.Namespace) -> int:
         f"rebench {result.rebench_id}: run {result.run_id}, "
         f"{len(result.findings)} comparisons, {len(result.alerts)} alert(s)"
     )
+    judging = result.report.get("judging") or {}
+    if "requested" in judging:
+        print(
+            f"judge {judging['judge']}: {judging['requested']} verdicts asked, "
+            f"{judging['already_done']} already stored, {judging['failed']} failed, "
+            f"${judging['cost_usd']:.4f}"
+        )
+    elif judging:
+        print(f"judge {judging['judge']}: {judging.get('stop_reason')}")
     for line in alert_lines(result.report):
         print(f"DRIFT {line}")
     for model, base in result.baselines.items():

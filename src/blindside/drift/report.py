@@ -130,7 +130,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     if judge:
         judging = report.get("judging") or {}
         done = (
-            f"{judging['requested']} verdicts asked, {judging['already_done']} reused"
+            f"{judging['requested']} verdicts asked, {judging['already_done']} already stored"
             if "requested" in judging
             else judging.get("stop_reason", "no verdicts asked")
         )

@@ -128,7 +128,8 @@ def _plan(
     max_pairs: int | None,
     run_ids: Sequence[int] | None = None,
 ) -> tuple[list[_Job], int, int]:
-    """The verdicts still missing in the run, the number already stored, and pairs in scope.
+    """The verdicts still missing in the run, the number stored for the pairs in scope, and
+    how many pairs are in scope.
 
     Pairs already judged in this run come first, then those with the most human votes (so
     agreement has pairs to rest on), then by id: rerunning with the same ``--pairs`` finishes
@@ -192,7 +193,8 @@ def _plan(
                 chain=(judge,),
             )
             jobs.append(_Job(pair_id, position, left, right, task))
-    return jobs, len(done), len(pairs)
+    in_scope = {pair_id for pair_id, *_ in pairs}
+    return jobs, sum(pair_id in in_scope for pair_id, _ in done), len(pairs)
 
 
 def _find_or_create_run(
