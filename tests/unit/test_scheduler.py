@@ -10,6 +10,7 @@ import pytest
 
 from blindside.ranking import Battles, rank_battles
 from blindside.scheduler import (
+    Draw,
     Item,
     Policy,
     SchedulerState,
@@ -236,6 +237,41 @@ def test_sides_go_to_the_model_with_fewer_left_exposures():
 
     assert place_sides(state.counts, 0, 2, rng) == (2, 0)
     assert place_sides(state.counts, 1, 0, rng) == (1, 0)
+
+
+def test_a_pending_vote_places_the_sides_as_if_it_were_counted():
+    """A vote stored in the same statement as the next draw is not counted yet: the draw is
+    told its sides, and places the next pair's as it would after counting it."""
+    items = [Item(0, 0, 1), Item(1, 0, 2)]  # item 0 is being voted, 0 on the left
+    for seed in range(20):
+        state = SchedulerState(3, items, QUIET)
+        state.mark_seen("ada", 0)
+        rng = np.random.default_rng(seed)
+        draw = next_pair(state, "ada", rng, pending=(0, 1))
+        assert draw is not None and draw.item_id == 1
+        assert (draw.left, draw.right) == (2, 0)  # 0 was just on the left
+    # Counted, the same rule gives the same sides.
+    state = SchedulerState(3, items, QUIET)
+    state.record(VoteRecord("ada", 0, 0, 1, "left"))
+    assert next_pair(state, "ada", np.random.default_rng(0)) == Draw(1, 2, 0, "adaptive")
+
+
+def test_unmark_seen_offers_an_item_again():
+    state = SchedulerState(3, grid_items(3, prompts=1), QUIET)
+    rng = np.random.default_rng(3)
+    drawn = []
+    for _ in range(3):
+        draw = next_pair(state, "ada", rng)
+        assert draw is not None
+        state.mark_seen("ada", draw.item_id)
+        drawn.append(draw)
+    assert next_pair(state, "ada", rng) is None
+    state.unmark_seen("ada", drawn[1].item_id)
+    state.unmark_seen("ada", drawn[1].item_id)  # twice: no effect
+    state.unmark_seen("bob", drawn[1].item_id)  # never seen by bob: no effect
+    again = next_pair(state, "ada", rng)
+    assert again is not None and again.item_id == drawn[1].item_id
+    assert state.counts.unseen_per_pair("ada").sum() == 1
 
 
 @pytest.mark.parametrize(

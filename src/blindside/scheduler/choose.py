@@ -33,35 +33,49 @@ class Draw:
     reason: str
 
 
-def place_sides(counts: PairCounts, a: int, b: int, rng: np.random.Generator) -> tuple[int, int]:
+def place_sides(
+    counts: PairCounts,
+    a: int,
+    b: int,
+    rng: np.random.Generator,
+    imbalance: np.ndarray | None = None,
+) -> tuple[int, int]:
     """``(left, right)``: the model with fewer net left exposures goes on the left.
 
-    Net exposure is left minus right; on a tie the side is drawn at random.
+    Net exposure is left minus right (``imbalance``, by default the counts'); on a tie the
+    side is drawn at random.
     """
-    imbalance = counts.imbalance()
+    if imbalance is None:
+        imbalance = counts.imbalance()
     if imbalance[a] == imbalance[b]:
         return (a, b) if rng.random() < 0.5 else (b, a)
     return (a, b) if imbalance[a] < imbalance[b] else (b, a)
 
 
-def balance_safe(counts: PairCounts) -> np.ndarray:
+def balance_safe(counts: PairCounts, imbalance: np.ndarray | None = None) -> np.ndarray:
     """Pairs whose next vote keeps every model's net exposure within 1, shape (P,).
 
-    Net exposures start at 0 and the side rule moves the lower one up; only two models with the
-    same non-zero imbalance would push one of them to 2.
+    Net exposures (``imbalance``, by default the counts') start at 0 and the side rule moves
+    the lower one up; only two models with the same non-zero imbalance would push one of
+    them to 2.
     """
-    imbalance = counts.imbalance()
+    if imbalance is None:
+        imbalance = counts.imbalance()
     first, second = imbalance[counts.pair_first], imbalance[counts.pair_second]
     return (first != second) | (first == 0)
 
 
 def _draw_from(
-    state: SchedulerState, item_id: int | None, reason: str, rng: np.random.Generator
+    state: SchedulerState,
+    item_id: int | None,
+    reason: str,
+    rng: np.random.Generator,
+    imbalance: np.ndarray,
 ) -> Draw | None:
     if item_id is None:
         return None
     item = state.counts.items[item_id]
-    left, right = place_sides(state.counts, item.model_a, item.model_b, rng)
+    left, right = place_sides(state.counts, item.model_a, item.model_b, rng, imbalance)
     return Draw(item_id, left, right, reason)
 
 
@@ -73,7 +87,13 @@ def _item_of_pair(
     return fresh if fresh is not None else pick_unseen(counts.pool[pair], seen, rng)
 
 
-def next_pair(state: SchedulerState, rater: Hashable, rng: np.random.Generator) -> Draw | None:
+def next_pair(
+    state: SchedulerState,
+    rater: Hashable,
+    rng: np.random.Generator,
+    *,
+    pending: tuple[int, int] | None = None,
+) -> Draw | None:
     """Choose the next item for a rater and the side of each model.
 
     With probability ``gold_share`` a gold item, with probability ``repeat_share`` an item other
@@ -88,6 +108,9 @@ def next_pair(state: SchedulerState, rater: Hashable, rng: np.random.Generator) 
         Not modified: record the vote (or :meth:`~SchedulerState.mark_seen` a skip) afterwards.
     rater : hashable
     rng : numpy.random.Generator
+    pending : tuple of (int, int), optional
+        The (left, right) models of a vote being stored and not recorded yet: the sides are
+        placed as if it were (its information and outcome are left to :meth:`record`).
 
     Returns
     -------
@@ -96,13 +119,18 @@ def next_pair(state: SchedulerState, rater: Hashable, rng: np.random.Generator) 
     """
     counts, policy = state.counts, state.policy
     seen = counts.seen_by(rater)
+    imbalance = counts.imbalance()
+    if pending is not None:
+        imbalance[pending[0]] += 1
+        imbalance[pending[1]] -= 1
     u = rng.random()
     if u < policy.gold_share:
-        draw = _draw_from(state, pick_unseen(counts.gold, seen, rng), "gold", rng)
+        draw = _draw_from(state, pick_unseen(counts.gold, seen, rng), "gold", rng, imbalance)
         if draw is not None:
             return draw
     elif u < policy.gold_share + policy.repeat_share:
-        draw = _draw_from(state, pick_unseen(counts.repeat_open.ids, seen, rng), "repeat", rng)
+        repeat = pick_unseen(counts.repeat_open.ids, seen, rng)
+        draw = _draw_from(state, repeat, "repeat", rng, imbalance)
         if draw is not None:
             return draw
 
@@ -110,8 +138,8 @@ def next_pair(state: SchedulerState, rater: Hashable, rng: np.random.Generator) 
     if not open_pairs.any():
         # Every non-gold item is seen: only gold items can be left.
         leftover = pick_unseen(counts.gold, seen, rng)
-        return _draw_from(state, leftover, "gold", rng)
-    safe = open_pairs & balance_safe(counts)
+        return _draw_from(state, leftover, "gold", rng, imbalance)
+    safe = open_pairs & balance_safe(counts, imbalance)
     candidates = np.flatnonzero(safe if safe.any() else open_pairs)
     if rng.random() < policy.explore:
         pair, reason = int(candidates[rng.integers(candidates.size)]), "explore"
@@ -121,4 +149,4 @@ def next_pair(state: SchedulerState, rater: Hashable, rng: np.random.Generator) 
         )
         best = np.flatnonzero(gains >= gains.max() * (1 - 1e-9))
         pair, reason = int(candidates[best[rng.integers(best.size)]]), "adaptive"
-    return _draw_from(state, _item_of_pair(counts, pair, seen, rng), reason, rng)
+    return _draw_from(state, _item_of_pair(counts, pair, seen, rng), reason, rng, imbalance)

@@ -218,6 +218,16 @@ class PairCounts:
                 per_pair = self._seen_per_pair[rater] = np.zeros(self.pool_size.size, np.int64)
             per_pair[self.pair_of[item_id]] += 1
 
+    def unmark_seen(self, rater: Hashable, item_id: int) -> None:
+        """Undo :meth:`mark_seen` of an item the rater was not shown after all (a draw whose
+        showing was refused); only for an item they have neither been shown nor voted."""
+        seen = self.seen.get(rater)
+        if seen is None or item_id not in seen:
+            return
+        seen.discard(item_id)
+        if not self.items[item_id].gold:
+            self._seen_per_pair[rater][self.pair_of[item_id]] -= 1
+
     def record(self, vote: VoteRecord) -> None:
         """Add one vote to every count (``O(1)`` amortised)."""
         self.record_many(vote.item_id, vote.left, vote.right, vote.choice, 1)

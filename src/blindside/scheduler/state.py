@@ -102,3 +102,8 @@ class SchedulerState:
     def mark_seen(self, rater: Hashable, item_id: int) -> None:
         """The rater was shown this item without voting (e.g. skipped it)."""
         self.counts.mark_seen(rater, item_id)
+
+    def unmark_seen(self, rater: Hashable, item_id: int) -> None:
+        """The item drawn for the rater was not shown after all (see
+        :meth:`PairCounts.unmark_seen`)."""
+        self.counts.unmark_seen(rater, item_id)
