@@ -26,64 +26,65 @@ from blindside.pairing import DrawnPair, conversation
 from blindside.policy import IdentityPolicy, identity_policy
 from blindside.tables import Impression, Pair, Prompt, RatingPolicyRow, Response, utc_now
 
-_IMPRESSION = Impression.__table__  # type: ignore[attr-defined]
-_PAIR = Pair.__table__  # type: ignore[attr-defined]
-_PROMPT = Prompt.__table__  # type: ignore[attr-defined]
-_POLICY = RatingPolicyRow.__table__  # type: ignore[attr-defined]
-_ANSWER_A = Response.__table__.alias("answer_a")  # type: ignore[attr-defined]
-_ANSWER_B = Response.__table__.alias("answer_b")  # type: ignore[attr-defined]
+# The tables, aliases and joins of the vote path, shared with blindside.press.
+IMPRESSION = Impression.__table__  # type: ignore[attr-defined]
+PAIR = Pair.__table__  # type: ignore[attr-defined]
+PROMPT = Prompt.__table__  # type: ignore[attr-defined]
+POLICY = RatingPolicyRow.__table__  # type: ignore[attr-defined]
+ANSWER_A = Response.__table__.alias("answer_a")  # type: ignore[attr-defined]
+ANSWER_B = Response.__table__.alias("answer_b")  # type: ignore[attr-defined]
 
 _CLOSE = (
-    update(_IMPRESSION)
+    update(IMPRESSION)
     .where(
-        _IMPRESSION.c.id == bindparam("c_impression"),
-        _IMPRESSION.c.rater_id == bindparam("c_rater"),
-        _IMPRESSION.c.answered_at.is_(None),
+        IMPRESSION.c.id == bindparam("c_impression"),
+        IMPRESSION.c.rater_id == bindparam("c_rater"),
+        IMPRESSION.c.answered_at.is_(None),
     )
     .values(answered_at=bindparam("c_now"), skipped=bindparam("c_skipped"))
-    .returning(_IMPRESSION.c.pair_id, _IMPRESSION.c.left_response_id, _IMPRESSION.c.shown_at)
+    .returning(IMPRESSION.c.pair_id, IMPRESSION.c.left_response_id, IMPRESSION.c.shown_at)
 )
 
 # The prompt and both answers of a pair: what a rater is shown.
-_PAIR_JOIN = (
-    _PAIR.join(_PROMPT, _PROMPT.c.id == _PAIR.c.prompt_id)
-    .join(_ANSWER_A, _ANSWER_A.c.id == _PAIR.c.response_a_id)
-    .join(_ANSWER_B, _ANSWER_B.c.id == _PAIR.c.response_b_id)
+PAIR_JOIN = (
+    PAIR.join(PROMPT, PROMPT.c.id == PAIR.c.prompt_id)
+    .join(ANSWER_A, ANSWER_A.c.id == PAIR.c.response_a_id)
+    .join(ANSWER_B, ANSWER_B.c.id == PAIR.c.response_b_id)
 )
-_TEXT_COLUMNS = (
-    _PROMPT.c.text,
-    _PROMPT.c.messages,
-    _PROMPT.c.system,
-    _ANSWER_A.c.id,
-    _ANSWER_A.c.text,
-    _ANSWER_B.c.id,
-    _ANSWER_B.c.text,
+TEXT_COLUMNS = (
+    PROMPT.c.text,
+    PROMPT.c.messages,
+    PROMPT.c.system,
+    ANSWER_A.c.id,
+    ANSWER_A.c.text,
+    ANSWER_B.c.id,
+    ANSWER_B.c.text,
 )
 
 # A drawn pair's texts, with what decides whether it may still be shown: the answers'
 # identity-leak flags and the admin's identity policy (NULL: the setting).
-_DRAWN = (
+DRAWN = (
     select(
-        *_TEXT_COLUMNS,
-        _ANSWER_A.c.identity_leak,
-        _ANSWER_B.c.identity_leak,
-        _POLICY.c.identity_policy,
+        *TEXT_COLUMNS,
+        ANSWER_A.c.identity_leak,
+        ANSWER_B.c.identity_leak,
+        POLICY.c.identity_policy,
     )
-    .select_from(_PAIR_JOIN.outerjoin(_POLICY, _POLICY.c.id == 1))
-    .where(_PAIR.c.id == bindparam("d_pair"))
+    .select_from(PAIR_JOIN.outerjoin(POLICY, POLICY.c.id == 1))
+    .where(PAIR.c.id == bindparam("d_pair"))
 )
 
 # The rater's open impression (at most one: a partial unique index) and its tier.
 _OPEN_IMPRESSION = (
     select(
-        _IMPRESSION.c.id,
-        _IMPRESSION.c.pair_id,
-        _IMPRESSION.c.left_response_id,
-        _PROMPT.c.tier,
-        *_TEXT_COLUMNS,
+        IMPRESSION.c.id,
+        IMPRESSION.c.pair_id,
+        IMPRESSION.c.left_response_id,
+        PROMPT.c.tier,
+        *TEXT_COLUMNS,
     )
-    .select_from(_IMPRESSION.join(_PAIR_JOIN, _PAIR.c.id == _IMPRESSION.c.pair_id))
-    .where(_IMPRESSION.c.rater_id == bindparam("o_rater"), _IMPRESSION.c.answered_at.is_(None))
+    .select_from(IMPRESSION.join(PAIR_JOIN, PAIR.c.id == IMPRESSION.c.pair_id))
+    .where(IMPRESSION.c.rater_id == bindparam("o_rater"), IMPRESSION.c.answered_at.is_(None))
 )
 
 
@@ -91,7 +92,7 @@ def _open_statement(dialect: str) -> Any:
     """INSERT an impression, or nothing when the rater has an open one or saw the pair."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(_IMPRESSION)
+        insert(IMPRESSION)
         .values(
             pair_id=bindparam("i_pair"),
             rater_id=bindparam("i_rater"),
@@ -100,7 +101,7 @@ def _open_statement(dialect: str) -> Any:
             skipped=False,
         )
         .on_conflict_do_nothing()
-        .returning(_IMPRESSION.c.id)
+        .returning(IMPRESSION.c.id)
     )
 
 
@@ -136,6 +137,11 @@ def close_impression(
     return Closed(int(row.pair_id), int(row.left_response_id), row.shown_at, now)
 
 
+def dwell_ms(shown_at: datetime, answered_at: datetime) -> int:
+    """Milliseconds from showing a pair to its answer, both server times."""
+    return max(0, round((answered_at - shown_at).total_seconds() * 1000))
+
+
 def open_impression(
     conn: Connection, rater_id: int, pair_id: int, left_response_id: int
 ) -> int | None:
@@ -150,11 +156,11 @@ def open_impression(
 def drawn_if_open(conn: Connection, pair_id: int, left_response_id: int) -> DrawnPair | None:
     """A drawn pair's texts with ``left_response_id`` on the left (one read by primary keys);
     None when an answer is flagged as an identity leak and the policy in force hides them."""
-    row = conn.execute(_DRAWN, {"d_pair": pair_id}).one()
+    row = conn.execute(DRAWN, {"d_pair": pair_id}).one()
     (*texts, leak_a, leak_b, chosen_policy) = row
     if (leak_a or leak_b) and not _offers_leaks(chosen_policy):
         return None
-    return _drawn(pair_id, left_response_id, *texts)
+    return drawn_pair(pair_id, left_response_id, *texts)
 
 
 def rater_open_impression(conn: Connection, rater_id: int) -> tuple[int, int, DrawnPair] | None:
@@ -163,7 +169,7 @@ def rater_open_impression(conn: Connection, rater_id: int) -> tuple[int, int, Dr
     if row is None:
         return None
     impression_id, pair_id, left_response_id, tier, *texts = row
-    return int(impression_id), int(tier), _drawn(pair_id, left_response_id, *texts)
+    return int(impression_id), int(tier), drawn_pair(pair_id, left_response_id, *texts)
 
 
 def _offers_leaks(chosen: str | None) -> bool:
@@ -172,7 +178,7 @@ def _offers_leaks(chosen: str | None) -> bool:
     return (IdentityPolicy(chosen) if chosen else identity_policy(None)).offers_leaks
 
 
-def _drawn(
+def drawn_pair(
     pair_id: int,
     left_response_id: int,
     prompt_text: str,
@@ -183,7 +189,7 @@ def _drawn(
     response_b_id: int,
     text_b: str | None,
 ) -> DrawnPair:
-    """A pair's texts with ``left_response_id`` on the left (rows of ``_TEXT_COLUMNS``)."""
+    """A pair's texts with ``left_response_id`` on the left (rows of ``TEXT_COLUMNS``)."""
     system, turns = conversation(messages, prompt_system)
     a_left = left_response_id == response_a_id
     return DrawnPair(
@@ -249,22 +255,3 @@ def writing(engine: Engine) -> Iterator[Connection]:
         turns = _SQLITE_WRITERS.setdefault(engine, _TakingTurns())
     with turns, engine.begin() as conn:
         yield conn
-
-
-def _close(
-    conn: Connection, rater_id: int, impression_id: int, skipped: bool
-) -> tuple[int, int, datetime, datetime] | None:
-    """Mark the rater's open impression answered: (pair, left response, shown, answered).
-
-    None when no row matched. The WHERE clause is the whole check: on PostgreSQL a
-    concurrent UPDATE of the row waits for the first to commit and then finds it answered;
-    on SQLite writers are serialised, so the second sees the first's commit.
-    """
-    now = utc_now()
-    row = conn.execute(
-        _CLOSE,
-        {"c_impression": impression_id, "c_rater": rater_id, "c_now": now, "c_skipped": skipped},
-    ).first()
-    if row is None:
-        return None
-    return int(row.pair_id), int(row.left_response_id), row.shown_at, now

@@ -21,8 +21,8 @@ The database is the only truth; these counts only steer which pair comes next.
 - **Refresh**: at most every ``sync_seconds`` (1 s), one thread reads the votes with an id
   above ``W`` (an index range on the primary key: only the new ones, from every replica) and
   records them. Ids skipped over are re-checked for a while, because on PostgreSQL a vote
-  can commit after a vote with a higher id. Other threads draw meanwhile on the counts as
-  they are.
+  can commit after a vote with a higher id. The read runs on a thread of its own, started by
+  the draw that found it due; draws go on meanwhile on the counts as they are.
 - **Rebuild** from the database when pairs were added (``max(pair.id)`` moved), a rater was
   excluded or included, the admin changed the rating policy (suites, tiers, identity policy,
   shares) or the gold marks, a drawn pair turned out to be closed
@@ -45,6 +45,7 @@ refresh old.
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 import time
 import weakref
@@ -77,6 +78,8 @@ class NotPrepared(enum.Enum):
 
 
 NOT_PREPARED = NotPrepared.NOT_PREPARED
+
+_LOG = logging.getLogger(__name__)
 
 #: Seconds a skipped-over vote id is looked for again (a PostgreSQL transaction that took a
 #: vote id and had not committed when the newer ids were read).
@@ -130,6 +133,7 @@ class LiveScheduler:
         self._local: set[int] = set()  # votes above the watermark counted as they were cast
         self._synced_at = 0.0
         self._stale = True
+        self._background = False  # a read of the store runs on its own thread
 
     # ----------------------------------------------------------------- reading the store
 
@@ -155,17 +159,22 @@ class LiveScheduler:
         """Rebuild before the next draw (e.g. a drawn pair was found closed)."""
         self._stale = True
 
-    def sync(self, *, force: bool = False) -> None:
+    def sync(self, *, force: bool = False, wait: bool = True) -> None:
         """Catch up with the database: new votes, or a rebuild when the pairs or rules moved.
 
         At most one thread reads at a time; the others return at once and draw on the counts
-        as they are (unless a rebuild is needed: then they wait for it).
+        as they are (unless a rebuild is needed: then they wait for it). With ``wait`` False,
+        a read that is only due by time runs on a thread of its own and this call returns at
+        once, so that no press waits for it (a rebuild the counts need is still waited for).
         """
         now = time.monotonic()
         due = force or self._stale or now - self._synced_at >= self.sync_seconds
         if not due:
             return
         blocking = self._stale or self._snapshot is None
+        if not (wait or force or blocking):
+            self._sync_in_background()
+            return
         synced_at = self._synced_at
         if not self._sync_lock.acquire(blocking=blocking):
             return
@@ -178,6 +187,22 @@ class LiveScheduler:
                 self._read_new_votes()
         finally:
             self._sync_lock.release()
+
+    def _sync_in_background(self) -> None:
+        with self._lock:
+            if self._background:
+                return
+            self._background = True
+
+        def run() -> None:
+            try:
+                self.sync()
+            except Exception:  # the next due read tries again
+                _LOG.warning("live scheduler: reading the store failed", exc_info=True)
+            finally:
+                self._background = False
+
+        threading.Thread(target=run, name="live-scheduler-sync", daemon=True).start()
 
     def _needs_rebuild(self, now: float) -> bool:
         snapshot = self._snapshot
@@ -324,27 +349,49 @@ class LiveScheduler:
     # ----------------------------------------------------------------- drawing
 
     def prepare(self, rater_id: int, *, force: bool = False) -> None:
-        """Do the reads a draw for this rater may need: new votes or a rebuild when due
-        (:meth:`sync`), and what the rater has been shown (once per rater and rebuild).
+        """Do the reads a draw for this rater may need: a rebuild when the counts need one,
+        new votes when due (:meth:`sync`; in the background unless ``force``), and what the
+        rater has been shown (once per rater and rebuild).
 
         Reads the database on connections of its own: call it holding none, so that threads
         never wait for the pool while holding a connection of it.
         """
-        self.sync(force=force)
+        self.sync(force=force, wait=False)
         self._load_rater(rater_id)
 
     def draw_prepared(
-        self, rater_id: int, tiers: Collection[int] | None = None
+        self,
+        rater_id: int,
+        tiers: Collection[int] | None = None,
+        *,
+        pending: tuple[int, int] | None = None,
     ) -> tuple[int, int] | NotPrepared | None:
         """The next pair from the counts as they are, reading nothing: see :meth:`draw`.
 
-        Returns :data:`NOT_PREPARED` when what the rater has seen is not loaded (a rebuild
-        since :meth:`prepare`): then :meth:`prepare` again.
+        ``pending`` is ``(pair id, left response id)`` of the rater's vote being stored in
+        the same statement as the pair drawn now: the sides are placed as if it were counted
+        (:meth:`voted` counts it once stored). Returns :data:`NOT_PREPARED` when what the
+        rater has seen is not loaded (a rebuild since :meth:`prepare`): then :meth:`prepare`
+        again.
         """
         with self._lock:
             if rater_id not in self._loaded_raters:
                 return NOT_PREPARED
-            return self._draw_locked(rater_id, tiers)
+            return self._draw_locked(rater_id, tiers, pending)
+
+    def unsee(self, rater_id: int, pair_id: int) -> None:
+        """A pair drawn for the rater was not shown to them after all (the vote it was drawn
+        with was refused): it may be drawn for them again."""
+        with self._lock:
+            facts = self._pairs.get(pair_id)
+            if facts is not None and facts.tier in self._tiers:
+                self._tiers[facts.tier].state.unmark_seen(rater_id, pair_id)
+
+    @property
+    def leaks_offered(self) -> bool:
+        """Whether the identity policy in force at the last rebuild shows flagged answers."""
+        snapshot = self._snapshot
+        return snapshot is not None and snapshot.rules.identity.offers_leaks
 
     def draw(self, rater_id: int, tiers: Collection[int] | None = None) -> tuple[int, int] | None:
         """The next pair for a rater, marked as shown to them: ``(pair id, left response id)``.
@@ -370,27 +417,43 @@ class LiveScheduler:
                 return drawn  # type: ignore[return-value]
         return None
 
-    def _draw_locked(self, rater_id: int, tiers: Collection[int] | None) -> tuple[int, int] | None:
+    def _draw_locked(
+        self,
+        rater_id: int,
+        tiers: Collection[int] | None,
+        pending: tuple[int, int] | None = None,
+    ) -> tuple[int, int] | None:
         candidates = [
             (tier, tier_state)
             for tier, tier_state in self._tiers.items()
             if tiers is None or tier in tiers
         ]
+        pending_facts, pending_left = None, None
+        if pending is not None:
+            pending_facts, pending_left = self._pairs.get(pending[0]), pending[1]
         while candidates:
             # Tiers in proportion to the pairs the rater has left in each, as a draw over
             # all their pairs would.
-            left = np.array(
-                [
-                    len(t.state.counts.items) - len(t.state.counts.seen_by(rater_id))
-                    for _, t in candidates
-                ],
-                dtype=float,
-            )
-            if left.sum() <= 0:
+            left = [
+                len(t.state.counts.items) - len(t.state.counts.seen_by(rater_id))
+                for _, t in candidates
+            ]
+            total = sum(left)
+            if total <= 0:
                 return None
-            k = int(self._rng.choice(len(candidates), p=left / left.sum()))
-            tier_state = candidates[k][1]
-            draw = next_pair(tier_state.state, rater_id, self._rng)
+            k = 0
+            if len(candidates) > 1:
+                point = self._rng.random() * total
+                while k < len(left) - 1 and point >= left[k]:
+                    point -= left[k]
+                    k += 1
+            tier, tier_state = candidates[k]
+            sides = None
+            if pending_facts is not None and pending_facts.tier == tier:
+                a = tier_state.model_index[pending_facts.model_a_id]
+                b = tier_state.model_index[pending_facts.model_b_id]
+                sides = (a, b) if pending_left == pending_facts.response_a_id else (b, a)
+            draw = next_pair(tier_state.state, rater_id, self._rng, pending=sides)
             if draw is None:
                 candidates.pop(k)
                 continue

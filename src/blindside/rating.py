@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import case, func
@@ -28,12 +27,14 @@ from blindside.impressions import (
     Closed,
     close_impression,
     drawn_if_open,
+    dwell_ms,
     open_impression,
     rater_open_impression,
     writing,
 )
 from blindside.live_scheduler import NOT_PREPARED, LiveScheduler, live_scheduler
 from blindside.pairing import DrawnPair
+from blindside.press import NOT_DRAWN, Pressed, press, remember
 from blindside.tables import VOTE_CHOICES, Impression, Pair, Response
 from blindside.votes import insert_vote
 
@@ -139,6 +140,7 @@ def current_or_next_impression(
         with engine.connect() as conn:
             open_now = rater_open_impression(conn, rater_id)
         if open_now is not None and (tiers is None or open_now[1] in tiers):
+            remember(engine, rater_id, open_now[0], open_now[2])
             return _shown(open_now[0], open_now[2])
         # Nothing left in the counts: new pairs may have been built since the last read.
         scheduler.prepare(rater_id, force=attempt > 0)
@@ -148,8 +150,9 @@ def current_or_next_impression(
             shown = _open_next(conn, scheduler, rater_id, tiers)
         if shown is None and attempt > 0:
             return None
-        if shown is not None and shown is not _TAKEN:
-            return shown  # type: ignore[return-value]
+        if isinstance(shown, tuple):
+            remember(engine, rater_id, shown[0], shown[1])
+            return _shown(*shown)
         if shown is _TAKEN:
             # Another tab of this rater opened an impression (or another replica showed
             # them this pair) at the same moment: show theirs, re-reading what they saw.
@@ -170,10 +173,11 @@ def answer_and_next(
     """What the Vote page does on a press: :func:`cast_vote` (or :func:`skip` when
     ``choice`` is None), then :func:`current_or_next_impression`.
 
-    When the answer is stored, closing the impression, inserting the vote, drawing the
-    next pair and opening its impression are one transaction: five statements and one
-    commit. Otherwise (``ALREADY_COUNTED``) nothing is stored and the pair shown is the
-    rater's open impression, as :func:`current_or_next_impression` finds it.
+    The next pair is drawn first, then closing the impression, inserting the vote and
+    opening the next pair's impression are one statement on PostgreSQL and one write
+    transaction on SQLite (:func:`blindside.press.press`). Otherwise (``ALREADY_COUNTED``)
+    nothing is stored and the pair shown is the rater's open impression, as
+    :func:`current_or_next_impression` finds it.
 
     Returns
     -------
@@ -189,34 +193,40 @@ def answer_and_next(
     if choice is not None and choice not in VOTE_CHOICES:
         raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {choice!r}")
     scheduler = live_scheduler(engine)
-    shown: ShownPair | object | None = _TAKEN
+    scheduler.prepare(rater_id)  # reads only when due, on connections of its own
     try:
-        with writing(engine) as conn:
-            closed = close_impression(conn, rater_id, impression_id, skipped=choice is None)
-            if closed is None:
-                outcome = VoteOutcome.ALREADY_COUNTED
-            else:
-                outcome = VoteOutcome.STORED
-                if choice is not None:
-                    counted = _store_vote(
-                        conn, rater_id, impression_id, closed, choice, flagged, comment
-                    )
-                    # Counted before the draw, so the next pair's sides and gains know it.
-                    scheduler.voted(*counted)
-                try:
-                    shown = _open_next(conn, scheduler, rater_id, tiers)
-                except BaseException:
-                    scheduler.invalidate()  # the vote just counted is rolled back
-                    raise
+        pressed = press(
+            engine,
+            scheduler,
+            rater_id,
+            impression_id,
+            choice,
+            flagged=flagged,
+            comment=comment,
+            tiers=tiers,
+        )
     except IntegrityError:
         # A vote on this pair by this rater without an impression (stored before
-        # impressions existed): the pair is counted already; the close is rolled back.
-        outcome = VoteOutcome.ALREADY_COUNTED
-    if shown is _TAKEN or shown is None:
-        # Already counted, the impression refused, or nothing left in the counts: what
-        # is on the rater's screen now, as a page load would find it.
+        # impressions existed): the pair is counted already; nothing was stored.
+        pressed = None
+    if pressed is NOT_DRAWN:
+        # No next pair in the counts as they are (every pair shown, or rebuilt since the
+        # reads): the press on its own, then what a page load finds.
+        if choice is None:
+            outcome = skip(engine, rater_id, impression_id)
+        else:
+            outcome = cast_vote(
+                engine, rater_id, impression_id, choice, flagged=flagged, comment=comment
+            )
         return outcome, current_or_next_impression(engine, rater_id, tiers)
-    return outcome, shown  # type: ignore[return-value]
+    if pressed is None:
+        # Already counted (a second press, a stale tab): what is on the rater's screen.
+        return VoteOutcome.ALREADY_COUNTED, current_or_next_impression(engine, rater_id, tiers)
+    assert isinstance(pressed, Pressed)
+    if pressed.impression_id is None:
+        # The next pair was refused (flagged since, or another tab or replica opened one).
+        return VoteOutcome.STORED, current_or_next_impression(engine, rater_id, tiers)
+    return VoteOutcome.STORED, _shown(pressed.impression_id, pressed.drawn)
 
 
 def cast_vote(
@@ -264,11 +274,6 @@ def skip(engine: Engine, rater_id: int, impression_id: int) -> VoteOutcome:
     with writing(engine) as conn:
         closed = close_impression(conn, rater_id, impression_id, skipped=True)
     return VoteOutcome.ALREADY_COUNTED if closed is None else VoteOutcome.STORED
-
-
-def dwell_ms(shown_at: datetime, answered_at: datetime) -> int:
-    """Milliseconds from showing a pair to its answer, both server times."""
-    return max(0, round((answered_at - shown_at).total_seconds() * 1000))
 
 
 def side_exposure(engine: Engine) -> dict[int, SideExposure]:
@@ -360,17 +365,18 @@ def _draw(
 
 def _open_next(
     conn: Connection, scheduler: LiveScheduler, rater_id: int, tiers: Collection[int] | None
-) -> ShownPair | object | None:
+) -> tuple[int, DrawnPair] | object | None:
     """Draw the rater's next pair and open its impression, in the caller's transaction.
 
-    Returns the shown pair, None when nothing is left, or ``_TAKEN`` when a unique index
-    refused the impression (another tab opened one, another replica showed the pair).
+    Returns the impression id and the pair, None when nothing is left, or ``_TAKEN`` when a
+    unique index refused the impression (another tab opened one, another replica showed
+    the pair).
     """
     drawn = _draw(conn, scheduler, rater_id, tiers)
     if not isinstance(drawn, DrawnPair):
         return drawn
     impression_id = open_impression(conn, rater_id, drawn.pair_id, drawn.left_response_id)
-    return _TAKEN if impression_id is None else _shown(impression_id, drawn)
+    return _TAKEN if impression_id is None else (impression_id, drawn)
 
 
 def _shown(impression_id: int, drawn: DrawnPair) -> ShownPair:

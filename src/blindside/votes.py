@@ -115,11 +115,21 @@ def insert_vote(
     return StoredVote(int(row[0]), int(row[1]), int(row[2]))
 
 
-def _insert_vote_statement(*, imported: bool = False) -> Insert:
-    """The vote INSERT ... SELECT, built once (its compiled form is cached by SQLAlchemy).
+def vote_insert(closed: Any = None, dwell: Any = None, *, imported: bool = False) -> Insert:
+    """The vote ``INSERT ... SELECT ... RETURNING`` (id and both models), built once per use
+    (its compiled form is cached by SQLAlchemy).
 
-    ``imported``: the form :func:`insert_imported_votes` runs many times in one call, with
-    ``imported_from`` as a parameter and no RETURNING (which an executemany cannot have).
+    Parameters
+    ----------
+    closed : FromClause, optional
+        A closed impression's row (columns ``id``, ``pair_id``, ``left_response_id``; e.g. the
+        CTE of an ``UPDATE ... RETURNING``): the vote's impression, pair and left answer come
+        from it. None: from the bind parameters ``v_impression``, ``v_pair`` and ``v_left``.
+    dwell : ColumnElement, optional
+        The dwell in milliseconds, with ``closed``; None: the bind parameter ``v_dwell``.
+    imported : bool
+        The form :func:`insert_imported_votes` runs many times in one call, with
+        ``imported_from`` as a parameter and no RETURNING (which an executemany cannot have).
     """
     vote, pair, prompt = Vote.__table__, Pair.__table__, Prompt.__table__  # type: ignore[attr-defined]
     left = Response.__table__.alias("left_answer")  # type: ignore[attr-defined]
@@ -128,17 +138,23 @@ def _insert_vote_statement(*, imported: bool = False) -> Insert:
     def given(name: str, column: str) -> BindParameter:
         return bindparam(name, type_=vote.c[column].type)
 
-    pair_id, left_id = given("v_pair", "pair_id"), given("v_left", "left_response_id")
+    if closed is None:
+        pair_id, left_id = given("v_pair", "pair_id"), given("v_left", "left_response_id")
+        impression_id, dwell = given("v_impression", "impression_id"), given("v_dwell", "dwell_ms")
+        shown: Any = pair
+    else:
+        pair_id, left_id, impression_id = closed.c.pair_id, closed.c.left_response_id, closed.c.id
+        shown = closed.join(pair, pair.c.id == closed.c.pair_id)
     copied = {
         "pair_id": pair_id,
         "rater_id": given("v_rater", "rater_id"),
         "left_response_id": left_id,
         "choice": given("v_choice", "choice"),
-        "dwell_ms": given("v_dwell", "dwell_ms"),
+        "dwell_ms": dwell,
         "flagged": given("v_flagged", "flagged"),
         "comment": given("v_comment", "comment"),
         "created_at": given("v_created", "created_at"),
-        "impression_id": given("v_impression", "impression_id"),
+        "impression_id": impression_id,
         # Denormalised so the leaderboard's GROUP BY needs no join.
         "prompt_id": pair.c.prompt_id,
         "tier": prompt.c.tier,
@@ -158,7 +174,7 @@ def _insert_vote_statement(*, imported: bool = False) -> Insert:
     source = (
         select(*copied.values())
         .select_from(
-            pair.join(prompt, prompt.c.id == pair.c.prompt_id)
+            shown.join(prompt, prompt.c.id == pair.c.prompt_id)
             .join(left, left.c.id == left_id)
             .join(right, right.c.id == other)
         )
@@ -170,8 +186,8 @@ def _insert_vote_statement(*, imported: bool = False) -> Insert:
     return statement.returning(vote.c.id, vote.c.left_model_id, vote.c.right_model_id)
 
 
-_INSERT_VOTE = _insert_vote_statement()
-_INSERT_IMPORTED_VOTES = _insert_vote_statement(imported=True)
+_INSERT_VOTE = vote_insert()
+_INSERT_IMPORTED_VOTES = vote_insert(imported=True)
 
 
 def insert_imported_votes(
