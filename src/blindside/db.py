@@ -76,7 +76,7 @@ def create_db_engine(
         Log SQL statements.
     pool_size, max_overflow : int, optional
         Connections kept open, and how many more at a peak; None reads
-        ``BLINDSIDE_DB_POOL_SIZE`` and ``BLINDSIDE_DB_MAX_OVERFLOW`` (10 and 20).
+        ``BLINDSIDE_DB_POOL_SIZE`` and ``BLINDSIDE_DB_MAX_OVERFLOW`` (30 and 0).
         Streamlit serves each rater from a thread of one process, and a thread holds a
         connection only while it reads or writes, so a pool far smaller than the raters
         a replica serves is enough (``docs/deploy.md``).

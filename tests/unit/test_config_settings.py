@@ -188,8 +188,8 @@ def test_docs_cover_every_setting_and_key() -> None:
 
 def test_database_pool_settings() -> None:
     assert (load_settings(environ={}).db_pool_size, load_settings(environ={}).db_max_overflow) == (
-        10,
-        20,
+        30,
+        0,
     )
     env = {"BLINDSIDE_DB_POOL_SIZE": "40", "BLINDSIDE_DB_MAX_OVERFLOW": "0"}
     settings = load_settings(environ=env)

@@ -69,8 +69,8 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     open_signup: str | None = None
     identity_policy: str = "hide"
-    db_pool_size: int = 10
-    db_max_overflow: int = 20
+    db_pool_size: int = 30
+    db_max_overflow: int = 0
     oidc_roles_path: Path = DEFAULT_OIDC_ROLES_PATH
 
 
@@ -168,15 +168,16 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc(
         "BLINDSIDE_DB_POOL_SIZE",
         "db_pool_size",
-        "10",
-        "Database connections each process (each app replica) keeps open. A vote holds one "
-        "for a few milliseconds, so 10 serves about 50 raters voting at once.",
+        "30",
+        "Database connections each process (each app replica) may open and keeps open. A vote "
+        "holds one for a few milliseconds, so 30 serve 50 raters voting as fast as they can.",
     ),
     SettingDoc(
         "BLINDSIDE_DB_MAX_OVERFLOW",
         "db_max_overflow",
-        "20",
-        "Connections a process may open beyond the pool at a peak (closed again when idle). "
+        "0",
+        "Connections a process may open beyond the pool at a peak; each is closed when it is "
+        "returned to a full pool, so under load they are opened and closed again and again. "
         "On PostgreSQL keep replicas x (pool + overflow) below the server's max_connections.",
     ),
     SettingDoc(
@@ -355,7 +356,7 @@ def load_settings(
     if policy not in IDENTITY_POLICIES:
         bad("BLINDSIDE_IDENTITY_POLICY", f"must be hide or show-and-exclude, got {policy!r}")
 
-    pool = {"BLINDSIDE_DB_POOL_SIZE": 10, "BLINDSIDE_DB_MAX_OVERFLOW": 20}
+    pool = {"BLINDSIDE_DB_POOL_SIZE": 30, "BLINDSIDE_DB_MAX_OVERFLOW": 0}
     for var, smallest in (("BLINDSIDE_DB_POOL_SIZE", 1), ("BLINDSIDE_DB_MAX_OVERFLOW", 0)):
         parsed = _env_number(env, var, int, "an integer", bad)
         if parsed is not None:
