@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 from sqlmodel import Session, SQLModel, create_engine
 
 from blindside import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -103,7 +104,42 @@ def create_db_engine(
         event.listen(engine, "connect", _set_sqlite_pragmas)
         event.listen(engine, "first_connect", _refresh_planner_statistics)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    engine = create_engine(url, echo=echo, **pool)
+    ping_after_idle(engine)
+    return engine
+
+
+#: Seconds a pooled PostgreSQL connection may sit idle and still be handed out unchecked.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def ping_after_idle(engine: Engine, idle_seconds: float | None = None) -> None:
+    """Ping a pooled connection before handing it out, if it sat idle in the pool.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip to the server per
+    transaction, 10-15% of the CPU of a vote (``benchmarks/bench_votes.py``). A connection
+    returned less than ``idle_seconds`` (:data:`PING_AFTER_IDLE_SECONDS`) ago was just
+    working; one idle for longer (the server restarted, a proxy or firewall dropped it) is
+    pinged, and replaced when the ping fails. A connection that died within those seconds
+    fails the statement that uses it; SQLAlchemy then replaces every connection opened before.
+    """
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        limit = PING_AFTER_IDLE_SECONDS if idle_seconds is None else idle_seconds
+        if since is None or time.monotonic() - since < limit:
+            return  # new, or returned a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool closes this connection and hands out another (a new one if need be).
+            raise DisconnectionError(f"a pooled connection failed its ping: {exc}") from exc
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

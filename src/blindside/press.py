@@ -54,6 +54,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from blindside.impressions import (
     ANSWER_A,
@@ -67,7 +68,7 @@ from blindside.impressions import (
     close_impression,
     drawn_pair,
     dwell_ms,
-    writing,
+    writers_turn,
 )
 from blindside.live_scheduler import NOT_PREPARED, LiveScheduler
 from blindside.pairing import DrawnPair
@@ -357,8 +358,17 @@ def _press_postgresql(
             "v_created": params["p_now"],
         }
     # One statement is atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        row = conn.execute(_PG_PRESS[choice is not None], params).first()
+    for attempt in range(2):
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                row = conn.execute(_PG_PRESS[choice is not None], params).first()
+            break
+        except DBAPIError as exc:
+            # A pooled connection the server dropped a moment ago (db.ping_after_idle pings
+            # only idle ones): SQLAlchemy has replaced the pool's connections, so once more.
+            # Had the first try been committed, the second finds the impression answered.
+            if attempt or not exc.connection_invalidated:
+                raise
     if row is None:
         return None
     vote = None
@@ -387,26 +397,33 @@ def _press_sqlite(
 ) -> Pressed | None:
     rater_id = params["p_rater"]
     vote = None
-    with writing(engine) as conn:
-        closed = close_impression(conn, rater_id, impression_id, skipped=choice is None)
-        if closed is None:
-            return None
-        if choice is not None:
-            vote = insert_vote(
-                conn,
-                rater_id,
-                closed.pair_id,
-                closed.left_response_id,
-                choice,
-                impression_id=impression_id,
-                dwell_ms=dwell_ms(closed.shown_at, closed.answered_at),
-                flagged=flagged,
-                comment=comment,
-            )
-        opened = conn.execute(_OPEN_IF_OFFERED, params).scalar()
-    # The texts after the commit: this process's other writers need not wait for them.
-    with engine.connect() as conn:
+    conn = None
+    try:
+        with writers_turn(engine):
+            conn = engine.connect()
+            with conn.begin():
+                closed = close_impression(conn, rater_id, impression_id, skipped=choice is None)
+                if closed is None:
+                    return None
+                if choice is not None:
+                    vote = insert_vote(
+                        conn,
+                        rater_id,
+                        closed.pair_id,
+                        closed.left_response_id,
+                        choice,
+                        impression_id=impression_id,
+                        dwell_ms=dwell_ms(closed.shown_at, closed.answered_at),
+                        flagged=flagged,
+                        comment=comment,
+                    )
+                opened = conn.execute(_OPEN_IF_OFFERED, params).scalar()
+        # The texts after the commit, on the same connection: this process's other writers
+        # need not wait for them.
         *texts, leaky_a, leaky_b, chosen = conn.execute(DRAWN, {"d_pair": params["n_pair"]}).one()
+    finally:
+        if conn is not None:
+            conn.close()
     return Pressed(
         vote=vote,
         impression_id=opened,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from blindside import db
 from blindside.db import alembic_config, create_db_engine, schema_drift, upgrade_schema
 from blindside.tables import Pair, Prompt, Rater, Response, Run, Suite, Vote
 
@@ -232,3 +234,43 @@ def test_rater_and_date_cuts_read_the_covering_index(sqlite_url: str) -> None:
             )
             plan = " | ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
             assert "COVERING INDEX ix_vote_" in plan and "TEMP B-TREE" not in plan, (cut, plan)
+
+
+def _terminate(url: str, pid: int) -> None:
+    """The server drops one connection, as a restart or a proxy's idle timeout would."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+
+
+def test_pooled_connections_are_pinged_only_after_sitting_idle(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_db_engine(postgres_url, pool_size=1, max_overflow=0)
+    pings: list[int] = []
+    do_ping = engine.dialect.do_ping
+
+    def counted_ping(dbapi_connection: object) -> bool:
+        pings.append(1)
+        return do_ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
+    backend = text("SELECT pg_backend_pid()")
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(backend).scalar()
+        with engine.connect() as conn:  # returned a moment ago: handed out unchecked
+            assert conn.execute(backend).scalar() == pid
+        assert pings == []
+        # Dropped by the server while it sat idle for longer than the limit: the checkout's
+        # ping finds it dead and the pool hands out a new connection instead.
+        _terminate(postgres_url, pid)
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+        with engine.connect() as conn:
+            assert conn.execute(backend).scalar() != pid
+        assert pings == [1]
+    finally:
+        engine.dispose()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -228,3 +228,31 @@ def test_a_due_read_of_new_votes_does_not_hold_up_a_press(sqlite_engine: Engine)
     finally:
         release.set()
         timer.cancel()
+
+
+def test_a_press_on_a_connection_the_server_just_dropped_is_stored_once(
+    postgres_url: str,
+) -> None:
+    engine = create_db_engine(postgres_url, pool_size=1, max_overflow=0)
+    try:
+        from blindside.db import upgrade_schema
+
+        upgrade_schema(engine)
+        ada, _ = rating_world(engine, models=3, prompts_per_tier=2)
+        shown = current_or_next_impression(engine, ada)
+        assert shown is not None
+        live_scheduler(engine).sync_seconds = 3600.0  # no read of new votes meanwhile
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        # Dropped a moment after it was returned: handed out unchecked, it fails the press's
+        # statement, and the press tries once more on a new connection.
+        admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        outcome, following = answer_and_next(engine, ada, shown.impression_id, "left")
+        assert outcome is VoteOutcome.STORED and following is not None
+        (vote,) = _votes(engine)
+        assert vote.impression_id == shown.impression_id
+    finally:
+        engine.dispose()
