@@ -18,15 +18,12 @@ import json
 import random
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import Engine, make_url
+from scratch_db import scratch_database
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
-from blindside.db import create_db_engine, upgrade_schema
 from blindside.imports.vote_store import import_votes
 from blindside.imports.votes import VoteDefaults, vote_records
 from blindside.tables import Vote
@@ -67,30 +64,6 @@ def write_battles(path: Path, votes: int, seed: int = 0) -> None:
             out.write(json.dumps(record) + "\n")
 
 
-@contextmanager
-def database(backend: str, pg_url: str, folder: str) -> Iterator[Engine]:
-    if backend == "sqlite":
-        engine = create_db_engine(f"sqlite:///{folder}/import_{uuid.uuid4().hex[:8]}.db")
-        upgrade_schema(engine)
-        yield engine
-        engine.dispose()
-        return
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"bench_import_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-        engine = create_db_engine(url)
-        upgrade_schema(engine)
-        yield engine
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def timed_import(engine: Engine, path: Path) -> tuple[float, int, str]:
     """(seconds, statements, what the import said) for one import of ``path``."""
     statements = 0
@@ -129,7 +102,7 @@ def main() -> None:
         path = Path(folder) / "battles.jsonl"
         write_battles(path, args.votes)
         for backend in backends:
-            with database(backend, args.pg_url, folder) as engine:
+            with scratch_database(backend, args.pg_url, folder, "bench_import") as engine:
                 for attempt in ("first", "again"):
                     seconds, statements, said = timed_import(engine, path)
                     print(

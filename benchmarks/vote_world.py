@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import Engine, make_url
+from scratch_db import scratch_database
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from blindside.db import create_db_engine, upgrade_schema
 from blindside.pairing import build_pairs
 from blindside.tables import Model, Prompt, Rater, Response, Run, Suite, Vote, utc_now
 
@@ -132,27 +130,6 @@ def new_raters(engine: Engine, n: int) -> list[int]:
         return [r.id for r in rows]  # type: ignore[misc]
 
 
-@contextmanager
-def database(backend: str, pg_url: str, folder: str) -> Iterator[Engine]:
-    if backend == "sqlite":
-        url = f"sqlite:///{folder}/bench_votes_{uuid.uuid4().hex[:8]}.db"
-        engine = create_db_engine(url)
-        upgrade_schema(engine)
-        yield engine
-        engine.dispose()
-        return
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"bench_votes_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        engine = create_db_engine(
-            make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-        )
-        upgrade_schema(engine)
-        yield engine
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def database(backend: str, pg_url: str, folder: str):  # type: ignore[no-untyped-def]
+    """A scratch database for the vote benchmarks (``bench_votes_<random>``)."""
+    return scratch_database(backend, pg_url, folder, "bench_votes")
